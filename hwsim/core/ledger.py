@@ -1,0 +1,64 @@
+"""The action ledger (layer 2): what every component did, counted.
+
+Components record *actions* (``("chip.tile3.adc", "convert", bits=8) × count``),
+never energy.  The energy layer prices the ledger with a technology table:
+``E = Σ count × price(kind, action, attrs)``.  Each entry also carries the *phase*
+(forward, backward, update, transfer, ...) that the controller was in, so reports
+break energy down per phase.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class ActionKey:
+    """Identity of one ledger row."""
+    path: str      # dotted component path, e.g. "chip.tile0.adc"
+    kind: str      # component kind, e.g. "ADC" (selects the technology-table entry)
+    action: str    # e.g. "convert"
+    attrs: tuple   # sorted (name, value) pairs, e.g. (("bits", 8),)
+    phase: str     # e.g. "forward"
+
+    def attr_dict(self) -> dict:
+        return dict(self.attrs)
+
+
+class ActionLedger:
+    """Counts of actions per (component, action, attributes, phase)."""
+
+    def __init__(self):
+        self._counts: dict[ActionKey, float] = defaultdict(float)
+        self.phase = "idle"
+
+    def record(self, path: str, kind: str, action: str, count: float = 1,
+               phase: str | None = None, **attrs) -> None:
+        """Add ``count`` actions; ``phase`` defaults to the ledger's current phase."""
+        if count < 0:
+            raise ValueError(f"{path}: negative action count {count} for '{action}'")
+        if count == 0:
+            return
+        key = ActionKey(path, kind, action, tuple(sorted(attrs.items())), phase or self.phase)
+        self._counts[key] += count
+
+    def items(self):
+        """(ActionKey, count) pairs in a deterministic order."""
+        return sorted(self._counts.items())
+
+    def count(self, path: str | None = None, action: str | None = None,
+              phase: str | None = None) -> float:
+        return sum(c for k, c in self._counts.items()
+                   if (path is None or k.path == path) and (action is None or k.action == action)
+                   and (phase is None or k.phase == phase))
+
+    def merge(self, other: "ActionLedger") -> None:
+        for k, c in other._counts.items():
+            self._counts[k] += c
+
+    def __len__(self) -> int:
+        return len(self._counts)
+
+    def to_rows(self) -> list[dict]:
+        return [{"path": k.path, "kind": k.kind, "action": k.action, "attrs": dict(k.attrs),
+                 "phase": k.phase, "count": c} for k, c in self.items()]

@@ -1,0 +1,1 @@
+"""Simulation layer (layer 5): engine, controller, programs of operations."""
