@@ -1,0 +1,1 @@
+"""hwsim.training — see DESIGN.md layer table."""

@@ -1,0 +1,328 @@
+"""A feed-forward network built from the experiment's layer list.
+
+The experiment YAML gives the workload network as a list, one layer per item::
+
+    network:
+      - {conv: {out: 6, kernel: 5, padding: 2}, activation: tanh}   # conv1
+      - {pool: {kind: max, size: 2}}
+      - {conv: {out: 16, kernel: 5}, activation: tanh}              # conv2
+      - {pool: {kind: max, size: 2}}
+      - {flatten: true}
+      - {linear: 120, activation: tanh}                            # fc1
+      - {linear: 84, activation: tanh}                             # fc2
+      - {linear: 10}                                               # fc3
+
+Item keys: exactly one of ``linear: <out features>``, ``conv: {out, kernel, stride=1,
+padding=0}``, ``pool: {kind: max|avg, size, stride=size}``, ``flatten: true`` — or
+only ``activation`` — plus optional ``activation: sigmoid|tanh|relu|none``,
+``bias: true|false`` and ``init: xavier|lecun`` (analog layers) and ``name``.
+Analog layers are named ``fc1, fc2 …`` and ``conv1, conv2 …`` in order unless named.
+
+Initial weights are drawn from the caller's Generator, uniform in [−a, a]:
+Xavier/Glorot ``a = √(6 / (fan_in + fan_out))`` (Glorot & Bengio 2010, AISTATS) or
+LeCun ``a = √(3 / fan_in)`` (LeCun et al. 1998, "Efficient BackProp"), with
+fan_in = C_in·k² and fan_out = C_out·k² for a convolution.  Biases start at 0.
+
+A bad spec raises :class:`~hwsim.errors.ConfigError` with the key path
+(``workload.network[2].linear``) and, when the list came from
+:func:`hwsim.config.yamlio.load_yaml`, the file and line.
+"""
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+import numpy as np
+
+from hwsim.config.yamlio import file_of, line_of
+from hwsim.errors import ConfigError
+from hwsim.training.layers_conv import POOLS, Conv2d
+from hwsim.training.layers_dense import ACTIVATIONS, FloatWeights, Flatten, Layer, Linear, check_backend
+from hwsim.training.losses import accuracy, softmax_cross_entropy
+
+BackendFactory = Callable[[str, int, int, np.ndarray], object]
+INITS = ("xavier", "lecun")
+_ITEM_KEYS = ("linear", "conv", "pool", "flatten", "activation", "bias", "init", "name")
+
+
+class LayerShape(NamedTuple):
+    """One analog layer as the mapper and the traces see it."""
+    name: str
+    kind: str                 # "linear" or "conv"
+    out_features: int         # rows of W (crossbar columns driven by the outputs)
+    in_features: int          # columns of W
+    vectors_per_sample: int   # MVMs per sample: 1 for linear, H_out·W_out for conv
+
+
+def float_backend(name: str, out_features: int, in_features: int, init_w: np.ndarray) -> FloatWeights:
+    """The default backend factory: exact floating-point weights."""
+    return FloatWeights(init_w)
+
+
+def init_weights(rng: np.random.Generator, out_features: int, in_features: int,
+                 fan_in: int, fan_out: int, scheme: str = "xavier") -> np.ndarray:
+    """Uniform ``[−a, a]`` init, Xavier ``a = √(6/(fan_in+fan_out))`` or LeCun ``a = √(3/fan_in)``."""
+    if scheme == "xavier":
+        a = np.sqrt(6.0 / (fan_in + fan_out))
+    elif scheme == "lecun":
+        a = np.sqrt(3.0 / fan_in)
+    else:
+        raise ValueError(f"unknown init scheme {scheme!r}; expected one of {INITS}")
+    return rng.uniform(-a, a, size=(out_features, in_features))
+
+
+class Network:
+    """A sequence of layers; analog layers take their MVMs from weight backends."""
+
+    def __init__(self, layers: list[Layer], input_shape: tuple):
+        self.layers = list(layers)
+        self.input_shape = tuple(input_shape)
+        shape = self.input_shape
+        for layer in self.layers:
+            shape = layer.output_shape(shape)
+        self.output_shape = shape
+        weighted = [i for i, layer in enumerate(self.layers) if layer.has_weights]
+        self._first_weighted = weighted[0] if weighted else len(self.layers)
+
+    # -- inference and training passes ------------------------------------------------
+    def forward(self, x: np.ndarray, train: bool = True) -> np.ndarray:
+        """Outputs (B, …) for inputs (B, *input_shape); ``train`` keeps what backward needs."""
+        x = np.asarray(x)
+        if x.shape[1:] != self.input_shape:
+            raise ValueError(f"network input: expected (B, {', '.join(map(str, self.input_shape))}), "
+                             f"got {x.shape}")
+        for layer in self.layers:
+            x = layer.forward(x, train)
+        return x
+
+    def backward(self, grad: np.ndarray, need_input_grad: bool = False) -> np.ndarray | None:
+        """Back-propagate ``∂L/∂output``; every analog layer then holds last_input/last_delta.
+
+        The layers in front of the first analog layer need no error, so unless
+        ``need_input_grad`` they are skipped and the first analog layer does no
+        backward MVM (as on hardware).  Returns ∂L/∂input or None.
+        """
+        for i in range(len(self.layers) - 1, -1, -1):
+            if i < self._first_weighted and not need_input_grad:
+                return None
+            need = need_input_grad or i > self._first_weighted
+            grad = self.layers[i].backward(grad, need_grad_in=need)
+        return grad
+
+    def output(self, x: np.ndarray, batch_size: int = 500) -> np.ndarray:
+        """Inference outputs in chunks of ``batch_size`` (bounded im2col memory)."""
+        parts = [self.forward(x[i:i + batch_size], train=False) for i in range(0, len(x), batch_size)]
+        return np.concatenate(parts, axis=0)
+
+    def predict(self, x: np.ndarray, batch_size: int = 500) -> np.ndarray:
+        """Predicted class of each sample (arg-max of the outputs)."""
+        return self.output(x, batch_size).argmax(axis=1)
+
+    def evaluate(self, x: np.ndarray, labels: np.ndarray, batch_size: int = 500) -> tuple[float, float]:
+        """(mean softmax cross-entropy, accuracy) on a labelled set."""
+        z = self.output(x, batch_size)
+        return softmax_cross_entropy(z, labels)[0], accuracy(z, labels)
+
+    # -- updates -------------------------------------------------------------------------
+    def apply_digital_updates(self, lr: float) -> None:
+        """Gradient step on the digital parameters (biases) of every layer."""
+        for layer in self.layers:
+            layer.apply_digital_updates(lr)
+
+    def sgd_step(self, lr: float) -> None:
+        """Plain SGD after a backward pass: every backend's ``sgd_step`` plus the biases.
+
+        The floating-point baseline; hardware algorithms issue their own updates.
+        """
+        for layer in self.analog_layers():
+            step = getattr(layer.backend, "sgd_step", None)
+            if step is None:
+                raise TypeError(f"{layer.name}: backend {type(layer.backend).__name__} has no sgd_step; "
+                                f"use a training algorithm for analog backends")
+            if layer.last_delta is None:
+                raise RuntimeError(f"{layer.name}: sgd_step() needs a backward() first")
+            step(layer.last_input, layer.last_delta, lr)
+        self.apply_digital_updates(lr)
+
+    # -- introspection -------------------------------------------------------------------
+    def analog_layers(self) -> list[Layer]:
+        """The layers with weight backends, input to output."""
+        return [layer for layer in self.layers if layer.has_weights]
+
+    def analog_layer(self, name: str) -> Layer:
+        for layer in self.analog_layers():
+            if layer.name == name:
+                return layer
+        raise KeyError(f"no analog layer named {name!r}; have {[l.name for l in self.analog_layers()]}")
+
+    def layer_shapes(self) -> list[LayerShape]:
+        return [LayerShape(l.name, l.kind, l.out_features, l.in_features, l.vectors_per_sample)
+                for l in self.analog_layers()]
+
+    def summary(self) -> str:
+        lines, shape = [f"input {self.input_shape}"], self.input_shape
+        for layer in self.layers:
+            shape = layer.output_shape(shape)
+            extra = (f"  W {layer.out_features}×{layer.in_features} × {layer.vectors_per_sample} vec/sample"
+                     if layer.has_weights else "")
+            lines.append(f"{layer.name:<14} {layer.kind:<10} -> {shape}{extra}")
+        return "\n".join(lines)
+
+
+# -- building from the spec -------------------------------------------------------------
+class _Builder:
+    def __init__(self, key: str, where):
+        self.key, self.where = key, where
+
+    def fail(self, msg: str, container, k, path: str):
+        file, line = file_of(container), line_of(container, k)
+        if file is None and self.where is not None:
+            file, line = self.where(path)
+        return ConfigError(msg, file=file, line=line, key=path)
+
+    def int_(self, container, k, path, lo, default=None):
+        if k not in container:
+            if default is None:
+                raise self.fail("required key is missing", container, k, path)
+            return default
+        v = container[k]
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
+            raise self.fail(f"expected an integer ≥ {lo}, got {v!r}", container, k, path)
+        return int(v)
+
+    def mapping(self, container, k, path, known):
+        m = container[k]
+        if not isinstance(m, dict):
+            raise self.fail(f"expected a mapping with keys {', '.join(known)}, got {m!r}", container, k, path)
+        for sub in m:
+            if sub not in known:
+                raise self.fail(f"unknown key (known keys: {', '.join(known)})", m, sub, f"{path}.{sub}")
+        return m
+
+    def choice(self, container, k, path, choices, default):
+        v = container.get(k, default)
+        if v not in choices:
+            raise self.fail(f"expected one of {', '.join(map(str, choices))}; got {v!r}", container, k, path)
+        return v
+
+
+def build_network(spec, input_shape: tuple, backend_factory: BackendFactory | None = None,
+                  rng: np.random.Generator | None = None, *, key: str = "workload.network",
+                  n_outputs: int | None = None, init: str = "xavier",
+                  where: Callable[[str], tuple] | None = None) -> Network:
+    """Build a :class:`Network` for inputs of ``input_shape`` from a YAML layer list.
+
+    ``backend_factory(name, out_features, in_features, init_w) -> WeightBackend`` places
+    each analog layer (default: :func:`float_backend`).  ``rng`` draws the initial
+    weights (required).  ``n_outputs`` (the number of classes) is checked against the
+    last layer.  ``where(key_path) -> (file, line)`` locates errors when ``spec`` is
+    not a line-tracked YAML list.
+    """
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError("build_network needs a numpy.random.Generator for the initial weights")
+    factory = backend_factory or float_backend
+    b = _Builder(key, where)
+    if not isinstance(spec, (list, tuple)) or not spec:
+        raise b.fail(f"expected a non-empty list of layers, got {spec!r}", spec, None, key)
+    shape = tuple(int(v) for v in input_shape)
+    layers, counts, names = [], {}, set()
+
+    def name_of(item, path, default_kind):
+        if "name" in item:
+            nm = item["name"]
+            if not isinstance(nm, str) or not nm:
+                raise b.fail(f"expected a non-empty string, got {nm!r}", item, "name", f"{path}.name")
+        else:
+            counts[default_kind] = counts.get(default_kind, 0) + 1
+            nm = f"{default_kind}{counts[default_kind]}"
+        if nm in names:
+            raise b.fail(f"duplicate layer name {nm!r}", item, "name", f"{path}.name")
+        names.add(nm)
+        return nm
+
+    for i, item in enumerate(spec):
+        path = f"{key}[{i}]"
+        if not isinstance(item, dict):
+            raise b.fail(f"expected a mapping like {{linear: 32}}, got {item!r}", spec, i, path)
+        for k in item:
+            if k not in _ITEM_KEYS:
+                raise b.fail(f"unknown key (known keys: {', '.join(_ITEM_KEYS)})", item, k, f"{path}.{k}")
+        kinds = [k for k in ("linear", "conv", "pool", "flatten") if k in item]
+        if len(kinds) > 1:
+            raise b.fail(f"one layer per item; got {' and '.join(kinds)}", spec, i, path)
+        kind = kinds[0] if kinds else None
+        if kind is None and "activation" not in item:
+            raise b.fail("expected one of linear, conv, pool, flatten or activation", spec, i, path)
+        for k in ("bias", "init"):
+            if k in item and kind not in ("linear", "conv"):
+                raise b.fail("only linear and conv layers take this key", item, k, f"{path}.{k}")
+        bias = item.get("bias", True)
+        if not isinstance(bias, bool):
+            raise b.fail(f"expected true or false, got {bias!r}", item, "bias", f"{path}.bias")
+        scheme = b.choice(item, "init", f"{path}.init", INITS, init)
+
+        if kind == "linear":
+            out = b.int_(item, "linear", f"{path}.linear", 1)
+            if len(shape) != 1:
+                raise b.fail(f"input to this layer has shape {shape}; put {{flatten: true}} before it",
+                             item, "linear", f"{path}.linear")
+            nm = name_of(item, path, "fc")
+            w0 = init_weights(rng, out, shape[0], shape[0], out, scheme)
+            backend = factory(nm, out, shape[0], w0)
+            check_backend(backend, nm, out, shape[0])
+            layer = Linear(backend, bias=bias, name=nm)
+        elif kind == "conv":
+            p = f"{path}.conv"
+            m = b.mapping(item, "conv", p, ("out", "kernel", "stride", "padding"))
+            out = b.int_(m, "out", f"{p}.out", 1)
+            k = b.int_(m, "kernel", f"{p}.kernel", 1)
+            stride = b.int_(m, "stride", f"{p}.stride", 1, default=1)
+            pad = b.int_(m, "padding", f"{p}.padding", 0, default=0)
+            if len(shape) != 3:
+                raise b.fail(f"conv needs (C, H, W) input, got {shape} (load the data set with flatten: false)",
+                             item, "conv", p)
+            if min(shape[1:]) + 2 * pad < k:
+                raise b.fail(f"kernel {k} does not fit input {shape[1]}×{shape[2]} with padding {pad}",
+                             m, "kernel", f"{p}.kernel")
+            nm = name_of(item, path, "conv")
+            n_in = shape[0] * k * k
+            w0 = init_weights(rng, out, n_in, n_in, out * k * k, scheme)
+            backend = factory(nm, out, n_in, w0)
+            check_backend(backend, nm, out, n_in)
+            layer = Conv2d(backend, shape, k, stride=stride, padding=pad, bias=bias, name=nm)
+        elif kind == "pool":
+            p = f"{path}.pool"
+            m = b.mapping(item, "pool", p, ("kind", "size", "stride"))
+            pk = b.choice(m, "kind", f"{p}.kind", tuple(POOLS), "max")
+            size = b.int_(m, "size", f"{p}.size", 1)
+            stride = b.int_(m, "stride", f"{p}.stride", 1, default=size)
+            if len(shape) != 3:
+                raise b.fail(f"pooling needs (C, H, W) input, got {shape}", item, "pool", p)
+            if min(shape[1:]) < size:
+                raise b.fail(f"window {size} larger than input {shape[1]}×{shape[2]}", m, "size", f"{p}.size")
+            layer = POOLS[pk](size, stride, name=name_of(item, path, "pool"))
+        elif kind == "flatten":
+            if item["flatten"] is not True:
+                raise b.fail(f"expected true, got {item['flatten']!r}", item, "flatten", f"{path}.flatten")
+            layer = Flatten(name=name_of(item, path, "flatten"))
+        else:
+            layer = None
+        if layer is not None:
+            layers.append(layer)
+            shape = layer.output_shape(shape)
+
+        act = item.get("activation")
+        if kind is None and act in (None, "none"):
+            raise b.fail("an activation-only item needs a function name", item, "activation",
+                         f"{path}.activation")
+        if act is not None and act != "none":
+            if act not in ACTIVATIONS:
+                raise b.fail(f"expected one of {', '.join(ACTIVATIONS)}, none; got {act!r}",
+                             item, "activation", f"{path}.activation")
+            base = layer.name if layer is not None else name_of(item, path, act)
+            layers.append(ACTIVATIONS[act](name=f"{base}.{act}" if layer is not None else base))
+
+    if n_outputs is not None and shape != (n_outputs,):
+        last = len(spec) - 1
+        raise b.fail(f"network output has shape {shape}, but the data set has {n_outputs} classes",
+                     spec, last, f"{key}[{last}]")
+    return Network(layers, input_shape)
