@@ -48,7 +48,7 @@ class Tile(Component):
             c = max(1, self.cycles(p.pulse_width))
             return c, c
         if txn.op == "serial_write":
-            c = max(1, int(txn.meta.get("max_pulses", p.bl_max)) * self.cycles(p.pulse_width))
+            c = max(1, int(txn.meta["max_pulses"]) * self.cycles(p.pulse_width))
             return c, c
         raise SimulationError(f"{self.path}: Tile cannot perform '{txn.op}'")
 

@@ -97,10 +97,6 @@ class TileParams:
     pulse_width: float = param("5 ns", unit="s", lo=0, lo_open=True,
                                desc="duration of one update pulse slot",
                                cite="Rasch et al. 2024 runtime model")
-    bl_max: int = param(31, desc="maximum pulse slots per update (BL)", lo=1, hi=64,
-                        cite="Gokmen & Vlasov 2016")
-    update_scheme: str = param("parallel", desc="parallel outer-product or serial row-by-row",
-                               choices=("parallel", "serial_row"))
     read_voltage: float = param("0.2 V", unit="V", lo=0, desc="read voltage",
                                 cite="CiMLoop cell model")
     g_max: float = param("50 uS", unit="S", lo=0, desc="maximum device conductance")

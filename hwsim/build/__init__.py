@@ -1,0 +1,1 @@
+"""Build layer (layer 4): accelerator config -> component graph; layers -> tiles."""

@@ -1,0 +1,205 @@
+"""The ``hwsim`` command (layer 7).
+
+Every user error (:class:`~hwsim.errors.HwsimError`) is printed as one line
+``file:line: key: message`` on stderr with exit status 2 and no traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from hwsim.errors import HwsimError
+
+QUICKSTART = "quickstart.yaml"
+
+
+def _default_experiment() -> str:
+    from hwsim.config.experiment import resolve_path
+    return resolve_path(QUICKSTART, None)
+
+
+def cmd_run(args) -> int:
+    from hwsim.config.experiment import load_experiment
+    from hwsim.config.overrides import parse_set_args
+    from hwsim.training.runner import run_experiment
+    path = args.experiment or _default_experiment()
+    overrides = parse_set_args(args.set)
+    if args.epochs is not None:
+        overrides["training.epochs"] = args.epochs
+    if args.seed is not None:
+        overrides["run.seed"] = args.seed
+    if args.out:
+        overrides["run.out"] = args.out
+    if args.no_progress:
+        overrides["run.progress"] = False
+    cfg = load_experiment(path, overrides)
+    run_experiment(cfg, resume=args.resume, trace_path=args.trace, timeline=args.timeline,
+                   vcd=args.vcd, data_dir=args.data)
+    return 0
+
+
+def _load_any(path, overrides):
+    from hwsim.config.accelerator import load_accelerator
+    from hwsim.config.experiment import load_experiment
+    from hwsim.config.yamlio import load_yaml
+    data = load_yaml(path)
+    if isinstance(data, dict) and ("workload" in data or "training" in data):
+        return "experiment", load_experiment(path, overrides)
+    return "accelerator", load_accelerator(path, overrides)
+
+
+def cmd_validate(args) -> int:
+    from hwsim.build.graph import build_machine, expand
+    from hwsim.config.overrides import parse_set_args
+    kind, cfg = _load_any(args.file, parse_set_args(args.set))
+    if kind == "accelerator":
+        machine = build_machine(cfg)
+        if args.expand:
+            print(json.dumps(expand(cfg), indent=1, sort_keys=True, default=str))
+        else:
+            print(f"{args.file}: valid accelerator '{cfg.name}': {len(machine.components)} "
+                  f"components, {cfg.tile.count} tiles of {cfg.tile.rows}×{cfg.tile.cols}")
+    else:
+        from hwsim.training.runner import prepare
+        prepare(cfg, data_dir=None, validate_only=True)
+        print(f"{args.file}: valid experiment '{cfg.name}' ({cfg.training.algorithm})")
+    return 0
+
+
+def cmd_describe(args) -> int:
+    import hwsim.components  # noqa: F401
+    from hwsim.config.params import describe_section
+    from hwsim.core import kinds
+    sections = _sections()
+    if not args.kind:
+        print("component kinds:")
+        for name, cls in kinds().items():
+            doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
+            print(f"  {name:20s} {doc}")
+        print("sections: " + ", ".join(sorted(sections)))
+        return 0
+    k = args.kind
+    if k in kinds():
+        cls = kinds()[k]
+        print(f"{k}: {(cls.__doc__ or '').strip().splitlines()[0]}")
+        print("parameters:")
+        print("\n".join(describe_section(cls.Params)))
+        print("ports:")
+        for p in cls.PORTS:
+            print(f"  {p.name} ({p.direction}, {p.payload}{', shared' if p.multi else ''}): {p.desc}")
+        print("actions:")
+        for a, d in cls.ACTIONS.items():
+            print(f"  {a}: {d}")
+        return 0
+    if k in sections:
+        print("\n".join(describe_section(sections[k])))
+        return 0
+    raise HwsimError(f"unknown kind or section '{k}' (try `hwsim describe`)")
+
+
+def _sections() -> dict:
+    from hwsim.config.accelerator import AcceleratorConfig
+    from hwsim.config.experiment import ExperimentConfig
+    out = {"accelerator": AcceleratorConfig, "experiment": ExperimentConfig}
+    try:
+        from hwsim.training.algorithms import algorithm_sections
+        out.update(algorithm_sections())
+    except ImportError:
+        pass
+    return out
+
+
+def cmd_schema(args) -> int:
+    from hwsim.config.params import json_schema
+    cls = _sections()[args.which]
+    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema",
+              "title": f"hwsim {args.which}"} | json_schema(cls)
+    text = json.dumps(schema, indent=1, sort_keys=True)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as fh:
+            fh.write(text + "\n")
+    else:
+        print(text)
+    return 0
+
+
+def cmd_graph(args) -> int:
+    from hwsim.build.dot import write_graph
+    from hwsim.config.accelerator import load_accelerator
+    cfg = load_accelerator(args.accelerator)
+    written = write_graph(cfg, args.output)
+    for w in written:
+        print(f"wrote {w}")
+    return 0
+
+
+def cmd_replay(args) -> int:
+    from hwsim.trace.replay import replay_cli
+    return replay_cli(args)
+
+
+def cmd_trace(args) -> int:
+    from hwsim.trace.generate import generate_cli
+    return generate_cli(args)
+
+
+def cmd_sweep(args) -> int:
+    from hwsim.sweep.runner import sweep_cli
+    return sweep_cli(args)
+
+
+def make_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="hwsim", description="Cycle-level simulator of analog "
+                                "in-memory training accelerators: accuracy, latency, energy.")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("run", help="train a network on an accelerator (default: quickstart)")
+    r.add_argument("experiment", nargs="?", help="experiment YAML (default: shipped quickstart)")
+    r.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    r.add_argument("--epochs", type=int)
+    r.add_argument("--seed", type=int)
+    r.add_argument("--out")
+    r.add_argument("--data", help="data directory (MNIST IDX files); also HWSIM_DATA")
+    r.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    r.add_argument("--trace", help="record the issued operations to this trace file")
+    r.add_argument("--timeline", help="write a Chrome trace-event timeline (Perfetto)")
+    r.add_argument("--vcd", help="write busy signals per component as VCD")
+    r.add_argument("--no-progress", action="store_true")
+    r.set_defaults(func=cmd_run)
+    v = sub.add_parser("validate", help="check an accelerator or experiment file")
+    v.add_argument("file")
+    v.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    v.add_argument("--expand", action="store_true", help="print the explicit form")
+    v.set_defaults(func=cmd_validate)
+    d = sub.add_parser("describe", help="parameters of a component kind or section")
+    d.add_argument("kind", nargs="?")
+    d.set_defaults(func=cmd_describe)
+    s = sub.add_parser("schema", help="JSON Schema of the YAML files")
+    s.add_argument("which", nargs="?", default="accelerator")
+    s.add_argument("-o", "--output")
+    s.set_defaults(func=cmd_schema)
+    g = sub.add_parser("graph", help="component graph as Graphviz DOT (and SVG with dot)")
+    g.add_argument("accelerator")
+    g.add_argument("-o", "--output", default="arch.dot")
+    g.set_defaults(func=cmd_graph)
+    return p
+
+
+def main(argv=None) -> int:
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except HwsimError as exc:
+        print(f"hwsim: error: {exc.one_line()}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("hwsim: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # pragma: no cover
+        os._exit(0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,99 @@
+"""The experiment description (layer 1): accelerator + workload + algorithm + run.
+
+```yaml
+schema_version: 1
+accelerator: accelerators/cttv2_tile.yaml   # path (relative to this file) or a shipped name
+workload:
+  dataset: digits                           # or {name: mnist, path: ../shared/data/mnist}
+  network: [{linear: 32, activation: sigmoid}, {linear: 10}]
+training: {algorithm: c-ttv2, lr: 0.1, batch: 10, epochs: 5, params: {...}}
+run: {seed: 0, out: runs/quickstart}
+```
+The algorithm's ``params`` are validated against the algorithm's own declared
+section when the training layer builds it.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from hwsim.config.params import build_section, param, replace, section
+from hwsim.config.yamlio import load_yaml
+from hwsim.errors import ConfigError
+
+ALGORITHMS = ("float", "sgd", "tiki-taka", "ttv2", "c-ttv2", "agad", "mixed-precision", "hic",
+              "sbpca")
+
+
+@section("workload", "Network and data set")
+class WorkloadConfig:
+    dataset: str | dict = param("digits", desc="digits, mnist (with path) or a synthetic task")
+    network: tuple = param(({"linear": 32, "activation": "sigmoid"}, {"linear": 10}),
+                           desc="layers, first to last (see hwsim.training.network)")
+
+
+@section("training", "Training algorithm and hyperparameters")
+class TrainingConfig:
+    algorithm: str = param("c-ttv2", desc="in-memory training algorithm", choices=ALGORITHMS)
+    lr: float = param(0.1, desc="learning rate η", lo=0, lo_open=True)
+    batch: int = param(10, desc="mini-batch size", lo=1)
+    epochs: int = param(5, desc="epochs", lo=0)
+    params: dict = param(factory=dict, desc="algorithm hyperparameters (see `hwsim describe ALGO`)")
+
+
+@section("run", "Run settings")
+class RunConfig:
+    seed: int = param(0, desc="the one seed that drives every random draw", lo=0)
+    out: str = param("runs/out", desc="output directory (report, checkpoints)")
+    backend: str = param("cython", desc="kernel backend", choices=("cython", "numpy"))
+    progress: bool = param(True, desc="show a progress bar")
+    timing: bool = param(True, desc="simulate latency and energy alongside the numerics")
+    checkpoint: bool = param(True, desc="write a checkpoint after every epoch")
+
+
+@section("experiment", "An experiment: accelerator, workload, algorithm, run")
+class ExperimentConfig:
+    schema_version: int = param(1, desc="format version of this file", lo=1, hi=1)
+    name: str = param("experiment", desc="name used in reports")
+    accelerator: str | dict = param("accelerators/cttv2_tile.yaml",
+                                    desc="accelerator file (relative to this file) or inline mapping")
+    workload: WorkloadConfig = param(factory=WorkloadConfig, desc="network and data set")
+    training: TrainingConfig = param(factory=TrainingConfig, desc="algorithm")
+    run: RunConfig = param(factory=RunConfig, desc="run settings")
+    file: str = param("", desc="(set by the loader) file this experiment was read from")
+
+
+def configs_dirs() -> list[Path]:
+    """Where shipped configs live: the installed package data, then the source tree."""
+    import hwsim
+    here = Path(hwsim.__file__).resolve().parent
+    return [p for p in (here / "configs", here.parent / "configs") if p.is_dir()]
+
+
+def resolve_path(ref: str, base_file: str | None, subdir: str = "") -> str:
+    """Resolve a file reference: relative to the referring file, then the shipped configs."""
+    cands = []
+    if os.path.isabs(ref):
+        cands.append(Path(ref))
+    else:
+        if base_file:
+            cands.append(Path(base_file).resolve().parent / ref)
+        cands.append(Path.cwd() / ref)
+        for d in configs_dirs():
+            cands.append(d / ref)
+            if subdir:
+                cands.append(d / subdir / ref)
+                cands.append(d / subdir / f"{ref}.yaml")
+    for c in cands:
+        if c.is_file():
+            return str(c)
+    raise ConfigError(f"cannot find '{ref}'", file=base_file)
+
+
+def load_experiment(path: str, overrides: dict | None = None) -> ExperimentConfig:
+    from hwsim.config.overrides import apply_overrides
+    data = load_yaml(path)
+    if overrides:
+        data = apply_overrides(data, overrides, path)
+    cfg = build_section(ExperimentConfig, data, "", None)
+    return replace(cfg, file=os.path.abspath(path))

@@ -1,0 +1,179 @@
+"""Energy and area estimation (layer 3): action ledger × technology table.
+
+Energy is the ledger priced row by row (DESIGN.md, "Components never compute
+energy")::
+
+    E_row = count × price(kind, action, attrs)        E_total = Σ_rows E_row
+
+and :class:`EnergyReport` keeps every row (path, kind, action, attributes, phase,
+count, unit price, energy, source) so each number traces to a table entry, plus the
+sums per component path, per action, per phase and per (path, action).  Sums use
+``math.fsum`` so they are exact to rounding of the total.
+
+Area sums the area of every component from its ``area_attrs()``::
+
+    A_comp = A_entry × Π area_per attributes × count      A_total = Σ_comp A_comp
+"""
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+
+from hwsim.energy.table import TechnologyTable
+
+
+@dataclass(frozen=True)
+class EnergyRow:
+    """One priced ledger row."""
+    path: str
+    kind: str
+    action: str
+    attrs: tuple          # sorted (name, value) pairs
+    phase: str
+    count: float
+    price: float          # J per action
+    energy: float         # count × price, J
+    source: str
+
+    def to_dict(self) -> dict:
+        return {"path": self.path, "kind": self.kind, "action": self.action,
+                "attrs": dict(self.attrs), "phase": self.phase, "count": self.count,
+                "price_J": self.price, "energy_J": self.energy, "source": self.source}
+
+
+def _sum_by(rows, key) -> dict:
+    groups = defaultdict(list)
+    for r in rows:
+        groups[key(r)].append(r.energy)
+    return {k: math.fsum(v) for k, v in sorted(groups.items())}
+
+
+class EnergyReport:
+    """Priced ledger: rows and their sums (all energies in J)."""
+
+    def __init__(self, rows, table_name: str = "", table_file: str = ""):
+        self.rows = tuple(rows)
+        self.table_name = table_name
+        self.table_file = table_file
+
+    @property
+    def total(self) -> float:
+        return math.fsum(r.energy for r in self.rows)
+
+    def by_path(self) -> dict:
+        return _sum_by(self.rows, lambda r: r.path)
+
+    def by_action(self) -> dict:
+        """Energy per ``Kind.action`` over all components."""
+        return _sum_by(self.rows, lambda r: f"{r.kind}.{r.action}")
+
+    def by_phase(self) -> dict:
+        return _sum_by(self.rows, lambda r: r.phase)
+
+    def by_path_action(self) -> dict:
+        """``{(path, action): {count, price_J, energy_J, source}}``; ``price_J`` is the
+        unit price (energy/count if the rows of one pair were priced differently)."""
+        groups = defaultdict(list)
+        for r in self.rows:
+            groups[(r.path, r.action)].append(r)
+        out = {}
+        for key, rs in sorted(groups.items()):
+            count = math.fsum(r.count for r in rs)
+            energy = math.fsum(r.energy for r in rs)
+            prices = {r.price for r in rs}
+            price = prices.pop() if len(prices) == 1 else (energy / count if count else 0.0)
+            out[key] = {"kind": rs[0].kind, "count": count, "price_J": price, "energy_J": energy,
+                        "source": " | ".join(sorted({r.source for r in rs}))}
+        return out
+
+    def to_dict(self) -> dict:
+        return {
+            "table": self.table_name, "table_file": self.table_file, "total_J": self.total,
+            "by_path_J": self.by_path(), "by_action_J": self.by_action(),
+            "by_phase_J": self.by_phase(),
+            "by_path_action": [{"path": p, "action": a, **v}
+                               for (p, a), v in self.by_path_action().items()],
+            "rows": [r.to_dict() for r in self.rows],
+        }
+
+
+def estimate(ledger, table: TechnologyTable) -> EnergyReport:
+    """Price every row of an :class:`~hwsim.core.ledger.ActionLedger` (or any object with
+    ``items()`` yielding ``(key, count)`` where key has path, kind, action, attrs, phase)."""
+    rows = []
+    for key, count in ledger.items():
+        p = table.lookup(key.kind, key.action, key.attrs)
+        rows.append(EnergyRow(key.path, key.kind, key.action, tuple(key.attrs), key.phase,
+                              count, p.value, count * p.value, p.source))
+    return EnergyReport(rows, table.name, table.file)
+
+
+@dataclass(frozen=True)
+class AreaRow:
+    path: str
+    kind: str
+    attrs: tuple
+    unit_area: float       # m² per instance per unit of area_per
+    multiplier: float      # Π area_per attributes × count
+    area: float            # m²
+    source: str
+
+    def to_dict(self) -> dict:
+        return {"path": self.path, "kind": self.kind, "attrs": dict(self.attrs),
+                "unit_area_m2": self.unit_area, "multiplier": self.multiplier,
+                "area_m2": self.area, "source": self.source}
+
+
+class AreaReport:
+    """Area of every component (m²); ``skipped`` lists components without ``area_attrs``."""
+
+    def __init__(self, rows, skipped=(), table_name: str = ""):
+        self.rows = tuple(rows)
+        self.skipped = tuple(skipped)
+        self.table_name = table_name
+
+    @property
+    def total(self) -> float:
+        return math.fsum(r.area for r in self.rows)
+
+    def by_kind(self) -> dict:
+        groups = defaultdict(list)
+        for r in self.rows:
+            groups[r.kind].append(r.area)
+        return {k: math.fsum(v) for k, v in sorted(groups.items())}
+
+    def to_dict(self) -> dict:
+        return {"table": self.table_name, "total_m2": self.total, "by_kind_m2": self.by_kind(),
+                "by_path_m2": {r.path: r.area for r in self.rows},
+                "rows": [r.to_dict() for r in self.rows], "skipped": list(self.skipped)}
+
+
+def _component_items(components):
+    """Yield ``(path, kind, attrs | None)`` from components or plain descriptions.
+
+    Accepts a mapping ``path -> component`` (objects with ``KIND`` and ``area_attrs()``),
+    a mapping ``path -> {"kind": ..., "attrs": {...}}``, or an iterable of components.
+    """
+    items = components.items() if isinstance(components, dict) else \
+        ((c.path, c) for c in components)
+    for path, c in sorted(items, key=lambda pc: pc[0]):
+        if isinstance(c, dict):
+            yield path, c["kind"], dict(c.get("attrs", {}))
+        else:
+            fn = getattr(c, "area_attrs", None)
+            yield path, c.KIND, (dict(fn()) if fn is not None else None)
+
+
+def area_report(components, table: TechnologyTable) -> AreaReport:
+    """Area of each component priced by ``table`` (count-aware, see module docstring)."""
+    rows, skipped = [], []
+    for path, kind, attrs in _component_items(components):
+        if attrs is None:
+            skipped.append(path)
+            continue
+        p = table.lookup_area(kind, attrs)
+        m = table.area_multiplier(kind, attrs)
+        rows.append(AreaRow(path, kind, tuple(sorted(attrs.items())), p.value, m, p.value * m,
+                            p.source))
+    return AreaReport(rows, skipped, table.name)

@@ -1,0 +1,1 @@
+"""hwsim.physics — see DESIGN.md layer table."""

@@ -1,0 +1,78 @@
+"""Readable text rendering of a report dict (layer 6).
+
+Sections: summary (total time, energy, average power, area, per-sample figures),
+time per phase, component busy time and utilization, energy per component, per
+action and per phase (with shares of the total), area per kind, and the meta data
+(table, seed, backend, versions).  Quantities print with SI prefixes
+(:func:`hwsim.units.format_si`).
+"""
+from __future__ import annotations
+
+from hwsim.units import format_si
+
+
+def _table(title: str, header: tuple, rows: list) -> list[str]:
+    if not rows:
+        return []
+    cells = [tuple(str(c) for c in header)] + [tuple(str(c) for c in r) for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    fmt = lambda r: "  " + "  ".join(c.ljust(w) if i == 0 else c.rjust(w)  # noqa: E731
+                                     for i, (c, w) in enumerate(zip(r, widths)))
+    out = ["", title, fmt(cells[0]), "  " + "  ".join("-" * w for w in widths)]
+    out += [fmt(r) for r in cells[1:]]
+    return out
+
+
+def _pct(part: float, total: float) -> str:
+    return f"{100.0 * part / total:.1f} %" if total else "-"
+
+
+def render_text(report: dict) -> str:
+    """The report as aligned text tables; totals are always printed."""
+    lat, en, ar, ps = report["latency"], report.get("energy"), report.get("area"), \
+        report.get("per_sample")
+    lines = [f"hwsim report{': ' + report['name'] if report.get('name') else ''}",
+             f"  total time      {format_si(lat['total_s'], 's')}  ({lat['total_ticks']} ticks of 1 ps)"]
+    if en is not None:
+        lines.append(f"  total energy    {format_si(en['total_J'], 'J')}  (table {en['table']})")
+    if report.get("average_power_W") is not None:
+        lines.append(f"  average power   {format_si(report['average_power_W'], 'W')}")
+    if ar is not None:
+        lines.append(f"  total area      {format_si(ar['total_m2'], 'm^2')}")
+    if ps:
+        lines.append(f"  per sample      {format_si(ps['latency_s'], 's')}"
+                     + (f", {format_si(ps['energy_J'], 'J')}" if "energy_J" in ps else "")
+                     + f"  ({ps['samples']} samples)")
+    total = lat["total_ticks"]
+    lines += _table("time per phase", ("phase", "time", "share"),
+                    [(p, format_si(v["s"], "s"), _pct(v["ticks"], total))
+                     for p, v in lat["phases"].items()])
+    lines += _table("components", ("path", "busy", "utilization", "items", "waited"),
+                    [(p, format_si(v["busy_s"], "s"), f"{100 * v['utilization']:.1f} %", v["items"],
+                      format_si(v["wait_ticks"] * 1e-12, "s"))
+                     for p, v in lat["components"].items()])
+    if en is not None:
+        t = en["total_J"]
+        lines += _table("energy per component", ("path", "energy", "share"),
+                        [(p, format_si(v, "J"), _pct(v, t)) for p, v in en["by_path_J"].items()]
+                        + [("TOTAL", format_si(t, "J"), _pct(t, t))])
+        lines += _table("energy per action", ("action", "energy", "share"),
+                        [(a, format_si(v, "J"), _pct(v, t)) for a, v in en["by_action_J"].items()])
+        lines += _table("energy per phase", ("phase", "energy", "share"),
+                        [(p, format_si(v, "J"), _pct(v, t)) for p, v in en["by_phase_J"].items()])
+        lines += _table("energy per (component, action)",
+                        ("path", "action", "count", "unit price", "energy"),
+                        [(r["path"], r["action"], f"{r['count']:.6g}", format_si(r["price_J"], "J"),
+                          format_si(r["energy_J"], "J")) for r in en["by_path_action"]])
+    if ar is not None:
+        lines += _table("area per kind", ("kind", "area", "share"),
+                        [(k, format_si(v, "m^2"), _pct(v, ar["total_m2"]))
+                         for k, v in ar["by_kind_m2"].items()]
+                        + [("TOTAL", format_si(ar["total_m2"], "m^2"), "100.0 %")])
+        if ar.get("skipped"):
+            lines.append(f"  (no area_attrs, not in the area: {', '.join(ar['skipped'])})")
+    meta = report.get("meta") or {}
+    v = meta.get("versions") or {}
+    lines += ["", f"seed {meta.get('seed')}, backend {meta.get('backend')}, "
+              + ", ".join(f"{k} {v[k]}" for k in sorted(v))]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,169 @@
+"""The operations API (layer 5) that training algorithms and trace replay drive.
+
+:class:`Hardware` wraps a built :class:`~hwsim.build.graph.Machine` and a layer
+:class:`~hwsim.build.mapping.Mapping`.  Every call (``forward``, ``backward``,
+``update``, ``read_column``, ``accumulate``, ``flip``, ``digital``, ``transfer``)
+appends one :class:`~hwsim.sim.program.Op` to the pending program;
+:meth:`Hardware.flush` executes the pending ops on the SimPy engine, so latency and
+actions come from the components, in cycles.
+
+Execution of one op on a layer mapped on a ``g_r × g_c`` tile grid: every tile of
+the layer's array runs its share at once (lines = the rows/columns mapped on that
+tile; value statistics split by the tile's share of the cells); the op ends when the
+slowest tile ends.  Forward MVMs over ``g_c > 1`` column blocks add
+``n·(g_c − 1)·M`` partial sums on the digital unit (transposed: ``n·(g_r − 1)·N``).
+Schedule ``sequential``: an op starts when the previous one ended.
+"""
+from __future__ import annotations
+
+from hwsim.build.graph import Machine
+from hwsim.build.mapping import Mapping
+from hwsim.errors import SimulationError
+from hwsim.sim.engine import Simulator
+from hwsim.sim.program import Op, Program
+
+_SPLIT_BY_CELLS = ("sum_gv2", "pulses", "adc_saturations", "writes", "compares")
+_SPLIT_BY_LINES = ("row_slots", "col_slots", "rng_draws")
+
+
+class Hardware:
+    """Issue hardware operations; execute them cycle-accurately on demand."""
+
+    def __init__(self, machine: Machine, mapping: Mapping | None = None, *,
+                 granularity: str | None = None, timeline: bool = False, recorder=None):
+        self.machine = machine
+        self.mapping = mapping
+        eng = machine.config.engine
+        self.sim = Simulator(machine.components, machine.adjacency,
+                             granularity=granularity or eng.granularity, ledger=machine.ledger,
+                             timeline=timeline)
+        self.pending = Program()
+        self.recorder = recorder          # object with .record(op) (trace writer), optional
+        self.phase_ticks: dict = {}
+        self.ops_executed = 0
+        self.samples = 0
+
+    # -- the operations API ---------------------------------------------------------
+    def issue(self, op: Op) -> None:
+        self.pending.append(op)
+        if self.recorder is not None:
+            self.recorder.record(op)
+
+    def _op(self, kind, n, layer="", role="W", phase="forward", **meta):
+        if n <= 0:
+            return
+        self.issue(Op(kind, int(n), layer, role, phase, tuple(sorted(meta.items()))))
+
+    def forward(self, layer, n, role="W", phase="forward", **stats):
+        self._op("forward", n, layer, role, phase, **stats)
+
+    def backward(self, layer, n, role="W", phase="backward", **stats):
+        self._op("backward", n, layer, role, phase, **stats)
+
+    def read_column(self, layer, n, role="A", phase="transfer", **stats):
+        self._op("read_column", n, layer, role, phase, **stats)
+
+    def update(self, layer, slots, role="W", phase="update", **stats):
+        self._op("update", slots, layer, role, phase, **stats)
+
+    def serial_write(self, layer, row_steps, role="W", phase="update", **stats):
+        self._op("serial_write", row_steps, layer, role, phase, **stats)
+
+    def accumulate(self, layer, n, role="H", phase="transfer", **stats):
+        self._op("accumulate", n, layer, role, phase, **stats)
+
+    def flip(self, layer, n, role="A", phase="transfer"):
+        self._op("flip", n, layer, role, phase)
+
+    def digital(self, kind, n, layer="", phase="digital"):
+        self._op("digital", n, layer, "-", phase, kind=kind)
+
+    def transfer(self, nbytes, layer="", phase="transfer"):
+        self._op("transfer", nbytes, layer, "-", phase)
+
+    def end_step(self, samples: int) -> None:
+        """Mark the end of one mini-batch of ``samples`` samples."""
+        self.pending.mark_step(samples)
+        if self.recorder is not None and hasattr(self.recorder, "end_step"):
+            self.recorder.end_step(samples)
+
+    # -- execution ----------------------------------------------------------------------
+    def flush(self) -> int:
+        """Execute every pending op in order; return the elapsed ticks."""
+        t0 = self.sim.now
+        ops = list(self.pending.ops)
+        self.samples += self.pending.samples
+        self.pending.clear()
+        for op in ops:
+            start = self.sim.now
+            handles = [self.sim.submit(o, n, route, layer=op.layer, phase=op.phase, meta=m)
+                       for o, n, route, m in self._transactions(op)]
+            for h in handles:
+                self.sim.env.run(until=h.done)
+            self.phase_ticks[op.phase] = self.phase_ticks.get(op.phase, 0) + self.sim.now - start
+            self.ops_executed += 1
+        return self.sim.now - t0
+
+    def run_program(self, ops) -> int:
+        for op in ops:
+            self.pending.append(op)
+        return self.flush()
+
+    def _transactions(self, op: Op):
+        """Yield (op, n, route, meta) transactions for one op."""
+        m = self.machine
+        meta = op.meta_dict()
+        kind = op.op
+        if kind == "digital":
+            yield "digital", op.n, (m.digital,), meta
+            return
+        if kind == "transfer":
+            yield "transfer", op.n, (m.buffer, m.noc), meta
+            return
+        if self.mapping is None:
+            raise SimulationError(f"op '{kind}' on layer '{op.layer}' needs a layer mapping")
+        lm = self.mapping[op.layer]
+        slots = lm.tiles(op.role if op.role in lm.arrays else next(iter(lm.arrays)))
+        if kind == "read_column":
+            col = int(meta.get("col", 0))
+            slots = tuple(s for s in slots if s.col0 <= col < s.col0 + s.cols) or slots[:1]
+        cells = sum(s.rows * s.cols for s in slots)
+        for s in slots:
+            g = m.tiles[s.tile]
+            share = (s.rows * s.cols) / cells
+            tm = {k: (v * share if k in _SPLIT_BY_CELLS else v) for k, v in meta.items()}
+            if kind in ("forward", "read_column"):
+                tm.update(lines_in=s.cols, lines_out=s.rows)
+                yield kind, op.n, (g.dac, g.array, g.adc), tm
+            elif kind == "backward":
+                tm.update(lines_in=s.rows, lines_out=s.cols)
+                yield kind, op.n, (g.dac, g.array, g.adc), tm
+            elif kind in ("update", "serial_write"):
+                lines = (s.rows + s.cols) / (lm.out_features + lm.in_features)
+                for k in _SPLIT_BY_LINES:
+                    if k in tm:
+                        tm[k] = tm[k] * lines
+                route = (g.pgen, g.array) if kind == "update" else (g.array,)
+                yield kind, op.n, route, tm
+            elif kind == "accumulate":
+                if g.acc is None:
+                    yield "digital", op.n, (m.digital,), {"kind": "accumulate"}
+                else:
+                    yield kind, max(1, round(op.n * share)), (g.acc,), tm
+            elif kind == "flip":
+                if g.chopper is None:
+                    raise SimulationError(f"op 'flip' on layer '{op.layer}': the tiles have no "
+                                          f"chopper (add tile.periphery.chopper)")
+                yield kind, op.n, (g.chopper,), tm
+            else:
+                raise SimulationError(f"unknown op kind '{kind}'")
+        if kind == "forward" and lm.grid[1] > 1:
+            yield "digital", op.n * lm.partial_sum_adds_per_vector, (m.digital,), \
+                {"kind": "partial_sum"}
+        if kind == "backward" and lm.grid[0] > 1:
+            yield "digital", op.n * lm.partial_sum_adds_per_vector_t, (m.digital,), \
+                {"kind": "partial_sum"}
+
+    @property
+    def now(self) -> int:
+        return self.sim.now

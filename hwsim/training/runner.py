@@ -1,0 +1,277 @@
+"""``hwsim run``: train a network on an accelerator; accuracy, latency, energy (layer 5).
+
+One seed drives everything: every random stream is a child of
+``SeedSequence([seed, crc32(name)])`` for a stable stream name ("data", "init",
+"fc1/A", ...), so adding a stream never changes another and runs are reproducible
+bit for bit.  After every epoch a checkpoint (``out/checkpoint.pkl``) holds the
+network, the algorithm state, every generator's state and the timing totals;
+``--resume`` continues from it and reproduces the uninterrupted run exactly.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from hwsim.config.accelerator import accelerator_from_data, load_accelerator
+from hwsim.config.experiment import ExperimentConfig, resolve_path
+from hwsim.config.params import build_section
+from hwsim.errors import ConfigError
+from hwsim.training.algorithms import ALGORITHMS
+from hwsim.training.algorithms.base import NullHardware
+from hwsim.training.datasets import load_dataset
+from hwsim.training.losses import softmax_cross_entropy
+from hwsim.training.network import build_network
+
+CHECKPOINT = "checkpoint.pkl"
+
+
+def stream(seed: int, name: str) -> np.random.Generator:
+    """The random stream called ``name`` of the run's seed."""
+    return np.random.Generator(np.random.PCG64(
+        np.random.SeedSequence([seed, zlib.crc32(name.encode())])))
+
+
+@dataclass
+class Context:
+    """What an algorithm needs besides its own parameters."""
+    accelerator: object
+    device: object
+    seed: int
+    backend: str
+    hw: object = field(default_factory=NullHardware)
+    rngs: dict = field(default_factory=dict)
+
+    def rng(self, name: str) -> np.random.Generator:
+        if name not in self.rngs:
+            self.rngs[name] = stream(self.seed, name)
+        return self.rngs[name]
+
+
+@dataclass
+class Prepared:
+    cfg: ExperimentConfig
+    accelerator: object
+    dataset: object
+    algorithm: object
+    network: object
+    context: Context
+
+
+def _accelerator(cfg: ExperimentConfig):
+    ref = cfg.accelerator
+    if isinstance(ref, dict):
+        return accelerator_from_data(ref, cfg.file)
+    return load_accelerator(resolve_path(ref, cfg.file, "accelerators"))
+
+
+def prepare(cfg: ExperimentConfig, data_dir=None, validate_only: bool = False) -> Prepared:
+    """Resolve and validate everything an experiment needs; build the network."""
+    acc = _accelerator(cfg)
+    from hwsim.config.devices import load_device
+    device = load_device(acc.device, base_dir=os.path.dirname(acc.file) if acc.file else None)
+    name = cfg.training.algorithm
+    if name not in ALGORITHMS:
+        raise ConfigError(f"algorithm '{name}' is not implemented yet (available: "
+                          f"{', '.join(sorted(ALGORITHMS))})", file=cfg.file,
+                          key="training.algorithm")
+    cls = ALGORITHMS[name]
+    params = build_section(cls.Params, cfg.training.params, "training.params")
+    seed = cfg.run.seed
+    ctx = Context(accelerator=acc, device=device, seed=seed, backend=cfg.run.backend)
+    dataset = load_dataset(cfg.workload.dataset, stream(seed, "data-split"), data_dir,
+                           key="workload.dataset",
+                           base_dir=os.path.dirname(cfg.file) if cfg.file else None)
+    algo = cls(params, cfg.training, ctx)
+    net = build_network(list(cfg.workload.network), dataset.input_shape, algo.make_backend,
+                        stream(seed, "init"))
+    return Prepared(cfg, acc, dataset, algo, net, ctx)
+
+
+def _issue_digital_work(hw, net, batch: int) -> None:
+    """Activations and the loss gradient run on the digital unit."""
+    for shape in net.layer_shapes():
+        hw.digital("activation", batch * shape.out_features * shape.vectors_per_sample,
+                   layer=shape.name, phase="forward")
+    out = net.layer_shapes()[-1].out_features
+    hw.digital("loss_grad", batch * out, phase="backward")
+
+
+def train_epoch(prep: Prepared, hw, rng_data, progress=None) -> tuple[float, int]:
+    """One epoch of mini-batches; returns (mean training loss, samples)."""
+    net, algo, ds = prep.network, prep.algorithm, prep.dataset
+    batch = prep.cfg.training.batch
+    total, seen = 0.0, 0
+    for xb, yb in ds.batches(batch, rng_data):
+        z = net.forward(xb)
+        loss, grad = softmax_cross_entropy(z, yb)
+        net.backward(grad)
+        algo.update(net, len(xb))
+        net.apply_digital_updates(prep.cfg.training.lr)
+        _issue_digital_work(hw, net, len(xb))
+        hw.end_step(len(xb))
+        if hasattr(hw, "flush"):
+            hw.flush()
+        total += loss * len(xb)
+        seen += len(xb)
+        if progress is not None:
+            progress.update(len(xb))
+    return total / max(seen, 1), seen
+
+
+def evaluate(prep: Prepared) -> tuple[float, float]:
+    """(loss, accuracy) on the test split; evaluation issues no training ops."""
+    saved = prep.context.hw
+    prep.context.hw = NullHardware()
+    try:
+        return prep.network.evaluate(prep.dataset.test_x, prep.dataset.test_y)
+    finally:
+        prep.context.hw = saved
+
+
+def save_checkpoint(path: Path, state: dict) -> None:
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "wb") as fh:
+        pickle.dump(state, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: Path) -> dict:
+    from hwsim.errors import HwsimError
+    if not path.is_file():
+        raise HwsimError("no checkpoint to resume from", file=str(path))
+    with open(path, "rb") as fh:
+        return pickle.load(fh)
+
+
+def _timing_state(hw) -> dict:
+    """Totals of the timing model to carry across a checkpoint."""
+    return {"ticks": hw.now if hw is not None else 0,
+            "phase_ticks": dict(hw.phase_ticks) if hw is not None else {},
+            "ledger": hw.machine.ledger if hw is not None else None,
+            "stats": {p: dict(c.stats.values) for p, c in hw.machine.components.items()}
+            if hw is not None else {}}
+
+
+def run_experiment(cfg: ExperimentConfig, *, resume: bool = False, trace_path=None,
+                   timeline=None, vcd=None, data_dir=None, quiet: bool = False) -> dict:
+    """Train, simulate and report; returns the report dict (also written to ``run.out``)."""
+    from hwsim.build.graph import build_machine
+    from hwsim.build.mapping import map_layers
+    from hwsim.energy import TechnologyTable, area_report, estimate
+    from hwsim.report import build_report, render_text, write_csv, write_json
+    from hwsim.sim.hardware import Hardware
+
+    prep = prepare(cfg, data_dir)
+    out = Path(cfg.run.out)
+    out.mkdir(parents=True, exist_ok=True)
+    acc = prep.accelerator
+    algo, net = prep.algorithm, prep.network
+    hw = None
+    if cfg.run.timing:
+        machine = build_machine(acc)
+        mapping = map_layers([(s.name, s.out_features, s.in_features) for s in net.layer_shapes()],
+                             algo.ROLES, acc.tile.rows, acc.tile.cols, acc.tile.count)
+        recorder = None
+        if trace_path:
+            from hwsim.trace.format import TraceWriter
+            recorder = TraceWriter(trace_path, header=_trace_header(prep, mapping))
+        hw = Hardware(machine, mapping, timeline=bool(timeline or vcd), recorder=recorder)
+        prep.context.hw = hw
+    rng_data = stream(cfg.run.seed, "data-order")
+    history, start = [], 0
+    ckpt = out / CHECKPOINT
+    offset = {"ticks": 0, "phase_ticks": {}, "stats": {}}
+    if resume:
+        state = load_checkpoint(ckpt)
+        start, history = state["epoch"], state["history"]
+        prep.network, prep.algorithm = net, algo = state["network"], state["algorithm"]
+        rng_data = state["rng_data"]
+        prep.context.rngs = state["rngs"]
+        algo.ctx = prep.context
+        if hw is not None and state["timing"]["ledger"] is not None:
+            hw.machine.ledger.merge(state["timing"]["ledger"])
+            offset = state["timing"]
+    progress = _progress(cfg, prep, start)
+    for epoch in range(start, cfg.training.epochs):
+        loss, seen = train_epoch(prep, hw if hw is not None else NullHardware(), rng_data, progress)
+        algo.end_epoch(epoch)
+        test_loss, test_acc = evaluate(prep)
+        history.append({"epoch": epoch + 1, "train_loss": loss, "test_loss": test_loss,
+                        "test_accuracy": test_acc, "samples": seen})
+        if cfg.run.checkpoint:
+            save_checkpoint(ckpt, {"epoch": epoch + 1, "history": history, "network": net,
+                                   "algorithm": algo, "rng_data": rng_data,
+                                   "rngs": prep.context.rngs, "timing": _merged(hw, offset)})
+    if progress is not None:
+        progress.close()
+    if hw is not None and hw.recorder is not None:
+        hw.recorder.close()
+    report = _assemble(cfg, prep, hw, offset, history, estimate, area_report, build_report,
+                       TechnologyTable)
+    write_json(report, out / "report.json")
+    write_csv(report, out / "energy.csv")
+    if timeline or vcd:
+        from hwsim.report.timeline import write_timelines
+        write_timelines(hw, timeline, vcd)
+    if not quiet:
+        print(render_text(report))
+        print(f"wrote {out / 'report.json'} and {out / 'energy.csv'}")
+    return report
+
+
+def _merged(hw, offset) -> dict:
+    t = _timing_state(hw)
+    t["ticks"] += offset.get("ticks", 0)
+    for k, v in offset.get("phase_ticks", {}).items():
+        t["phase_ticks"][k] = t["phase_ticks"].get(k, 0) + v
+    for p, vals in offset.get("stats", {}).items():
+        for k, v in vals.items():
+            t["stats"].setdefault(p, {})
+            t["stats"][p][k] = t["stats"][p].get(k, 0) + v
+    return t
+
+
+def _assemble(cfg, prep, hw, offset, history, estimate, area_report, build_report, Table):
+    import dataclasses
+    extra = {"training": {"algorithm": cfg.training.algorithm, "history": history,
+                          "final_test_accuracy": history[-1]["test_accuracy"] if history else None,
+                          "algorithm_stats": prep.algorithm.stats()}}
+    config = {"experiment": dataclasses.asdict(cfg), "accelerator": dataclasses.asdict(prep.accelerator),
+              "device": dataclasses.asdict(prep.context.device)}
+    samples = sum(h["samples"] for h in history)
+    if hw is None:
+        return build_report(total_ticks=0, samples=samples, config=config, seed=cfg.run.seed,
+                            backend=cfg.run.backend, name=cfg.name, extra=extra)
+    acc = prep.accelerator
+    table = Table.load(acc.technology, base_dir=os.path.dirname(acc.file) if acc.file else None)
+    t = _merged(hw, offset)
+    stats = {p: {k: {"value": v} for k, v in vals.items()} for p, vals in t["stats"].items()}
+    for p, c in hw.machine.components.items():
+        for k, spec in c.stats.specs.items():
+            stats[p][k].update(unit=spec.unit, desc=spec.desc)
+    extra["mapping"] = {"tiles_used": hw.mapping.tiles_used, "tiles_total": hw.mapping.tiles_total,
+                        "utilization": {str(k): v for k, v in hw.mapping.utilization().items()}}
+    return build_report(total_ticks=t["ticks"], phase_ticks=t["phase_ticks"],
+                        component_stats=stats, energy=estimate(hw.machine.ledger, table),
+                        area=area_report(hw.machine.components, table), samples=samples,
+                        config=config, seed=cfg.run.seed, backend=cfg.run.backend,
+                        name=cfg.name, extra=extra)
+
+
+def _progress(cfg, prep, start):
+    if not cfg.run.progress:
+        return None
+    from tqdm import tqdm
+    total = (cfg.training.epochs - start) * prep.dataset.n_train
+    return tqdm(total=total, unit="sample", desc=cfg.name, leave=False, mininterval=0.5)
+
+
+def _trace_header(prep, mapping) -> dict:
+    return {"network": [s._asdict() for s in prep.network.layer_shapes()],
+            "batch": prep.cfg.training.batch, "algorithm": prep.cfg.training.algorithm,
+            "roles": list(prep.algorithm.ROLES), "source": f"recorded: {prep.cfg.file}"}
