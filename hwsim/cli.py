@@ -55,6 +55,12 @@ def cmd_validate(args) -> int:
     from hwsim.config.overrides import parse_set_args
     kind, cfg = _load_any(args.file, parse_set_args(args.set))
     if kind == "accelerator":
+        import os
+        from hwsim.config.devices import load_device
+        from hwsim.energy import TechnologyTable
+        base = os.path.dirname(cfg.file) if cfg.file else None
+        load_device(cfg.device, base_dir=base)
+        TechnologyTable.load(cfg.technology, base_dir=base)
         machine = build_machine(cfg)
         if args.expand:
             print(json.dumps(expand(cfg), indent=1, sort_keys=True, default=str))

@@ -70,34 +70,36 @@ def expand(cfg: AcceleratorConfig) -> dict:
     for i in range(t.count):
         base = f"chip.tile{i}"
         comps += [
-            {"path": f"{base}.dac", "kind": "DAC", "params": _params_dict(per.dac), "lines": t.cols},
+            {"path": f"{base}.dac", "kind": "DAC", "params": _params_dict(per.dac),
+             "args": {"lines": t.cols}},
             {"path": f"{base}.array", "kind": "Tile", "params": tile_params},
             {"path": f"{base}.pgen", "kind": "PulseGenerator",
-             "params": _params_dict(per.pulse_generator), "lines": t.rows + t.cols},
+             "params": _params_dict(per.pulse_generator), "args": {"rows": t.rows, "cols": t.cols}},
         ]
         if share == 1:
             adc = f"{base}.adc"
             comps.append({"path": adc, "kind": "ADC", "params": _params_dict(per.adc),
-                          "lines": t.rows})
+                          "args": {"lines": t.rows}})
         else:
             adc = f"chip.adcbank{i // share}"
             if i % share == 0:
                 comps.append({"path": adc, "kind": "ADC", "params": _params_dict(per.adc),
-                              "lines": t.rows})
+                              "args": {"lines": t.rows}})
         conns += [("chip.noc.out", f"{base}.dac.in"), (f"{base}.dac.out", f"{base}.array.in"),
                   (f"{base}.array.out", f"{adc}.in"), (f"{adc}.out", "chip.noc.in"),
-                  ("chip.noc.out", f"{base}.pgen.in"), (f"{base}.pgen.out", f"{base}.array.pulses")]
+                  ("chip.noc.out", f"{base}.pgen.in"), (f"{base}.pgen.pulses", f"{base}.array.pulses")]
         if per.chopper is not None:
+            # the chopper's sign-control lines are wired inside the tile (no data ports)
             comps.append({"path": f"{base}.chopper", "kind": "Chopper",
-                          "params": _params_dict(per.chopper), "lines": t.rows + t.cols})
-            conns += [("chip.noc.out", f"{base}.chopper.in"),
-                      (f"{base}.chopper.out", "chip.noc.in")]
+                          "params": _params_dict(per.chopper),
+                          "args": {"rows": t.rows, "cols": t.cols}})
         if per.accumulator is not None:
             comps.append({"path": f"{base}.acc", "kind": "DigitalAccumulator",
-                          "params": _params_dict(per.accumulator), "lines": t.rows})
+                          "params": _params_dict(per.accumulator)})
             conns += [(f"{adc}.out", f"{base}.acc.in"), (f"{base}.acc.out", "chip.noc.in")]
     for c in cfg.components:
-        comps.append({"path": c.path, "kind": c.kind, "params": dict(c.params), "lines": c.lines})
+        comps.append({"path": c.path, "kind": c.kind, "params": dict(c.params),
+                      "args": dict(c.args)})
     conns += [tuple(c) for c in cfg.connections]
     return {"components": comps, "connections": [list(c) for c in conns]}
 
@@ -126,8 +128,11 @@ def build_machine(cfg: AcceleratorConfig, ledger: ActionLedger | None = None) ->
         clk = getattr(params, "clock", "digital")
         if clk not in clocks:
             raise BuildError(f"component '{path}': unknown clock '{clk}'", file=cfg.file)
-        kwargs = {"lines": c["lines"]} if c.get("lines") else {}
-        comps[path] = cls(path, params, clocks[clk], ledger, **kwargs)
+        try:
+            comps[path] = cls(path, params, clocks[clk], ledger, **c.get("args", {}))
+        except TypeError as exc:
+            raise BuildError(f"component '{path}' ({c['kind']}): bad geometry arguments "
+                             f"{c.get('args')}: {exc}", file=cfg.file) from None
     adjacency = check_connections(comps, [tuple(x) for x in explicit["connections"]],
                                   where=lambda i: {"file": cfg.file})
     tiles = []

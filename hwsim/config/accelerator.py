@@ -77,7 +77,8 @@ class ComponentConfig:
     path: str = param(desc="dotted path, e.g. chip.tile0.adc")
     kind: str = param(desc="component kind, e.g. ADC (see `hwsim describe`)")
     params: dict = param(factory=dict, desc="parameters of the kind")
-    lines: int = param(0, desc="lines driven/converted (DAC/ADC); 0 = from the tile", lo=0)
+    args: dict = param(factory=dict, desc="geometry arguments of the kind, e.g. {lines: 256} for "
+                       "a DAC/ADC bank, {rows: 256, cols: 256} for a pulse generator")
 
 
 @section("accelerator", "An analog in-memory training accelerator")

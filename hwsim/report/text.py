@@ -43,14 +43,25 @@ def render_text(report: dict) -> str:
         lines.append(f"  per sample      {format_si(ps['latency_s'], 's')}"
                      + (f", {format_si(ps['energy_J'], 'J')}" if "energy_J" in ps else "")
                      + f"  ({ps['samples']} samples)")
+    tr = (report.get("extra") or {}).get("training")
+    if tr:
+        final = tr.get("final_test_accuracy")
+        lines.append(f"  algorithm       {tr['algorithm']}"
+                     + (f", final test accuracy {100 * final:.2f} %" if final is not None else ""))
+        lines += _table("training", ("epoch", "train loss", "test loss", "test accuracy"),
+                        [(h["epoch"], f"{h['train_loss']:.4f}", f"{h['test_loss']:.4f}",
+                          f"{100 * h['test_accuracy']:.2f} %") for h in tr.get("history", [])])
     total = lat["total_ticks"]
     lines += _table("time per phase", ("phase", "time", "share"),
                     [(p, format_si(v["s"], "s"), _pct(v["ticks"], total))
                      for p, v in lat["phases"].items()])
-    lines += _table("components", ("path", "busy", "utilization", "items", "waited"),
+    active = {p: v for p, v in lat["components"].items() if v["items"]}
+    idle = len(lat["components"]) - len(active)
+    lines += _table("components" + (f" ({idle} idle not shown)" if idle else ""),
+                    ("path", "busy", "utilization", "items", "waited"),
                     [(p, format_si(v["busy_s"], "s"), f"{100 * v['utilization']:.1f} %", v["items"],
                       format_si(v["wait_ticks"] * 1e-12, "s"))
-                     for p, v in lat["components"].items()])
+                     for p, v in active.items()])
     if en is not None:
         t = en["total_J"]
         lines += _table("energy per component", ("path", "energy", "share"),

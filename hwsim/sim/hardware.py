@@ -49,10 +49,10 @@ class Hardware:
         if self.recorder is not None:
             self.recorder.record(op)
 
-    def _op(self, kind, n, layer="", role="W", phase="forward", **meta):
+    def _op(self, op_kind, n, layer="", role="W", phase="forward", **meta):
         if n <= 0:
             return
-        self.issue(Op(kind, int(n), layer, role, phase, tuple(sorted(meta.items()))))
+        self.issue(Op(op_kind, int(n), layer, role, phase, tuple(sorted(meta.items()))))
 
     def forward(self, layer, n, role="W", phase="forward", **stats):
         self._op("forward", n, layer, role, phase, **stats)

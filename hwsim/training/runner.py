@@ -191,8 +191,9 @@ def run_experiment(cfg: ExperimentConfig, *, resume: bool = False, trace_path=No
         start, history = state["epoch"], state["history"]
         prep.network, prep.algorithm = net, algo = state["network"], state["algorithm"]
         rng_data = state["rng_data"]
-        prep.context.rngs = state["rngs"]
-        algo.ctx = prep.context
+        prep.context = state["context"]
+        if hw is not None:
+            prep.context.hw = hw
         if hw is not None and state["timing"]["ledger"] is not None:
             hw.machine.ledger.merge(state["timing"]["ledger"])
             offset = state["timing"]
@@ -204,9 +205,13 @@ def run_experiment(cfg: ExperimentConfig, *, resume: bool = False, trace_path=No
         history.append({"epoch": epoch + 1, "train_loss": loss, "test_loss": test_loss,
                         "test_accuracy": test_acc, "samples": seen})
         if cfg.run.checkpoint:
-            save_checkpoint(ckpt, {"epoch": epoch + 1, "history": history, "network": net,
-                                   "algorithm": algo, "rng_data": rng_data,
-                                   "rngs": prep.context.rngs, "timing": _merged(hw, offset)})
+            live_hw, prep.context.hw = prep.context.hw, NullHardware()
+            try:   # the context (shared by the backends) is saved without the live engine
+                save_checkpoint(ckpt, {"epoch": epoch + 1, "history": history, "network": net,
+                                       "algorithm": algo, "rng_data": rng_data,
+                                       "context": prep.context, "timing": _merged(hw, offset)})
+            finally:
+                prep.context.hw = live_hw
     if progress is not None:
         progress.close()
     if hw is not None and hw.recorder is not None:

@@ -173,17 +173,17 @@ def test_second_table_extends_and_overrides():
     assert {"32nm_isaac", "45nm_horowitz_digital"} <= set(list_technologies())
     t45 = TechnologyTable.load("45nm_horowitz_digital")
     t32 = TechnologyTable.load("32nm_isaac")
-    op = {"kind": "add", "bits": 16}
+    op = {"function": "add", "bits": 16}
     assert t45.price("DigitalUnit", "op", op) == pytest.approx(0.05 * pJ)      # Horowitz 16-bit
     assert t32.price("DigitalUnit", "op", op) == pytest.approx(0.021 * pJ)     # ISAAC s&a
     # Horowitz rows are exact in the 45 nm table; widths not listed follow the rules
-    assert t45.price("DigitalUnit", "op", {"kind": "mult", "bits": 32}) == pytest.approx(3.1 * pJ)
-    assert t45.price("DigitalUnit", "op", {"kind": "add", "bits": 8}) == pytest.approx(0.03 * pJ)
-    assert t32.price("DigitalUnit", "op", {"kind": "mult", "bits": 32}) == \
+    assert t45.price("DigitalUnit", "op", {"function": "mult", "bits": 32}) == pytest.approx(3.1 * pJ)
+    assert t45.price("DigitalUnit", "op", {"function": "add", "bits": 8}) == pytest.approx(0.03 * pJ)
+    assert t32.price("DigitalUnit", "op", {"function": "mult", "bits": 32}) == \
         pytest.approx(0.8 * pJ * 4)                                           # quadratic rule
-    assert t32.price("DigitalUnit", "op", {"kind": "add", "bits": 32}) == \
+    assert t32.price("DigitalUnit", "op", {"function": "add", "bits": 32}) == \
         pytest.approx(0.042 * pJ)                                             # linear rule
-    assert "quadratic" in t32.source_of("DigitalUnit", "op", {"kind": "mult", "bits": 8})
+    assert "quadratic" in t32.source_of("DigitalUnit", "op", {"function": "mult", "bits": 8})
     assert t45.price("Buffer", "read_bit", {"technology": "sram"}) == pytest.approx(0.16 * pJ)
     attrs = {"bits": 8, "type": "sar"}
     assert t45.price("ADC", "convert", attrs) == t32.price("ADC", "convert", attrs)

@@ -9,12 +9,30 @@ from __future__ import annotations
 
 from hwsim.config.params import section
 from hwsim.training.algorithms.base import Algorithm
-from hwsim.training.layers_dense import FloatWeights
+from hwsim.training.layers_dense import FloatWeights  # noqa: F401  (base of the backend)
 
 
 @section("float", "Floating-point SGD baseline (no hyperparameters)")
 class FloatParams:
     pass
+
+
+class _DigitalWeights(FloatWeights):
+    """Float weights whose MVMs are digital MACs on the chip's digital unit."""
+
+    def __init__(self, w, algo, name):
+        super().__init__(w)
+        self._algo, self._name = algo, name
+
+    def forward(self, x):
+        self._algo.hw.digital("mac", x.shape[0] * self.out_features * self.in_features,
+                              layer=self._name, phase="forward")
+        return super().forward(x)
+
+    def backward(self, d):
+        self._algo.hw.digital("mac", d.shape[0] * self.out_features * self.in_features,
+                              layer=self._name, phase="backward")
+        return super().backward(d)
 
 
 class FloatSGD(Algorithm):
@@ -24,7 +42,7 @@ class FloatSGD(Algorithm):
     ANALOG = False
 
     def make_backend(self, name, out_features, in_features, init_w):
-        b = FloatWeights(init_w)
+        b = _DigitalWeights(init_w, self, name)
         self.backends[name] = b
         return b
 

@@ -1,0 +1,67 @@
+"""The experiment runner: determinism (byte-identical reports), resume, report contents."""
+import json
+
+import pytest
+
+from hwsim.config.experiment import ExperimentConfig
+from hwsim.config.params import build_section, replace
+from hwsim.report import to_json_text
+from hwsim.training.runner import run_experiment
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+ACC = str(ROOT / "configs" / "accelerators" / "cttv2_tile.yaml")
+
+
+def _cfg(out, algorithm="float", epochs=2, lr=1.0, limit=300, params=None):
+    data = {"name": "t", "accelerator": ACC,
+            "workload": {"dataset": {"name": "digits", "limit_train": limit, "limit_test": 200},
+                         "network": [{"linear": 16, "activation": "sigmoid"}, {"linear": 10}]},
+            "training": {"algorithm": algorithm, "lr": lr, "batch": 10, "epochs": epochs,
+                         "params": params or {}},
+            "run": {"seed": 3, "out": str(out), "progress": False}}
+    return replace(build_section(ExperimentConfig, data), file=str(ROOT / "configs" / "x.yaml"))
+
+
+def test_same_seed_gives_byte_identical_json(tmp_path):
+    cfg = _cfg(tmp_path / "a")
+    run_experiment(cfg, quiet=True)
+    first = (tmp_path / "a" / "report.json").read_bytes()
+    run_experiment(cfg, quiet=True)
+    assert (tmp_path / "a" / "report.json").read_bytes() == first
+    rep = json.loads(first)
+    assert rep["meta"]["seed"] == 3 and rep["meta"]["backend"] == "cython"
+    assert rep["meta"]["config"]["experiment"]["training"]["algorithm"] == "float"
+
+
+def test_other_seed_changes_the_numbers(tmp_path):
+    a = run_experiment(_cfg(tmp_path / "a"), quiet=True)
+    cfg = _cfg(tmp_path / "b")
+    b = run_experiment(replace(cfg, run=replace(cfg.run, seed=4)), quiet=True)
+    assert a["extra"]["training"]["history"] != b["extra"]["training"]["history"]
+
+
+def _strip(rep):
+    rep = json.loads(to_json_text(rep))
+    rep["meta"].pop("config")
+    return rep
+
+
+@pytest.mark.parametrize("algorithm,lr", [("float", 1.0)])
+def test_resume_matches_uninterrupted_run(tmp_path, algorithm, lr):
+    full = run_experiment(_cfg(tmp_path / "full", algorithm, epochs=2, lr=lr), quiet=True)
+    run_experiment(_cfg(tmp_path / "part", algorithm, epochs=1, lr=lr), quiet=True)
+    resumed = run_experiment(_cfg(tmp_path / "part", algorithm, epochs=2, lr=lr), resume=True,
+                             quiet=True)
+    assert _strip(resumed) == _strip(full)
+
+
+def test_report_energy_is_conserved_and_accuracy_reported(tmp_path):
+    rep = run_experiment(_cfg(tmp_path / "a"), quiet=True)
+    rows = rep["energy"]["rows"]
+    assert sum(r["count"] * r["price_J"] for r in rows) == pytest.approx(rep["energy"]["total_J"],
+                                                                        rel=1e-12)
+    hist = rep["extra"]["training"]["history"]
+    assert len(hist) == 2 and hist[-1]["samples"] == 300
+    assert rep["per_sample"]["samples"] == 600
+    assert rep["latency"]["total_ticks"] > 0
