@@ -35,8 +35,14 @@ def cmd_run(args) -> int:
     if args.no_progress:
         overrides["run.progress"] = False
     cfg = load_experiment(path, overrides)
-    run_experiment(cfg, resume=args.resume, trace_path=args.trace, timeline=args.timeline,
-                   vcd=args.vcd, data_dir=args.data)
+    from hwsim.report import render_text
+    from hwsim.report.runs import run_report, write_run_outputs
+    result = run_experiment(cfg, resume=args.resume, trace_path=args.trace,
+                            timeline=bool(args.timeline or args.vcd), data_dir=args.data)
+    report = run_report(result)
+    written = write_run_outputs(report, result, timeline=args.timeline, vcd=args.vcd)
+    print(render_text(report))
+    print("wrote " + ", ".join(written))
     return 0
 
 
@@ -189,6 +195,40 @@ def make_parser() -> argparse.ArgumentParser:
     g.add_argument("accelerator")
     g.add_argument("-o", "--output", default="arch.dot")
     g.set_defaults(func=cmd_graph)
+    rp = sub.add_parser("replay", help="latency/energy/area of a training trace on an "
+                        "accelerator")
+    rp.add_argument("accelerator", help="accelerator YAML")
+    rp.add_argument("trace", help="trace file (.jsonl.gz, see traces/README.md)")
+    rp.add_argument("-o", "--out", help="output directory (default runs/replay-<trace>)")
+    rp.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="override an accelerator key")
+    rp.add_argument("--no-progress", action="store_true")
+    rp.add_argument("--no-cache", action="store_true",
+                    help="simulate every op (no reuse of identical ops; same results, slower)")
+    rp.set_defaults(func=cmd_replay)
+    tr = sub.add_parser("trace", help="training traces: generate from network shapes")
+    tsub = tr.add_subparsers(dest="trace_cmd", required=True)
+    tg = tsub.add_parser("generate", help="op stream of an algorithm for a network of shapes")
+    tg.add_argument("network", help="network YAML (configs/networks/*.yaml)")
+    tg.add_argument("--batch", type=int, required=True)
+    tg.add_argument("--steps", type=int, required=True)
+    tg.add_argument("--algorithm", required=True, help="sgd, tiki-taka, ttv2, c-ttv2, agad, "
+                    "float")
+    tg.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                    help="algorithm or statistics-model parameter (see `hwsim trace generate "
+                    "--help-model`)")
+    tg.add_argument("-o", "--out", required=True, help="trace file to write (.jsonl.gz)")
+    tg.set_defaults(func=cmd_trace)
+    sw = sub.add_parser("sweep", help="design-space sweep: grid of points, Pareto front, plots")
+    sw.add_argument("sweep", help="sweep YAML (configs/sweeps/*.yaml)")
+    sw.add_argument("--workers", type=int, help="local worker processes (default: all cores)")
+    sw.add_argument("--scheduler", metavar="ADDRESS",
+                    help="run on a Dask distributed scheduler (pip install .[dask])")
+    sw.add_argument("-o", "--out", help="output directory (default runs/sweeps/<sweep>)")
+    sw.add_argument("--retry-failed", action="store_true", help="run failed points again")
+    sw.add_argument("--no-plots", action="store_true")
+    sw.add_argument("--no-progress", action="store_true")
+    sw.set_defaults(func=cmd_sweep)
     return p
 
 

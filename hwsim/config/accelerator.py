@@ -22,7 +22,7 @@ from hwsim.config.devices import UpdateConfig
 from hwsim.config.params import build_section, param, replace, section
 from hwsim.config.periphery import MVMConfig
 from hwsim.config.yamlio import file_of, line_of, load_yaml
-from hwsim.errors import ConfigError
+from hwsim.errors import ConfigError, UnitError
 
 SCHEMA_VERSION = 1
 
@@ -103,7 +103,7 @@ class AcceleratorConfig:
         for name, freq in self.clocks.items():
             try:
                 hz = units.parse(freq, "Hz")
-            except ConfigError as exc:
+            except UnitError as exc:
                 raise ConfigError(exc.message, file=file_of(data),
                                   line=line_of(data.get("clocks", {}), name),
                                   key=f"clocks.{name}") from None

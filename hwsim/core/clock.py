@@ -31,23 +31,24 @@ class Clock:
         self.name = name
         self.frequency = float(frequency_hz)
         self.period = Fraction(TICKS_PER_SECOND) / Fraction(self.frequency).limit_denominator(10**6)
+        # period = pn / pd ticks, kept as integers so edges need no Fraction arithmetic
+        self._pn = self.period.numerator
+        self._pd = self.period.denominator
 
     def __repr__(self) -> str:
         return f"Clock({self.name!r}, {self.frequency:g} Hz)"
 
     def edge(self, k: int) -> int:
-        """Tick of the k-th rising edge."""
-        v = k * self.period
-        return -((-v.numerator) // v.denominator)  # ceil
+        """Tick of the k-th rising edge: ``ceil(k · pn / pd)``."""
+        return -((-k * self._pn) // self._pd)
 
     def edge_index(self, t: int) -> int:
-        """Index of the first edge at or after tick ``t``."""
-        k = int(t // self.period)
-        while self.edge(k) < t:
-            k += 1
-        while k > 0 and self.edge(k - 1) >= t:
-            k -= 1
-        return k
+        """Index of the first edge at or after tick ``t``: the least k with
+        ``ceil(k·pn/pd) ≥ t``, i.e. ``k·pn/pd > t − 1``, i.e. ``k = floor((t−1)·pd/pn) + 1``
+        (and 0 for t ≤ 0)."""
+        if t <= 0:
+            return 0
+        return (t - 1) * self._pd // self._pn + 1
 
     def next_edge(self, t: int) -> int:
         """First edge at or after tick ``t`` (clock-domain crossing)."""

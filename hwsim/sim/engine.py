@@ -42,11 +42,12 @@ class Simulator:
 
     def __init__(self, components: dict, adjacency: dict | None = None,
                  granularity: str = "burst", ledger: ActionLedger | None = None,
-                 timeline: bool = False):
+                 timeline: bool = False, start_tick: int = 0):
         if granularity not in self.GRANULARITIES:
             raise SimulationError(f"granularity must be one of {self.GRANULARITIES}, got "
                                   f"'{granularity}'")
-        self.env = simpy.Environment()
+        # a resumed run continues at its absolute time, so clock edges align as before
+        self.env = simpy.Environment(initial_time=int(start_tick))
         self.components = dict(sorted(components.items()))
         self.adjacency = adjacency
         self.granularity = granularity

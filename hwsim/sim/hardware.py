@@ -30,13 +30,14 @@ class Hardware:
     """Issue hardware operations; execute them cycle-accurately on demand."""
 
     def __init__(self, machine: Machine, mapping: Mapping | None = None, *,
-                 granularity: str | None = None, timeline: bool = False, recorder=None):
+                 granularity: str | None = None, timeline: bool = False, recorder=None,
+                 start_tick: int = 0):
         self.machine = machine
         self.mapping = mapping
         eng = machine.config.engine
         self.sim = Simulator(machine.components, machine.adjacency,
                              granularity=granularity or eng.granularity, ledger=machine.ledger,
-                             timeline=timeline)
+                             timeline=timeline, start_tick=start_tick)
         self.pending = Program()
         self.recorder = recorder          # object with .record(op) (trace writer), optional
         self.phase_ticks: dict = {}

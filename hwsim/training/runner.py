@@ -157,13 +157,23 @@ def _timing_state(hw) -> dict:
             if hw is not None else {}}
 
 
+@dataclass
+class RunResult:
+    """What a run produced; :mod:`hwsim.report.runs` turns it into the report."""
+    cfg: ExperimentConfig
+    prep: Prepared
+    hw: object                 # Hardware, or None when timing is off
+    timing: dict               # merged timing totals (ticks, phase_ticks, stats)
+    history: list
+    out: Path
+    drift: dict | None = None
+
+
 def run_experiment(cfg: ExperimentConfig, *, resume: bool = False, trace_path=None,
-                   timeline=None, vcd=None, data_dir=None, quiet: bool = False) -> dict:
-    """Train, simulate and report; returns the report dict (also written to ``run.out``)."""
+                   timeline: bool = False, data_dir=None) -> RunResult:
+    """Train and simulate; checkpoint after every epoch; return a :class:`RunResult`."""
     from hwsim.build.graph import build_machine
     from hwsim.build.mapping import map_layers
-    from hwsim.energy import TechnologyTable, area_report, estimate
-    from hwsim.report import build_report, render_text, write_csv, write_json
     from hwsim.sim.hardware import Hardware
 
     prep = prepare(cfg, data_dir)
@@ -180,7 +190,7 @@ def run_experiment(cfg: ExperimentConfig, *, resume: bool = False, trace_path=No
         if trace_path:
             from hwsim.trace.format import TraceWriter
             recorder = TraceWriter(trace_path, header=_trace_header(prep, mapping))
-        hw = Hardware(machine, mapping, timeline=bool(timeline or vcd), recorder=recorder)
+        hw = Hardware(machine, mapping, timeline=bool(timeline), recorder=recorder)
         prep.context.hw = hw
     rng_data = stream(cfg.run.seed, "data-order")
     history, start = [], 0
@@ -194,9 +204,15 @@ def run_experiment(cfg: ExperimentConfig, *, resume: bool = False, trace_path=No
         prep.context = state["context"]
         if hw is not None:
             prep.context.hw = hw
+        algo.ctx = prep.context
+        if hasattr(algo, "load_state"):
+            algo.load_state(algo.state())
         if hw is not None and state["timing"]["ledger"] is not None:
             hw.machine.ledger.merge(state["timing"]["ledger"])
             offset = state["timing"]
+            hw = Hardware(hw.machine, hw.mapping, timeline=bool(timeline), recorder=hw.recorder,
+                          start_tick=offset["ticks"])
+            prep.context.hw = hw
     progress = _progress(cfg, prep, start)
     for epoch in range(start, cfg.training.epochs):
         loss, seen = train_epoch(prep, hw if hw is not None else NullHardware(), rng_data, progress)
@@ -216,56 +232,24 @@ def run_experiment(cfg: ExperimentConfig, *, resume: bool = False, trace_path=No
         progress.close()
     if hw is not None and hw.recorder is not None:
         hw.recorder.close()
-    report = _assemble(cfg, prep, hw, offset, history, estimate, area_report, build_report,
-                       TechnologyTable)
-    write_json(report, out / "report.json")
-    write_csv(report, out / "energy.csv")
-    if timeline or vcd:
-        from hwsim.report.timeline import write_timelines
-        write_timelines(hw, timeline, vcd)
-    if not quiet:
-        print(render_text(report))
-        print(f"wrote {out / 'report.json'} and {out / 'energy.csv'}")
-    return report
+    drift = None
+    if hasattr(algo, "drift_report"):
+        drift = algo.drift_report(prep.network, prep.dataset)
+    return RunResult(cfg, prep, hw, _merged(hw, offset), history, out, drift)
 
 
 def _merged(hw, offset) -> dict:
+    """Timing totals of this process plus those carried by a checkpoint (the engine of a
+    resumed run starts at the checkpoint's absolute tick, so ``ticks`` is already total)."""
     t = _timing_state(hw)
-    t["ticks"] += offset.get("ticks", 0)
     for k, v in offset.get("phase_ticks", {}).items():
         t["phase_ticks"][k] = t["phase_ticks"].get(k, 0) + v
     for p, vals in offset.get("stats", {}).items():
         for k, v in vals.items():
             t["stats"].setdefault(p, {})
-            t["stats"][p][k] = t["stats"][p].get(k, 0) + v
+            old = t["stats"][p].get(k, 0)
+            t["stats"][p][k] = max(old, v) if k == "last_out_tick" else old + v
     return t
-
-
-def _assemble(cfg, prep, hw, offset, history, estimate, area_report, build_report, Table):
-    import dataclasses
-    extra = {"training": {"algorithm": cfg.training.algorithm, "history": history,
-                          "final_test_accuracy": history[-1]["test_accuracy"] if history else None,
-                          "algorithm_stats": prep.algorithm.stats()}}
-    config = {"experiment": dataclasses.asdict(cfg), "accelerator": dataclasses.asdict(prep.accelerator),
-              "device": dataclasses.asdict(prep.context.device)}
-    samples = sum(h["samples"] for h in history)
-    if hw is None:
-        return build_report(total_ticks=0, samples=samples, config=config, seed=cfg.run.seed,
-                            backend=cfg.run.backend, name=cfg.name, extra=extra)
-    acc = prep.accelerator
-    table = Table.load(acc.technology, base_dir=os.path.dirname(acc.file) if acc.file else None)
-    t = _merged(hw, offset)
-    stats = {p: {k: {"value": v} for k, v in vals.items()} for p, vals in t["stats"].items()}
-    for p, c in hw.machine.components.items():
-        for k, spec in c.stats.specs.items():
-            stats[p][k].update(unit=spec.unit, desc=spec.desc)
-    extra["mapping"] = {"tiles_used": hw.mapping.tiles_used, "tiles_total": hw.mapping.tiles_total,
-                        "utilization": {str(k): v for k, v in hw.mapping.utilization().items()}}
-    return build_report(total_ticks=t["ticks"], phase_ticks=t["phase_ticks"],
-                        component_stats=stats, energy=estimate(hw.machine.ledger, table),
-                        area=area_report(hw.machine.components, table), samples=samples,
-                        config=config, seed=cfg.run.seed, backend=cfg.run.backend,
-                        name=cfg.name, extra=extra)
 
 
 def _progress(cfg, prep, start):

@@ -308,7 +308,7 @@ BLOCK_ACTIONS = [
     ("PulseGenerator", "pulse_slot", {"rng": "lfsr"}), ("PulseGenerator", "rng_draw", {"rng": "lfsr"}),
     ("Chopper", "flip", {}),
     *[("DigitalAccumulator", a, {"bits": 16}) for a in ("add", "compare", "read", "write")],
-    *[("DigitalUnit", "op", {"kind": k, "bits": 16}) for k in
+    *[("DigitalUnit", "op", {"function": k, "bits": 16}) for k in
       ("activation", "activation_grad", "loss_grad", "partial_sum", "bias", "pca", "scale",
        "add", "mult", "compare", "mac")],
     ("Buffer", "read_bit", {"technology": "sram"}), ("Buffer", "write_bit", {"technology": "edram"}),
@@ -333,5 +333,5 @@ def test_every_block_action_and_area_is_priced(name):
         assert t.price(kind, action, attrs) >= 0 and t.source_of(kind, action, attrs)
     for kind, attrs, area in BLOCK_AREAS:
         assert t.area(kind, attrs) == pytest.approx(area, abs=1e-30)
-    with pytest.raises(UnpricedError, match="kind=op"):
-        t.price("DigitalUnit", "op", {"kind": "op", "bits": 16})   # an unnamed op kind
+    with pytest.raises(UnpricedError, match="function=op"):
+        t.price("DigitalUnit", "op", {"function": "op", "bits": 16})   # an unnamed op kind

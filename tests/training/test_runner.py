@@ -6,7 +6,15 @@ import pytest
 from hwsim.config.experiment import ExperimentConfig
 from hwsim.config.params import build_section, replace
 from hwsim.report import to_json_text
-from hwsim.training.runner import run_experiment
+from hwsim.report.runs import run_report, write_run_outputs
+from hwsim.training.runner import run_experiment as _run
+
+
+def run_experiment(cfg, quiet=True, **kw):
+    result = _run(cfg, **kw)
+    rep = run_report(result)
+    write_run_outputs(rep, result)
+    return rep
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,7 +55,7 @@ def _strip(rep):
     return rep
 
 
-@pytest.mark.parametrize("algorithm,lr", [("float", 1.0)])
+@pytest.mark.parametrize("algorithm,lr", [("float", 1.0), ("sgd", 0.1), ("c-ttv2", 0.1), ("mixed-precision", 0.1)])
 def test_resume_matches_uninterrupted_run(tmp_path, algorithm, lr):
     full = run_experiment(_cfg(tmp_path / "full", algorithm, epochs=2, lr=lr), quiet=True)
     run_experiment(_cfg(tmp_path / "part", algorithm, epochs=1, lr=lr), quiet=True)

@@ -1,0 +1,241 @@
+"""One crossbar array of one layer in one role, and the weight backend built on them.
+
+:class:`AnalogArray` is the unit every in-memory training algorithm programs: a
+:class:`~hwsim.physics.device_array.DeviceArray` (M × N devices, PHYSICS.md §1) with
+the forward/backward periphery numerics of the accelerator's tile (PHYSICS.md §3)
+and its pulsed update (PHYSICS.md §2).  Every method does the numbers *and* issues
+the matching hardware operation on ``ctx.hw`` (a :class:`hwsim.sim.hardware.Hardware`
+or a :class:`NullHardware`), so the accuracy and the latency/energy come from the
+same program:
+
+====================  ==========================================  ===================
+method                numerics                                    op issued
+====================  ==========================================  ===================
+``forward(x)``        ``y = W x`` through DAC/array/ADC           ``forward``  n = B + BM repeats
+``backward(d)``       ``g = Wᵀ d``                                ``backward`` n = B + BM repeats
+``pulsed_update``     ``ΔW = −η Σ_b d_b x_bᵀ`` (bit trains)        ``update``   n = Σ_b BL_b slots
+``apply_pulses(n)``   ``|n_ij|`` pulses, up where n_ij > 0         ``update``   n = max|n| slots
+``read_columns(k)``   one-hot ``e_k`` through the forward path     ``read_column`` n = reads
+====================  ==========================================  ===================
+
+Random streams are named ``f"{layer}/{role}/{use}"`` (use = init, forward,
+backward, read, update, write) through ``ctx.rng``, so every array is reproducible
+bit for bit and adding an array never changes another's draws.
+
+:class:`AnalogWeights` is the :class:`~hwsim.training.layers_dense.WeightBackend`
+of an analog layer: its MVMs run on ``W̄ = Σ_r γ_r W_r`` over one or more arrays
+(``W`` for analog SGD; ``C + γA`` for Tiki-Taka / residual learning, Gokmen &
+Haensch, Front. Neurosci. 14:103, 2020; Wu et al., NeurIPS 2024).  The arrays of a
+sum are driven with the same input and their currents add on the shared output
+lines, so one periphery pass reads the sum; an op is issued on each array read.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from hwsim.physics.device_array import DeviceArray
+from hwsim.physics.periphery import MVMStats, mvm
+from hwsim.physics.update import UpdateStats, apply_pulses, pulsed_update
+
+
+def _mvm_meta(st: MVMStats) -> dict:
+    return {"sum_gv2": float(st.sum_gv2), "adc_saturations": int(st.saturations),
+            "bm_repeats": int(st.bm_repeats)}
+
+
+class AnalogArray:
+    """One M × N crossbar array (``layer``/``role``) with its periphery and update.
+
+    ``ctx`` is the runner's :class:`~hwsim.training.runner.Context`
+    (``accelerator``, ``device``, ``rng(name)``, ``backend``, ``hw``).  ``device``
+    overrides ``ctx.device`` (e.g. an ideal reference array); ``init_w`` programs
+    the initial weights (clipped into each device's bounds).
+    """
+
+    def __init__(self, ctx, layer: str, role: str, shape, *, device=None, init_w=None):
+        self.ctx = ctx
+        self.layer, self.role = str(layer), str(role)
+        tile = ctx.accelerator.tile
+        self.fwd_cfg = tile.mvm_config("forward")
+        self.bwd_cfg = tile.mvm_config("backward")
+        self.update_cfg = tile.update
+        self.device = device if device is not None else ctx.device
+        self.array = DeviceArray(self.device, tuple(shape), self.rng("init"))
+        if init_w is not None:
+            self.array.set_weights(init_w, self.rng("write"))
+        self.granularity = float(self.array.granularity)
+        self.pulses = 0                  # device pulses applied so far (energy / endurance)
+
+    # ---- bookkeeping ---------------------------------------------------------------
+    def __getstate__(self):
+        """Pickled without the context (hardware, rng table): re-attach with :meth:`attach`."""
+        return {k: v for k, v in self.__dict__.items() if k != "ctx"}
+
+    def attach(self, ctx) -> None:
+        """Bind a (restored) context after unpickling."""
+        self.ctx = ctx
+
+    def rng(self, use: str) -> np.random.Generator:
+        """The array's random stream ``f"{layer}/{role}/{use}"``."""
+        return self.ctx.rng(f"{self.layer}/{self.role}/{use}")
+
+    @property
+    def hw(self):
+        return self.ctx.hw
+
+    @property
+    def shape(self) -> tuple:
+        return self.array.shape
+
+    def weights(self) -> np.ndarray:
+        """Visible weights ``w + write noise − reference`` (M, N), a fresh array."""
+        return self.array.visible_weights()
+
+    # ---- reads ---------------------------------------------------------------------
+    def forward(self, x, *, phase: str = "forward") -> np.ndarray:
+        """``y = W x`` for x (B, N) through the forward periphery; issues ``forward``."""
+        y, st = mvm(self.weights(), x, self.fwd_cfg, self.rng("forward"), backend=self.ctx.backend)
+        self.hw.forward(self.layer, len(y) + st.bm_repeats, self.role, phase, **_mvm_meta(st))
+        return y
+
+    def backward(self, d, *, phase: str = "backward") -> np.ndarray:
+        """``g = Wᵀ d`` for d (B, M) through the backward periphery; issues ``backward``."""
+        g, st = mvm(self.weights(), d, self.bwd_cfg, self.rng("backward"), transposed=True,
+                    backend=self.ctx.backend)
+        self.hw.backward(self.layer, len(g) + st.bm_repeats, self.role, phase, **_mvm_meta(st))
+        return g
+
+    def read_columns(self, cols, *, minus: "AnalogArray | None" = None,
+                     phase: str = "transfer") -> np.ndarray:
+        """Read columns ``cols`` (k indices) with one-hot inputs ``e_k`` → (k, M).
+
+        The read goes through the forward periphery (DAC, noise, ADC), so it carries
+        the read noise and quantization of a real column read (Gokmen 2021, TTv2).
+        ``minus`` reads differentially against a reference array R of the same
+        shape (currents subtracted before the ADC: ``v = (A − R) e_k``); both arrays
+        get a ``read_column`` op.
+        """
+        cols = np.atleast_1d(np.asarray(cols, dtype=np.int64))
+        n = self.shape[1]
+        if cols.ndim != 1 or cols.size == 0 or cols.min() < 0 or cols.max() >= n:
+            raise ValueError(f"column indices must be a non-empty list within 0..{n - 1}, "
+                             f"got {cols.tolist()}")
+        w = self.weights()
+        if minus is not None:
+            if minus.shape != self.shape:
+                raise ValueError(f"differential read needs equal shapes, got {self.shape} "
+                                 f"and {minus.shape}")
+            w = w - minus.weights()
+        x = np.zeros((cols.size, n))
+        x[np.arange(cols.size), cols] = 1.0
+        v, st = mvm(w, x, self.fwd_cfg, self.rng("read"), backend=self.ctx.backend)
+        reads = cols.size + st.bm_repeats
+        self.hw.read_column(self.layer, reads, self.role, phase, col=int(cols[0]), **_mvm_meta(st))
+        if minus is not None:
+            minus.hw.read_column(minus.layer, reads, minus.role, phase, col=int(cols[0]))
+        return v
+
+    # ---- writes --------------------------------------------------------------------
+    def pulsed_update(self, x, d, lr: float, *, phase: str = "update") -> UpdateStats:
+        """``ΔW = −lr Σ_b d_b x_bᵀ`` with the tile's pulse trains; issues ``update``.
+
+        x (B, N), d (B, M).  Stochastic trains or mean counts per
+        ``tile.update.pulse_type``; ``scheme: serial_row`` issues ``serial_write``.
+        """
+        st = pulsed_update(self.array, x, d, lr, self.update_cfg, self.rng("update"),
+                           self.ctx.backend)
+        self.pulses += st.device_pulses
+        if st.scheme == "serial_row":
+            self.hw.serial_write(self.layer, st.row_steps, self.role, phase,
+                                 pulses=st.device_pulses,
+                                 max_pulses=int(st.max_pulses_per_row.max(initial=0)))
+        else:
+            draws = st.pulse_slots * (st.rows + st.cols) \
+                if st.pulse_type == "stochastic_compressed" else 0
+            self.hw.update(self.layer, st.pulse_slots, self.role, phase,
+                           pulses=st.device_pulses, row_slots=st.row_pulse_slots,
+                           col_slots=st.col_pulse_slots, samples=st.samples, rng_draws=draws)
+        return st
+
+    def apply_pulses(self, counts, *, phase: str = "transfer") -> int:
+        """``|n_ij|`` deterministic pulses (up where ``n_ij > 0``); returns the pulses.
+
+        Timing: the signed counts are driven in parallel as one pulse train of
+        ``max|n|`` slots (row i driven in ``max_j |n_ij|`` slots, column j in
+        ``max_i |n_ij|``), which is exact for a single column or row (Tiki-Taka
+        transfers) and for coincidence-free writes; issues ``update``.
+        """
+        counts = np.asarray(counts)
+        total = apply_pulses(self.array, counts, self.rng("write"), self.ctx.backend,
+                             lumped_noise_threshold=self.update_cfg.lumped_noise_threshold)
+        self.pulses += total
+        if total:
+            mag = np.abs(counts)
+            self.hw.update(self.layer, int(mag.max()), self.role, phase, pulses=total,
+                           row_slots=int(mag.max(axis=1).sum()),
+                           col_slots=int(mag.max(axis=0).sum()), rng_draws=0)
+        return total
+
+    def end_of_batch(self) -> None:
+        """Decay and diffusion of one mini-batch (PHYSICS.md §1)."""
+        self.array.end_of_batch(self.rng("drift"))
+
+
+class AnalogWeights:
+    """WeightBackend over arrays ``[(array, γ), ...]``: MVMs on ``W̄ = α Σ γ_r W_r``.
+
+    ``AnalogWeights([(W, 1.0)])`` for analog SGD; ``[(C, 1.0), (A, γ)]`` for
+    Tiki-Taka with residual learning (arrays with γ = 0 are not read).  ``scale`` α
+    is a digital gain on the ADC outputs (weight scaling): the network sees
+    ``α·W_device``, so weights beyond the device bounds ±w_max stay representable.
+    """
+
+    def __init__(self, arrays, scale: float = 1.0):
+        self.scale = float(scale)
+        if not self.scale > 0:
+            raise ValueError(f"weight scale must be > 0, got {scale}")
+        self.arrays = [(a, float(g)) for a, g in arrays if float(g) != 0.0]
+        if not self.arrays:
+            raise ValueError("AnalogWeights needs at least one array with a nonzero γ")
+        self.out_features, self.in_features = self.arrays[0][0].shape
+        for a, _ in self.arrays:
+            if a.shape != (self.out_features, self.in_features):
+                raise ValueError(f"arrays of one layer must share a shape, got {a.shape}")
+
+    def _sum(self) -> np.ndarray:
+        w = None
+        for a, g in self.arrays:
+            v = a.weights()
+            w = v * g if w is None else w + g * v
+        return w
+
+    def _issue(self, kind, n, st, phase):
+        for a, _ in self.arrays[1:]:
+            getattr(a.hw, kind)(a.layer, n, a.role, phase, **_mvm_meta(st))
+
+    def forward(self, x) -> np.ndarray:
+        head = self.arrays[0][0]
+        if len(self.arrays) == 1 and self.arrays[0][1] == 1.0:
+            return self._gain(head.forward(x))
+        y, st = mvm(self._sum(), x, head.fwd_cfg, head.rng("forward"), backend=head.ctx.backend)
+        n = len(y) + st.bm_repeats
+        head.hw.forward(head.layer, n, head.role, "forward", **_mvm_meta(st))
+        self._issue("forward", n, st, "forward")
+        return self._gain(y)
+
+    def backward(self, d) -> np.ndarray:
+        head = self.arrays[0][0]
+        if len(self.arrays) == 1 and self.arrays[0][1] == 1.0:
+            return self._gain(head.backward(d))
+        g, st = mvm(self._sum(), d, head.bwd_cfg, head.rng("backward"), transposed=True,
+                    backend=head.ctx.backend)
+        n = len(g) + st.bm_repeats
+        head.hw.backward(head.layer, n, head.role, "backward", **_mvm_meta(st))
+        self._issue("backward", n, st, "backward")
+        return self._gain(g)
+
+    def _gain(self, y):
+        return y * self.scale if self.scale != 1.0 else y
+
+    def weights(self) -> np.ndarray:
+        return self._gain(self._sum())

@@ -1,0 +1,245 @@
+"""The Tiki-Taka family as one transfer engine parameterized by the variant (PHYSICS.md §4).
+
+Per analog layer: a fast gradient array A, a weight array C, optionally a reference
+array R and a digital buffer H (M × N).  Forward/backward run on ``W̄ = C + γA``
+(γ = 0 unless residual learning).  Per mini-batch:
+
+1. **gradient** — pulsed update of A with ``ΔA = −η_A (c_out ⊙ d)(c_in ⊙ x)ᵀ``
+   (choppers ``c = ±1``; all +1 without chopper).  Fast-LR auto scale:
+   ``η_A = fast_lr·BL_max·ε_A/(x̂_m·d̂_m)`` with running means x̂_m, d̂_m of the
+   per-sample maxima |x|, |d| (Rasch et al., Nat. Commun. 15:7133, 2024).
+2. **read** — every ``transfer_every`` vector updates, ``n_reads`` columns k of A are
+   read with one-hot inputs through the forward periphery: ``v = (A − R) e_k``
+   (differential against R for TTv2/c-TTv2, plain for v1 and AGAD).
+3. **transfer**
+   * v1 (Gokmen & Haensch, Front. Neurosci. 14:103, 2020): pulsed update of C with
+     ``ΔC = η_t·v e_kᵀ`` (η_t = transfer_lr);
+   * buffered (TTv2, Gokmen, Front. AI 4:699148, 2021): ``H[:,k] += s·c_in_k c_out ⊙ v``
+     (AGAD: ``s·c_in_k c_out ⊙ (v − p[:,k])``), ``s = transfer_lr·η·N·T/(G·ε_A)`` with
+     G = auto_granularity (G = 0: ``s = transfer_lr·η/ε_A``).  So with transfer_lr·η = 1
+     an A entry one state ε_A away from its reference fills H in G vector updates.
+     Elements with ``|H| ≥ 1`` send ``n = clip(trunc(H), ±BL_t)`` pulses to C, then
+     ``H ← momentum·H`` on those elements (forget buffer).
+4. **choppers** (c-TTv2/AGAD): ``c_in_k`` flips after its read with probability
+   p_in (random) or every ``max(ceil(1/p_in), 2)`` reads of column k (regular);
+   ``c_out`` flips after a full sweep with p_out.  Every flip is a ``flip`` op.
+5. **AGAD** (Rasch et al. 2024): running mean ``m ← (1−ρ)m + ρv``,
+   ``ρ = min(tail_weightening/n_s, 1)``, reference ``p ← m`` at each flip of c_in_k;
+   no writes to C during the first n_s sweeps (n_s = reads per chopper half-period).
+
+By default the transfers due in a mini-batch run after its pulsed update (one kernel
+call per batch); ``interleave: true`` splits the batch at every transfer point
+(exact ordering, more kernel calls).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from hwsim.training.algorithms.analog import AnalogArray, AnalogWeights
+
+
+class TransferEngine:
+    """A, C, (R, H, choppers, AGAD mean/reference) of one layer and its transfer cycle."""
+
+    def __init__(self, algo, name, shape, init_w, variant):
+        self.algo, self.name, self.variant = algo, name, variant
+        p, ctx = algo.params, algo.ctx
+        m, n = shape
+        self.p = p
+        self.C = AnalogArray(ctx, name, "C", shape, init_w=init_w / p.weight_scale)
+        self.A = AnalogArray(ctx, name, "A", shape)
+        self.R = None
+        if variant in ("ttv2", "c-ttv2"):
+            self.R = AnalogArray(ctx, name, "R", shape)
+            sp = self.A.array.symmetry_point()
+            sp = np.where(np.isfinite(sp), sp, 0.0)
+            # visible R = visible A at its symmetry point + σ_r ξ (reference error)
+            err = p.ref_std * ctx.rng(f"{name}/R/offset").standard_normal(shape)
+            target = sp - self.A.array.reference + err + self.R.array.reference
+            self.R.array.set_weights(target, self.R.rng("write"))
+        self.chopped = variant in ("c-ttv2", "agad")
+        self.buffered = variant != "tiki-taka"
+        self.H = np.zeros(shape) if self.buffered else None
+        self.c_in = np.ones(n)
+        self.c_out = np.ones(m)
+        self.reads_col = np.zeros(n, np.int64)      # reads of each column since its last flip
+        self.k = 0                                   # next column to read
+        self.sweeps = 0
+        self.pending = 0                             # vector updates since the last transfer
+        self.x_hat = self.d_hat = None
+        self.agad = variant == "agad"
+        if self.agad:
+            self.m_mean = np.zeros(shape)
+            self.p_ref = np.zeros(shape)
+        self.half_period = max(math.ceil(1.0 / p.in_chop_prob), 2) if self.chopped and \
+            p.in_chop_prob > 0 else 2
+        self.stats = {"A_pulses": 0, "C_pulses": 0, "reads": 0, "flips": 0, "transfers": 0}
+        self.backend = AnalogWeights([(self.C, 1.0), (self.A, p.gamma)], scale=p.weight_scale)
+
+    # ---- 1. gradient onto A --------------------------------------------------------
+    def fast_lr(self, x, d) -> float:
+        p = self.p
+        if not p.auto_scale:
+            return p.fast_lr
+        xm = float(np.abs(x).max(axis=1).mean())
+        dm = float(np.abs(d).max(axis=1).mean())
+        if self.x_hat is None:
+            self.x_hat, self.d_hat = xm, dm
+        else:
+            mu = p.auto_momentum
+            self.x_hat = mu * self.x_hat + (1 - mu) * xm
+            self.d_hat = mu * self.d_hat + (1 - mu) * dm
+        denom = self.x_hat * self.d_hat
+        if denom <= 0:
+            return 0.0
+        return p.fast_lr * self.A.update_cfg.bl_max * self.A.granularity / denom
+
+    def step(self, x, d) -> None:
+        """One mini-batch: x (B, N), d (B, M) (conv: B·P patch vectors)."""
+        T = self.p.transfer_every
+        if not self.p.interleave:
+            self._gradient(x, d)
+            self.pending += len(x)
+            self._transfers(self.pending // T)
+            self.pending %= T
+        else:
+            i = 0
+            while i < len(x):
+                take = min(len(x) - i, T - self.pending)
+                self._gradient(x[i:i + take], d[i:i + take])
+                self.pending += take
+                i += take
+                if self.pending == T:
+                    self.pending = 0
+                    self._transfers(1)
+        for arr in (self.A, self.C):
+            arr.end_of_batch()
+
+    def _gradient(self, x, d):
+        lr_a = self.fast_lr(x, d)
+        xs = x * self.c_in if self.chopped else x
+        ds = d * self.c_out if self.chopped else d
+        self.stats["A_pulses"] += self.A.pulsed_update(xs, ds, lr_a).device_pulses
+
+    # ---- 2.–5. reads, transfer, choppers ------------------------------------------
+    def _transfers(self, count: int) -> None:
+        n = self.A.shape[1]
+        cols = (self.k + np.arange(count * self.p.n_reads)) % n
+        self.stats["transfers"] += count
+        for start in range(0, len(cols), n):        # chunks of distinct columns
+            chunk = cols[start:start + n]
+            self._read_and_transfer(chunk)
+
+    def _read_and_transfer(self, cols) -> None:
+        p, hw, name = self.p, self.algo.hw, self.name
+        m, n = self.A.shape
+        v = self.A.read_columns(cols, minus=self.R)          # (k, M)
+        self.stats["reads"] += len(cols)
+        if not self.buffered:                                 # Tiki-Taka v1
+            e = np.zeros((len(cols), n))
+            e[np.arange(len(cols)), cols] = 1.0
+            self.stats["C_pulses"] += self.C.pulsed_update(e, -v, p.transfer_lr / p.weight_scale,
+                                                           phase="transfer").device_pulses
+        else:
+            sign = (self.c_in[cols][:, None] * self.c_out[None, :]) if self.chopped else 1.0
+            vt = v
+            if self.agad:
+                vt = v - self.p_ref[:, cols].T
+                rho = min(p.tail_weightening / self.half_period, 1.0)
+                self.m_mean[:, cols] = (1 - rho) * self.m_mean[:, cols] + rho * v.T
+                hw.digital("agad_mean", 3 * v.size, layer=name, phase="transfer")
+            self.H[:, cols] += (self._scale() * sign * vt).T
+            h = self.H[:, cols]
+            fire = np.abs(h) >= 1.0
+            if self.agad and self.sweeps < self.half_period:
+                fire[:] = False                               # AGAD warm-up
+            counts = np.clip(np.trunc(h), -p.max_pulses, p.max_pulses).astype(np.int64)
+            counts[~fire] = 0
+            h[fire] *= p.momentum
+            self.H[:, cols] = h
+            writes = int(fire.sum())
+            hw.accumulate(name, v.size, "H", "transfer", compares=v.size, writes=writes)
+            if writes:
+                full = np.zeros((m, n), np.int64)
+                full[:, cols] = counts
+                self.stats["C_pulses"] += self.C.apply_pulses(full)
+        self._chop(cols)
+        self.k = int((cols[-1] + 1) % n)
+        if self.k == 0 or cols[-1] == n - 1:
+            self._end_sweep()
+
+    def _scale(self) -> float:
+        p, (_, n) = self.p, self.A.shape
+        s = p.transfer_lr * self.algo.lr / (self.A.granularity * p.weight_scale)
+        if p.auto_granularity > 0:
+            s *= n * p.transfer_every / (p.n_reads * p.auto_granularity)
+        return s
+
+    def _chop(self, cols) -> None:
+        if not self.chopped or self.p.in_chop_prob <= 0:
+            return
+        self.reads_col[cols] += 1
+        if self.p.in_chop_random:
+            rng = self.algo.ctx.rng(f"{self.name}/chopper")
+            flip = cols[rng.random(len(cols)) < self.p.in_chop_prob]
+        else:
+            flip = cols[self.reads_col[cols] >= self.half_period]
+        if flip.size:
+            self.c_in[flip] *= -1
+            self.reads_col[flip] = 0
+            if self.agad:
+                self.p_ref[:, flip] = self.m_mean[:, flip]
+            self.stats["flips"] += int(flip.size)
+            self.algo.hw.flip(self.name, int(flip.size), "A", "transfer")
+
+    def _end_sweep(self) -> None:
+        self.sweeps += 1
+        if self.chopped and self.p.out_chop_prob > 0:
+            rng = self.algo.ctx.rng(f"{self.name}/chopper")
+            flip = rng.random(self.c_out.size) < self.p.out_chop_prob
+            if flip.any():
+                self.c_out[flip] *= -1
+                self.stats["flips"] += int(flip.sum())
+                self.algo.hw.flip(self.name, int(flip.sum()), "A", "transfer")
+
+    def arrays(self):
+        return [a for a in (self.A, self.C, self.R) if a is not None]
+
+
+class TransferAlgorithm:
+    """Mixin for the Algorithm classes of the family (set ``VARIANT``)."""
+
+    VARIANT = "tiki-taka"
+
+    def _init_engines(self):
+        self.engines: dict = {}
+
+    def make_backend(self, name, out_features, in_features, init_w):
+        if not hasattr(self, "engines"):
+            self._init_engines()
+        eng = TransferEngine(self, name, (out_features, in_features), init_w, self.VARIANT)
+        self.engines[name] = eng
+        self.backends[name] = eng.backend
+        return eng.backend
+
+    def update(self, network, batch_size):
+        for layer in network.analog_layers():
+            self.engines[layer.name].step(layer.last_input, layer.last_delta)
+
+    def stats(self):
+        return {name: dict(e.stats) for name, e in self.engines.items()}
+
+    def state(self):
+        return {"backends": self.backends, "engines": self.engines}
+
+    def load_state(self, state):
+        self.backends, self.engines = state["backends"], state["engines"]
+        for e in self.engines.values():
+            e.algo = self
+            for a in e.arrays():
+                a.attach(self.ctx)
+
+    def __getstate__(self):
+        return {k: v for k, v in self.__dict__.items() if k != "ctx"}
