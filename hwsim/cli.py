@@ -148,7 +148,7 @@ def cmd_graph(args) -> int:
 
 
 def cmd_replay(args) -> int:
-    from hwsim.trace.replay import replay_cli
+    from hwsim.report.replays import replay_cli
     return replay_cli(args)
 
 

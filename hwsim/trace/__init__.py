@@ -1,0 +1,1 @@
+"""hwsim.trace — see DESIGN.md layer table."""
