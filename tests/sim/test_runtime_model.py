@@ -1,0 +1,59 @@
+"""The runtime model of Rasch et al. 2024 (TECHNOLOGY.md) reproduced within 1 %, and
+operation timings of the operations API against their closed forms."""
+from pathlib import Path
+
+import pytest
+
+from hwsim.build.graph import build_machine
+from hwsim.build.mapping import map_layers
+from hwsim.config.accelerator import load_accelerator
+from hwsim.sim.hardware import Hardware
+
+ROOT = Path(__file__).resolve().parents[2]
+NS = 1000  # ticks per ns
+
+
+def _hw(name="rasch2024_runtime.yaml", roles=("A", "C"), granularity=None, **over):
+    acc = load_accelerator(str(ROOT / "configs" / "accelerators" / name), over or None)
+    mapping = map_layers([("fc", 512, 512)], roles, acc.tile.rows, acc.tile.cols, acc.tile.count)
+    return Hardware(build_machine(acc), mapping, granularity=granularity)
+
+
+@pytest.mark.parametrize("granularity", ["burst", "item"])
+def test_mvm_40ns_sgd_update_166ns_two_array_update_372ns(granularity):
+    hw = _hw(granularity=granularity)
+    hw.forward("fc", 1, role="C")
+    assert hw.flush() == pytest.approx(40 * NS, rel=0.01)
+    hw.update("fc", 32, role="A", pulses=1000, row_slots=100, col_slots=100)
+    sgd = hw.flush()
+    assert sgd == pytest.approx(166 * NS, rel=0.01)
+    # Tiki-Taka family: pulsed update of A, read one column of A, write it onto C
+    hw.update("fc", 32, role="A", pulses=1000, row_slots=100, col_slots=100)
+    hw.read_column("fc", 1, role="A", col=0)
+    hw.update("fc", 32, role="C", pulses=10, row_slots=10, col_slots=1, phase="transfer")
+    two = hw.flush()
+    assert two == pytest.approx(372 * NS, rel=0.01)
+
+
+def test_mvm_of_n_vectors_is_pipelined_by_the_array():
+    hw = _hw()
+    for n in (1, 2, 10):
+        hw.forward("fc", n, role="C")
+        # integration 39 cycles per vector (the bottleneck), the ADC adds 1 cycle
+        assert hw.flush() == (39 * n + 1) * NS
+
+
+def test_layer_larger_than_a_tile_runs_its_tiles_in_parallel_and_adds_partial_sums():
+    acc = load_accelerator(str(ROOT / "configs" / "accelerators" / "rasch2024_runtime.yaml"))
+    mapping = map_layers([("big", 512, 1024)], ("W",), 512, 512, acc.tile.count)
+    assert mapping["big"].grid == (1, 2) and mapping.tiles_used == 2
+    hw = Hardware(build_machine(acc), mapping)
+    hw.forward("big", 4, role="W")
+    t = hw.flush()
+    # two tiles in parallel: 4·39 + 1 cycles; partial sums 4·512 adds on 256 lanes (8 cycles
+    # + 2 pipeline) overlap the MVMs on the digital unit
+    assert t == (4 * 39 + 1) * NS
+    adds = hw.machine.ledger.count(path="chip.digital", action="op")
+    assert adds == 4 * 512
+    reads = hw.machine.ledger.count(action="read")
+    assert reads == 8   # 4 vectors on each of the 2 tiles
