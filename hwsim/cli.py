@@ -88,14 +88,13 @@ def cmd_describe(args) -> int:
     if not args.kind:
         print("component kinds:")
         for name, cls in kinds().items():
-            doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
-            print(f"  {name:20s} {doc}")
+            print(f"  {name:20s} {_doc(cls)}")
         print("sections: " + ", ".join(sorted(sections)))
         return 0
     k = args.kind
     if k in kinds():
         cls = kinds()[k]
-        print(f"{k}: {(cls.__doc__ or '').strip().splitlines()[0]}")
+        print(f"{k}: {_doc(cls)}")
         print("parameters:")
         print("\n".join(describe_section(cls.Params)))
         print("ports:")
@@ -109,6 +108,13 @@ def cmd_describe(args) -> int:
         print("\n".join(describe_section(sections[k])))
         return 0
     raise HwsimError(f"unknown kind or section '{k}' (try `hwsim describe`)")
+
+
+def _doc(cls) -> str:
+    """First line of a class's docstring, else of its module's."""
+    text = cls.__doc__ or sys.modules[cls.__module__].__doc__ or ""
+    lines = text.strip().splitlines()
+    return lines[0] if lines else ""
 
 
 def _sections() -> dict:
@@ -140,7 +146,8 @@ def cmd_schema(args) -> int:
 def cmd_graph(args) -> int:
     from hwsim.build.dot import write_graph
     from hwsim.config.accelerator import load_accelerator
-    cfg = load_accelerator(args.accelerator)
+    from hwsim.config.overrides import parse_set_args
+    cfg = load_accelerator(args.accelerator, parse_set_args(args.set))
     written = write_graph(cfg, args.output)
     for w in written:
         print(f"wrote {w}")
@@ -194,6 +201,7 @@ def make_parser() -> argparse.ArgumentParser:
     g = sub.add_parser("graph", help="component graph as Graphviz DOT (and SVG with dot)")
     g.add_argument("accelerator")
     g.add_argument("-o", "--output", default="arch.dot")
+    g.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     g.set_defaults(func=cmd_graph)
     rp = sub.add_parser("replay", help="latency/energy/area of a training trace on an "
                         "accelerator")

@@ -147,8 +147,11 @@ class Hardware:
                 route = (g.pgen, g.array) if kind == "update" else (g.array,)
                 yield kind, op.n, route, tm
             elif kind == "accumulate":
-                if g.acc is None:
-                    yield "digital", op.n, (m.digital,), {"kind": "accumulate"}
+                if g.acc is None:   # no tile accumulator: the chip's digital unit adds/compares
+                    yield "digital", max(1, round(op.n * share)), (m.digital,), {"kind": "add"}
+                    cmp_ = round(tm.get("compares", 0))
+                    if cmp_ > 0:
+                        yield "digital", cmp_, (m.digital,), {"kind": "compare"}
                 else:
                     yield kind, max(1, round(op.n * share)), (g.acc,), tm
             elif kind == "flip":
