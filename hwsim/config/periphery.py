@@ -1,0 +1,133 @@
+"""Declared parameters of the MVM periphery and of the PCM device pair (layer 1).
+
+:class:`MVMConfig` is one direction (forward or backward) of a crossbar read through
+its periphery, PHYSICS.md §3: noise management → DAC → input noise → ``y = W x`` with
+weight read noise and IR drop → output noise → ADC → rescale, with bound management.
+Defaults are those of the RPU periphery model (Gokmen & Vlasov, Front. Neurosci.
+10:333, 2016; Rasch et al., Nat. Commun. 15:7133, 2024).  All analog quantities are
+normalized: inputs in units of the full-scale read voltage, weights in units of the
+conductance range, outputs in the units of ``W x``.
+
+:class:`PCMConfig` is the unipolar phase-change-memory pair ``W = G⁺ − G⁻`` of
+PHYSICS.md §1 (Nandakumar et al., Front. Neurosci. 14:406, 2020, "Mixed-precision deep
+learning based on computational memory", PCM model and refresh).
+"""
+from __future__ import annotations
+
+from hwsim.config.params import param, section
+from hwsim.errors import ConfigError
+
+_RPU = "Gokmen & Vlasov 2016; Rasch et al. 2024 (PHYSICS.md §3)"
+_TXSIM = "Roy et al., TVLSI 2021 (TxSim)"
+_NAND = "Nandakumar et al. 2020 (PHYSICS.md §1, PCM)"
+
+
+@section("mvm", "One direction of a crossbar MVM through DAC, array and ADC")
+class MVMConfig:
+    is_perfect: bool = param(False, desc="ideal read: y = W x exactly (oracle; periphery ignored)")
+    noise_management: str = param("abs_max", choices=("none", "abs_max"), cite=_RPU,
+                                  desc="input scaling before the DAC: abs_max divides each sample "
+                                       "by max|x| and multiplies the output back")
+    bound_management: str = param("iterative", choices=("none", "iterative"), cite=_RPU,
+                                  desc="iterative: a sample whose ADC saturated is read again "
+                                       "with its input halved (each repeat is counted)")
+    max_bm_repeats: int = param(10, lo=0, hi=60, cite=_RPU,
+                                desc="most repeats of one sample under bound management")
+    inp_bound: float = param(1.0, lo=0, lo_open=True, cite=_RPU,
+                             desc="DAC range ±inp_bound (normalized read voltage)")
+    inp_res_bits: int | None = param(7, lo=2, hi=24, cite=_RPU,
+                                     desc="DAC resolution in bits (2^bits−1 symmetric levels); "
+                                          "null = not quantized")
+    inp_noise: float = param(0.0, lo=0, cite=_RPU,
+                             desc="std of Gaussian noise added to every DAC output")
+    w_noise: float = param(0.0, lo=0, cite=_RPU,
+                           desc="std of the weight read noise (weight units), per MVM")
+    w_noise_type: str = param("additive_constant", choices=("additive_constant", "relative"),
+                              desc="additive_constant: w + σξ; relative: w + σ|w|ξ, fresh ξ "
+                                   "per device and MVM")
+    out_noise: float = param(0.06, lo=0, cite=_RPU,
+                             desc="std of Gaussian noise added to every output before the ADC")
+    out_bound: float = param(12.0, lo=0, lo_open=True, cite=_RPU,
+                             desc="ADC range ±out_bound (units of W x)")
+    out_res_bits: int | None = param(9, lo=2, hi=24, cite=_RPU,
+                                     desc="ADC resolution in bits (2^bits−1 symmetric levels); "
+                                          "null = not quantized")
+    ir_drop: float = param(0.0, lo=0, cite=_TXSIM,
+                           desc="IR-drop strength r_wire/R_device: wire segment resistance over "
+                                "the resistance of a device at |w| = 1 (0 = off)")
+    ir_drop_tolerance: float = param(1e-3, lo=0,
+                                     desc="recompute the effective matrix W_eff when any weight "
+                                          "moved by more than this (weight units)")
+    ir_drop_every: int = param(100, lo=1,
+                               desc="recompute W_eff at least every this many weight updates")
+    omega: float | None = param(None, lo=0, lo_open=True, hi=1.0,
+                                desc="weight scaling ω: map max|W| to ω of the conductance range "
+                                     "and undo it digitally (null = off)")
+
+    def __post_init__(self):
+        # the checks of the YAML path, for configs built in Python (ConfigError)
+        for name in ("inp_res_bits", "out_res_bits"):
+            bits = getattr(self, name)
+            if bits is not None and (isinstance(bits, bool) or not isinstance(bits, int)
+                                     or bits < 2):
+                raise ConfigError(f"mvm.{name} must be an integer ≥ 2 or None, got {bits!r}")
+        for name in ("inp_bound", "out_bound"):
+            if not getattr(self, name) > 0:
+                raise ConfigError(f"mvm.{name} must be > 0, got {getattr(self, name)!r}")
+        if self.noise_management not in ("none", "abs_max"):
+            raise ConfigError(f"mvm.noise_management must be none or abs_max, "
+                             f"got {self.noise_management!r}")
+        if self.bound_management not in ("none", "iterative"):
+            raise ConfigError(f"mvm.bound_management must be none or iterative, "
+                             f"got {self.bound_management!r}")
+        if self.w_noise_type not in ("additive_constant", "relative"):
+            raise ConfigError(f"mvm.w_noise_type must be additive_constant or relative, "
+                             f"got {self.w_noise_type!r}")
+        for name in ("inp_noise", "w_noise", "out_noise", "ir_drop", "ir_drop_tolerance"):
+            if not getattr(self, name) >= 0:
+                raise ConfigError(f"mvm.{name} must be ≥ 0, got {getattr(self, name)!r}")
+
+
+@section("pcm", "Unipolar PCM pair W = G⁺ − G⁻ (potentiation only, refresh, drift, read noise)")
+class PCMConfig:
+    g_max: float = param("25 uS", unit="S", lo=0, lo_open=True, cite=_NAND,
+                         desc="largest device conductance g_max")
+    # ExpStep-like potentiation on the model coordinate w ∈ [0, w_span], w = w_span·g/g_max
+    w_span: float = param(2.0, lo=0, lo_open=True, cite=_NAND,
+                          desc="range of the step-model coordinate w ∈ [0, w_span]")
+    dw_min: float = param(0.01, lo=0, lo_open=True, cite=_NAND,
+                          desc="nominal step Δ⁺ of one SET pulse (step-model units)")
+    exp_A_up: float = param(-27.235, cite=_NAND, desc="ExpStep amplitude A_up")
+    exp_gamma_up: float = param(2.5, cite=_NAND, desc="ExpStep exponent γ_up")
+    exp_a: float = param(-1.0, cite=_NAND, desc="ExpStep z-scale a")
+    exp_b: float = param(0.0, cite=_NAND, desc="ExpStep z-offset b")
+    dw_min_std: float = param(0.6, lo=0, cite=_NAND,
+                              desc="cycle-to-cycle multiplicative step noise σ")
+    dw_min_std_add: float = param(0.042, lo=0, cite=_NAND,
+                                  desc="additive per-pulse noise, in units of Δ⁺")
+    dw_min_std_slope: float = param(0.108, lo=0, cite=_NAND,
+                                    desc="per-pulse noise growing with w, units of Δ⁺ per w")
+    refresh_upper: float = param(0.75, lo=0, hi=1, cite=_NAND,
+                                 desc="refresh when the larger device exceeds this fraction of "
+                                      "g_max ...")
+    refresh_lower: float = param(0.25, lo=0, hi=1, cite=_NAND,
+                                 desc="... and the smaller exceeds this fraction")
+    prog_noise_scale: float = param(1.0, lo=0, cite=_NAND,
+                                    desc="multiplier of the programming-noise polynomial σ_P(ĝ)")
+    prog_noise_coeffs: tuple[float, ...] = param(
+        (0.26348, 1.9650, -1.1731), cite=_NAND,
+        desc="σ_P = (g_max/25 µS)·(c0 + c1 ĝ + c2 ĝ²) µS, ĝ = g/g_max")
+    drift: bool = param(True, desc="conductance drift g(t) = g_P (t/t0)^−ν")
+    t0: float = param("20 s", unit="s", lo=0, lo_open=True, cite=_NAND,
+                      desc="drift reference time t0 after programming")
+    read_noise: bool = param(True, desc="1/f read noise on every read")
+    t_read: float = param("250 ns", unit="s", lo=0, lo_open=True, cite=_NAND,
+                          desc="read duration t_r of the read-noise model")
+    read_noise_max: float = param(0.2, lo=0, cite=_NAND,
+                                  desc="cap of Q_s = min(0.0088/ĝ^0.65, cap)")
+
+    def __post_init__(self):
+        if not self.refresh_lower <= self.refresh_upper:
+            raise ConfigError("pcm.refresh_lower must not exceed pcm.refresh_upper")
+        if len(self.prog_noise_coeffs) != 3:
+            raise ConfigError("pcm.prog_noise_coeffs must have 3 coefficients (c0, c1, c2)")

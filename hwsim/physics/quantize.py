@@ -1,0 +1,203 @@
+"""DAC / ADC clip-and-quantize and the elementwise MVM periphery stages.
+
+Quantizer (uniform, mid-tread, symmetric around 0)::
+
+    q(t) = round(clip(t, -b, b) / Δ) · Δ,      Δ = b / (2^(bits-1) - 1)
+
+so a ``bits``-wide converter has ``2^bits - 1`` levels ``k·Δ``,
+``k ∈ {-(2^(bits-1)-1), …, 2^(bits-1)-1}``, i.e. ``2^bits - 2`` steps across
+``[-b, b]``: the two's-complement code ``-2^(bits-1)`` is left unused so that the
+levels stay symmetric and 0 is exact.  This is the convention of the RPU periphery
+model (Gokmen & Vlasov 2016; Rasch et al. 2024, resolution ``1/(2^bits - 2)`` of the
+full range).  ``bits=None`` disables quantization (clip only).
+
+Each function dispatches on ``backend``: ``"cython"`` (``hwsim._ext.quantize``,
+GIL released, one call per 2-D batch) or ``"numpy"`` (the oracle).  The two do the
+same IEEE operations in the same order (``round(t · (1/Δ)) · Δ`` with round-half-even
+done as ``(u + 1.5·2^52) − 1.5·2^52``), so with the same
+noise arrays they agree bit for bit.  Noise drawn *inside* the Cython kernels uses
+our ziggurat on the caller's bit generator; the NumPy twin uses
+``Generator.standard_normal``; the two then agree in distribution only.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from hwsim.errors import BackendError
+
+try:  # compiled kernels; absence is reported when the cython backend is asked for
+    from hwsim._ext import quantize as _ext
+except ImportError:  # pragma: no cover - exercised only on a broken install
+    _ext = None
+
+BACKENDS = ("cython", "numpy")
+
+
+def kernels():
+    """The compiled module, or :class:`BackendError` with the rebuild hint."""
+    if _ext is None:
+        raise BackendError("compiled kernel hwsim._ext.quantize is missing; "
+                           "rebuild with `pip install .`")
+    return _ext
+
+
+def check_backend(backend: str) -> bool:
+    """True for the Cython backend (after checking it is importable)."""
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    if backend == "cython":
+        kernels()
+        return True
+    return False
+
+
+def step_size(bound: float, bits: int | None) -> float:
+    """Quantization step Δ = bound / (2^(bits-1) - 1); 0.0 when ``bits`` is None."""
+    if not (np.isfinite(bound) and bound > 0):
+        raise ValueError(f"converter bound must be a finite number > 0, got {bound!r}")
+    if bits is None:
+        return 0.0
+    if isinstance(bits, bool) or not isinstance(bits, (int, np.integer)):
+        raise ValueError(f"converter bits must be an integer ≥ 2 or None, got {bits!r}")
+    if bits < 2:
+        raise ValueError(f"converter bits must be ≥ 2 (symmetric levels need a sign bit), "
+                         f"got {bits}")
+    if bits > 52:
+        raise ValueError(f"converter bits must be ≤ 52 (float64 mantissa), got {bits}")
+    return float(bound) / float(2 ** (bits - 1) - 1)
+
+
+def levels(bound: float, bits: int) -> np.ndarray:
+    """All output levels of a ``bits``-wide converter with range ±``bound``."""
+    delta = step_size(bound, bits)
+    k = np.arange(-(2 ** (bits - 1) - 1), 2 ** (bits - 1))
+    return k * delta
+
+
+def as_batch(x, name: str) -> np.ndarray:
+    """A finite, C-contiguous float64 2-D array (1-D input is one sample)."""
+    arr = np.asarray(x, dtype=np.float64)
+    if arr.ndim == 1:
+        arr = arr[None, :]
+    if arr.ndim != 2:
+        raise ValueError(f"{name} must be a 1-D or 2-D array, got shape {arr.shape}")
+    if not np.isfinite(arr.sum()) and not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or inf")  # (a finite sum proves all finite)
+    return np.ascontiguousarray(arr)
+
+
+def clip_quantize(x, bound: float, bits: int | None, *, backend: str = "cython"
+                  ) -> tuple[np.ndarray, int]:
+    """Clip a batch to ±bound and quantize it; returns (levels, #saturated values).
+
+    A value saturates when ``|x| >= bound`` (it lands on the end code).
+    """
+    arr = as_batch(x, "x")
+    delta = step_size(bound, bits)
+    inv = 1.0 / delta if delta > 0 else 0.0
+    if check_backend(backend):
+        out = np.empty_like(arr)
+        sat = _ext.clip_quantize(arr, out, float(bound), delta, inv)
+        return out, int(sat)
+    return clip_quantize_numpy(arr, float(bound), delta, inv)
+
+
+def clip_quantize_numpy(x: np.ndarray, bound: float, delta: float, inv: float):
+    """NumPy twin of ``clip_quantize`` (x already validated)."""
+    sat = int(np.count_nonzero(np.abs(x) >= bound))
+    t = np.clip(x, -bound, bound)
+    if delta > 0:
+        t = _round(t * inv) * delta
+    return t, sat
+
+
+#: 1.5·2^52: (u + M) − M rounds u to the nearest integer, ties to even (|u| < 2^51)
+ROUND_MAGIC = 6755399441055744.0
+
+
+def _round(u: np.ndarray) -> np.ndarray:
+    """Round half to even exactly like the kernel (two IEEE adds, no libm call)."""
+    t = u + ROUND_MAGIC
+    t -= ROUND_MAGIC
+    return t
+
+
+# --- stages used by hwsim.physics.periphery ------------------------------------------
+def row_abs_max(x: np.ndarray, use_ext: bool) -> np.ndarray:
+    """max_j |x[b, j]| per sample (noise management)."""
+    if use_ext:
+        out = np.empty(x.shape[0])
+        _ext.row_abs_max(x, out)
+        return out
+    return np.max(np.abs(x), axis=1) if x.shape[1] else np.zeros(x.shape[0])
+
+
+def abs_line_sums(w: np.ndarray, transposed: bool, use_ext: bool) -> np.ndarray:
+    """Σ|w| along every driven line: column sums (forward) or row sums (transposed)."""
+    if use_ext:
+        out = np.empty(w.shape[0] if transposed else w.shape[1])
+        _ext.abs_line_sums(w, out, transposed)
+        return out
+    return np.abs(w).sum(axis=1 if transposed else 0)
+
+
+def dac_stage(x, scale, bound, delta, inv, noise_std, noise, rng, sq_sums, use_ext):
+    """DAC: ``v = q(x · scale_b)`` then ``+ input noise``; returns (v, active count).
+
+    ``noise`` is a pre-drawn, pre-scaled array or None (then N(0, noise_std²) is drawn
+    from ``rng``).  ``sq_sums`` (per input line) accumulates Σ_b v².
+    """
+    if use_ext:
+        v = np.empty_like(x)
+        active = _ext.dac_stage(x, scale, bound, delta, inv, noise_std, noise,
+                                rng.bit_generator if rng is not None else None, v, sq_sums)
+        return v, int(active)
+    t = np.clip(x * scale[:, None], -bound, bound)
+    if delta > 0:
+        t = _round(t * inv) * delta
+    active = int(np.count_nonzero(t))
+    if noise is not None:
+        t = t + noise
+    elif noise_std > 0:
+        t = t + noise_std * rng.standard_normal(t.shape)
+    sq_sums += (t * t).sum(axis=0)
+    return t, active
+
+
+def adc_stage(y, noise_std, noise, rng, bound, delta, inv, out_scale, use_ext):
+    """ADC: ``t = y + noise``, clip ±bound, quantize, times ``out_scale_b``.
+
+    ``noise_std`` is a (B,) per-sample or (B, P) per-output std; ``noise`` a pre-drawn,
+    pre-scaled array, else N(0, noise_std²) from ``rng`` (None = no noise).  Returns
+    (out, saturation count, per-sample saturation flags).
+    """
+    if use_ext:
+        out = np.empty_like(y)
+        flags = np.zeros(y.shape[0], dtype=np.int8)
+        gen = rng.bit_generator if (noise is None and rng is not None) else None
+        row_std, elem_std = (noise_std, None) if noise_std.ndim == 1 else (None, noise_std)
+        if row_std is None:
+            row_std = np.zeros(y.shape[0])
+        sat = _ext.adc_stage(y, row_std, elem_std, noise, gen, bound, delta, inv, out_scale,
+                             out, flags)
+        return out, int(sat), flags.astype(bool)
+    t = y
+    if noise is not None:
+        t = t + noise
+    elif rng is not None:
+        std = noise_std[:, None] if noise_std.ndim == 1 else noise_std
+        t = t + std * rng.standard_normal(t.shape)
+    sat_mask = (t >= bound) | (t <= -bound)
+    t = np.clip(t, -bound, bound)
+    if delta > 0:
+        t = _round(t * inv) * delta
+    return t * out_scale[:, None], int(np.count_nonzero(sat_mask)), sat_mask.any(axis=1)
+
+
+def standard_normal(rng: np.random.Generator, shape, *, backend: str = "cython") -> np.ndarray:
+    """N(0, 1) draws: our ziggurat kernel on ``rng``'s bit generator, or numpy's."""
+    if check_backend(backend):
+        flat = np.empty((1, int(np.prod(shape))), dtype=np.float64)
+        _ext.standard_normal_fill(rng.bit_generator, flat)
+        return flat.reshape(shape)
+    return rng.standard_normal(shape)
