@@ -34,6 +34,7 @@ from __future__ import annotations
 import numpy as np
 
 from hwsim.physics.device_array import DeviceArray
+from hwsim.physics.ir_drop import IRDropCache
 from hwsim.physics.periphery import MVMStats, mvm
 from hwsim.physics.update import UpdateStats, apply_pulses, pulsed_update
 
@@ -65,6 +66,17 @@ class AnalogArray:
             self.array.set_weights(init_w, self.rng("write"))
         self.granularity = float(self.array.granularity)
         self.pulses = 0                  # device pulses applied so far (energy / endurance)
+        # IR drop (TxSim): W_eff per read direction, recomputed only when the weights moved
+        self.ir = {d: IRDropCache.from_config(c) for d, c in
+                   (("forward", self.fwd_cfg), ("backward", self.bwd_cfg)) if c.ir_drop > 0}
+
+    def _w_eff(self, w, direction: str):
+        cache = self.ir.get(direction)
+        return None if cache is None else cache.get(w, transposed=direction == "backward")
+
+    def _note_update(self) -> None:
+        for cache in self.ir.values():
+            cache.note_update()
 
     # ---- bookkeeping ---------------------------------------------------------------
     def __getstate__(self):
@@ -94,14 +106,17 @@ class AnalogArray:
     # ---- reads ---------------------------------------------------------------------
     def forward(self, x, *, phase: str = "forward") -> np.ndarray:
         """``y = W x`` for x (B, N) through the forward periphery; issues ``forward``."""
-        y, st = mvm(self.weights(), x, self.fwd_cfg, self.rng("forward"), backend=self.ctx.backend)
+        w = self.weights()
+        y, st = mvm(w, x, self.fwd_cfg, self.rng("forward"), backend=self.ctx.backend,
+                    w_eff=self._w_eff(w, "forward"))
         self.hw.forward(self.layer, len(y) + st.bm_repeats, self.role, phase, **_mvm_meta(st))
         return y
 
     def backward(self, d, *, phase: str = "backward") -> np.ndarray:
         """``g = Wᵀ d`` for d (B, M) through the backward periphery; issues ``backward``."""
-        g, st = mvm(self.weights(), d, self.bwd_cfg, self.rng("backward"), transposed=True,
-                    backend=self.ctx.backend)
+        w = self.weights()
+        g, st = mvm(w, d, self.bwd_cfg, self.rng("backward"), transposed=True,
+                    backend=self.ctx.backend, w_eff=self._w_eff(w, "backward"))
         self.hw.backward(self.layer, len(g) + st.bm_repeats, self.role, phase, **_mvm_meta(st))
         return g
 
@@ -145,6 +160,7 @@ class AnalogArray:
         st = pulsed_update(self.array, x, d, lr, self.update_cfg, self.rng("update"),
                            self.ctx.backend)
         self.pulses += st.device_pulses
+        self._note_update()
         if st.scheme == "serial_row":
             self.hw.serial_write(self.layer, st.row_steps, self.role, phase,
                                  pulses=st.device_pulses,
@@ -169,6 +185,7 @@ class AnalogArray:
         total = apply_pulses(self.array, counts, self.rng("write"), self.ctx.backend,
                              lumped_noise_threshold=self.update_cfg.lumped_noise_threshold)
         self.pulses += total
+        self._note_update()
         if total:
             mag = np.abs(counts)
             self.hw.update(self.layer, int(mag.max()), self.role, phase, pulses=total,
