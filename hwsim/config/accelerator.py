@@ -69,7 +69,9 @@ class EngineConfig:
     granularity: str = param("burst", desc="one event per transaction (burst) or per item",
                              choices=("burst", "item"))
     schedule: str = param("sequential", desc="execution of a mini-batch's operations",
-                          choices=("sequential", "pipelined"))
+                          choices=("sequential",))
+    cache: bool = param(True, desc="reuse the simulated timing of an op met again in the same "
+                        "machine state (exact; off when a timeline is recorded)")
 
 
 @section("component", "One component instance (explicit form)")

@@ -56,6 +56,9 @@ class Component:
         """Yield ``(action, count, attrs)`` for the *whole operation* ``txn`` belongs to."""
         return ()
 
+    def on_operation(self, txn: Transaction) -> None:
+        """Hook called once per operation (first item) to update value statistics."""
+
     def items(self, txn: Transaction) -> int:
         """Items this block processes for an operation of ``txn.n_total`` items."""
         return txn.n_total
@@ -91,6 +94,7 @@ class Component:
             if txn.item == 0:
                 for action, count, attrs in self.actions(txn):
                     self.record(action, count, phase=txn.phase, **attrs)
+                self.on_operation(txn)
             st = stage_timing(self.clock, latency, ii, txn.n, txn.t_first, txn.t_last, self.free_at)
             s = self.stats.values
             s["transactions"] += 1

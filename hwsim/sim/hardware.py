@@ -31,7 +31,7 @@ class Hardware:
 
     def __init__(self, machine: Machine, mapping: Mapping | None = None, *,
                  granularity: str | None = None, timeline: bool = False, recorder=None,
-                 start_tick: int = 0):
+                 start_tick: int = 0, cache: bool = False):
         self.machine = machine
         self.mapping = mapping
         eng = machine.config.engine
@@ -43,6 +43,10 @@ class Hardware:
         self.phase_ticks: dict = {}
         self.ops_executed = 0
         self.samples = 0
+        self.cache = None
+        if cache:   # exact reuse of op timing (hwsim.sim.opcache.TimingCache)
+            from hwsim.sim.opcache import TimingCache
+            self.cache = TimingCache(self)
 
     # -- the operations API ---------------------------------------------------------
     def issue(self, op: Op) -> None:
@@ -91,10 +95,19 @@ class Hardware:
     # -- execution ----------------------------------------------------------------------
     def flush(self) -> int:
         """Execute every pending op in order; return the elapsed ticks."""
-        t0 = self.sim.now
+        t0 = self.now
         ops = list(self.pending.ops)
         self.samples += self.pending.samples
         self.pending.clear()
+        if self.cache is None:
+            self._execute(ops)
+        else:
+            for op in ops:
+                self.cache.run(op)
+        return self.now - t0
+
+    def _execute(self, ops) -> None:
+        """Run ops one after the other through the SimPy engine."""
         for op in ops:
             start = self.sim.now
             handles = [self.sim.submit(o, n, route, layer=op.layer, phase=op.phase, meta=m)
@@ -103,12 +116,12 @@ class Hardware:
                 self.sim.env.run(until=h.done)
             self.phase_ticks[op.phase] = self.phase_ticks.get(op.phase, 0) + self.sim.now - start
             self.ops_executed += 1
-        return self.sim.now - t0
 
     def run_program(self, ops) -> int:
-        for op in ops:
-            self.pending.append(op)
-        return self.flush()
+        """Execute ``ops`` now (not through the cache); return the elapsed ticks."""
+        t0 = self.sim.now
+        self._execute(list(ops))
+        return self.sim.now - t0
 
     def _transactions(self, op: Op):
         """Yield (op, n, route, meta) transactions for one op."""
@@ -170,4 +183,10 @@ class Hardware:
 
     @property
     def now(self) -> int:
-        return self.sim.now
+        """Current tick, including time applied from the timing cache."""
+        return self.sim.now + (self.cache.lag if self.cache is not None else 0)
+
+    def sync(self) -> None:
+        """Bring the SimPy clock up to :attr:`now` (after cached ops)."""
+        if self.cache is not None:
+            self.cache.sync()

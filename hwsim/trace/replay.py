@@ -6,7 +6,7 @@ The trace's layer shapes are mapped on the accelerator with the trace's array ro
 file one at a time through :class:`~hwsim.sim.hardware.Hardware` — the same
 operations API the training runner drives — so memory stays bounded by one op, and
 a trace recorded on accelerator X and replayed on X gives the run's latency and
-energy exactly.  Repeated ops go through :class:`~hwsim.trace.opcache.OpCache`
+energy exactly.  Repeated ops go through :class:`~hwsim.sim.opcache.OpCache`
 (exact; see there for the conditions), which is what makes a CIFAR-10 epoch of a
 32-layer network replay in seconds.
 
@@ -53,7 +53,7 @@ def run_trace(acc, trace_path, *, progress: bool = True, cache: bool = True):
     """Build, map and stream the trace through the hardware; returns (hw, reader, opcache)."""
     from hwsim.build.graph import build_machine
     from hwsim.sim.hardware import Hardware
-    from hwsim.trace.opcache import OpCache
+    from hwsim.sim.opcache import OpCache
 
     reader = TraceReader(trace_path)
     mapping = map_trace(acc, reader.header, reader.file)

@@ -204,7 +204,9 @@ def run_experiment(cfg: ExperimentConfig, *, resume: bool = False, trace_path=No
         if trace_path:
             from hwsim.trace.format import TraceWriter
             recorder = TraceWriter(trace_path, header=_trace_header(prep, mapping))
-        hw = Hardware(machine, mapping, timeline=bool(timeline), recorder=recorder)
+        use_cache = acc.engine.cache and not timeline
+        hw = Hardware(machine, mapping, timeline=bool(timeline), recorder=recorder,
+                      cache=use_cache)
         prep.context.hw = hw
     rng_data = stream(cfg.run.seed, "data-order")
     history, start = [], 0
@@ -225,7 +227,7 @@ def run_experiment(cfg: ExperimentConfig, *, resume: bool = False, trace_path=No
             hw.machine.ledger.merge(state["timing"]["ledger"])
             offset = state["timing"]
             hw = Hardware(hw.machine, hw.mapping, timeline=bool(timeline), recorder=hw.recorder,
-                          start_tick=offset["ticks"])
+                          start_tick=offset["ticks"], cache=hw.cache is not None)
             prep.context.hw = hw
     progress = _progress(cfg, prep, start)
     for epoch in range(start, cfg.training.epochs):
@@ -244,8 +246,10 @@ def run_experiment(cfg: ExperimentConfig, *, resume: bool = False, trace_path=No
                 prep.context.hw = live_hw
     if progress is not None:
         progress.close()
-    if hw is not None and hw.recorder is not None:
-        hw.recorder.close()
+    if hw is not None:
+        hw.sync()
+        if hw.recorder is not None:
+            hw.recorder.close()
     drift = None
     if hasattr(algo, "drift_report"):
         drift = algo.drift_report(prep.network, prep.dataset)

@@ -1,4 +1,4 @@
-"""Exact memoisation of op timing for trace replay (layer 5).
+"""Exact memoisation of op timing for trace replay and training (layer 5).
 
 Replaying a long trace op by op through SimPy costs ~10⁻⁴ s per op; a CIFAR-10 epoch
 of a 32-layer network repeats the same few hundred ops hundreds of times.
@@ -36,6 +36,7 @@ from __future__ import annotations
 import math
 
 from hwsim.core.ledger import ActionKey
+from hwsim.core.transaction import Transaction
 
 _MAX_STATS_PREFIX = "peak_"
 _TIME_STATS = ("last_out_tick",)
@@ -102,7 +103,7 @@ class OpCache:
             self._refresh_busy(self.comps)
             return
         busy = tuple(sorted((p, f - now) for p, f in self.busy.items() if f > now))
-        key = (op, now % self.period, busy)
+        key = (self._key_op(op), now % self.period, busy)
         entry = self.table.get(key)
         if entry is None:
             self.misses += 1
@@ -111,7 +112,11 @@ class OpCache:
                 self.table[key] = entry
         else:
             self.hits += 1
-            self._apply(entry, now)
+            self._apply(entry, now, op)
+
+    def _key_op(self, op):
+        """The part of an op its execution depends on (all of it, here)."""
+        return op
 
     def _touched(self, op):
         paths = set()
@@ -161,7 +166,7 @@ class OpCache:
                      for path, kind, action, count, ph, attrs in calls if count)
         return (t1 - t0, op.phase, tuple(comp_rec), keys, hw.sim.ops_done - ops_done)
 
-    def _apply(self, entry, t0) -> None:
+    def _apply(self, entry, t0, op=None) -> None:
         hw = self.hw
         dur, phase, comp_rec, keys, ops_done = entry
         self.lag += dur                       # SimPy time is advanced lazily (sync())
@@ -207,3 +212,75 @@ class OpCache:
         return {"enabled": self.enabled, "hits": self.hits, "misses": self.misses,
                 "bypassed": self.bypassed, "entries": len(self.table),
                 "hyperperiod_ticks": self.period}
+
+
+#: Op statistics that feed only actions and value statistics, never timing: a
+#: component's ``timing()`` reads structure (n, lines, max_pulses, bytes, kind), not
+#: these (checked for every block by tests/sim/test_timing_cache.py).
+VALUE_STATS = frozenset({"sum_gv2", "pulses", "row_slots", "col_slots", "rng_draws",
+                         "adc_saturations", "samples", "compares", "writes", "reads"})
+#: Statistics every component keeps that depend on timing alone (hwsim.core.stats).
+_TIMING_STATS = frozenset({"transactions", "items", "busy_ticks", "wait_ticks", "last_out_tick"})
+
+
+class TimingCache(OpCache):
+    """An :class:`OpCache` for training, whose ops carry fresh data statistics every
+    mini-batch.  The key keeps only the op's timing-relevant part (its meta without
+    :data:`VALUE_STATS`), so a hit reuses the simulated *timing* (elapsed ticks,
+    per-phase time, ``free_at``, the timing statistics) while every component's
+    ``actions()`` and ``on_operation()`` are evaluated on the actual op, in the
+    order the engine would record them.  Ledger counts of one (component, action)
+    row are added in op order either way, so cached and uncached runs give
+    bit-identical reports (a test compares them)."""
+
+    def _key_op(self, op):
+        return (op.op, op.n, op.layer, op.role, op.phase,
+                tuple(kv for kv in op.meta if kv[0] not in VALUE_STATS))
+
+    def _simulate(self, op, t0):
+        hw = self.hw
+        self.sync()
+        touched = self._touched(op)
+        before = [dict(c.stats.values) for _p, c in touched]
+        ops_done = hw.sim.ops_done
+        hw.run_program([op])
+        t1 = hw.sim.now
+        rec = []
+        for (p, c), saved in zip(touched, before):
+            vals = c.stats.values
+            add = tuple((k, vals[k] - saved.get(k, 0)) for k in _TIMING_STATS
+                        if k != "last_out_tick" and vals[k] != saved.get(k, 0))
+            last = vals["last_out_tick"] - t0 if vals["last_out_tick"] > saved.get(
+                "last_out_tick", 0) else None
+            rec.append((c, add, last, c.free_at - t0))
+        self._refresh_busy(dict(touched))
+        return (t1 - t0, op.phase, tuple(rec), hw.sim.ops_done - ops_done)
+
+    def _apply(self, entry, t0, op=None) -> None:
+        hw = self.hw
+        dur, phase, rec, ops_done = entry
+        comps = self.comps
+        for kind, n, route, meta in hw._transactions(op):
+            for path in route:
+                txn = Transaction(op=kind, n=n, route=route, layer=op.layer, phase=op.phase,
+                                  meta=meta, item=0, n_total=n)
+                c = comps[path]
+                for action, count, attrs in c.actions(txn):
+                    c.record(action, count, phase=op.phase, **attrs)
+                c.on_operation(txn)
+        self.lag += dur
+        hw.phase_ticks[phase] = hw.phase_ticks.get(phase, 0) + dur
+        hw.ops_executed += 1
+        hw.sim.ops_done += ops_done
+        busy = self.busy
+        for c, add, last, free_rel in rec:
+            vals = c.stats.values
+            for k, v in add:
+                vals[k] += v
+            if last is not None and t0 + last > vals["last_out_tick"]:
+                vals["last_out_tick"] = t0 + last
+            c.free_at = t0 + free_rel
+            busy[c.path] = c.free_at
+        now = t0 + dur
+        for p in [p for p, f in busy.items() if f <= now]:
+            del busy[p]

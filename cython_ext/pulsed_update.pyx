@@ -1,0 +1,522 @@
+# Hot kernels of the pulsed update (PHYSICS.md §2).  The NumPy oracle is
+# hwsim/physics/update_oracle.py; both must agree bit for bit.
+"""Pulsed-update kernels: stochastic bit trains, mean counts and explicit pulse counts.
+
+Per pulse on device idx (up = potentiation):
+
+    base = Δ±·q±(w)                       (Δ± = dw_up / dw_down of the device)
+    std  = σ·base + Δ±·(σ_add + σ_slope·|w|)
+    w   ← clip(w ± (base + std·ξ), b_min, b_max)          (ξ drawn only if std > 0)
+
+Lumped (ConstantStep with small σ): n pulses as one step ``n·Δ ± sqrt(n)·std·ξ``.
+Random words come from the counter-based generator of hwsim/physics/counter_rng.py;
+the counter of pulse slot s of device (i, j) in sample b is ((b·M + i)·N + j)·64 + s.
+"""
+from libc.math cimport exp, pow, sqrt, floor, fabs
+from libc.stdint cimport uint64_t, int64_t, int32_t, int8_t, uint8_t
+from libc.stdlib cimport malloc, calloc, free
+import numpy as np
+
+cdef uint64_t PHI = 0x9E3779B97F4A7C15ULL
+cdef double SQRT_INT[65]
+for _k in range(65):
+    SQRT_INT[_k] = sqrt(<double>_k)
+
+
+ctypedef struct Dev:
+    double* w
+    const double* dw_up
+    const double* dw_dn
+    const double* bmin
+    const double* bmax
+    const double* pu
+    const double* pd
+    const double* nodes_up
+    const double* nodes_dn
+    int n_up
+    int n_dn
+    const double* table      # interleaved (node, slope) pairs: one cache line per draw
+    int tshift               # 64 − log2(cells): the top bits of a word pick the cell
+    int64_t* counter
+    uint8_t* touched
+    int code
+    int lumped
+    double sigma, sadd, sslope, A_up, A_dn, g_up, g_dn, eb
+
+
+cdef inline uint64_t mix64(uint64_t x) noexcept nogil:
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL
+    return x ^ (x >> 31)
+
+
+cdef inline uint64_t rand64(uint64_t key, uint64_t ctr) noexcept nogil:
+    return mix64(key + (ctr + 1) * PHI)
+
+
+cdef inline int popcount64(uint64_t x) noexcept nogil:
+    x = x - ((x >> 1) & 0x5555555555555555ULL)
+    x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL)
+    x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0FULL
+    return <int>((x * 0x0101010101010101ULL) >> 56)
+
+
+cdef extern from *:
+    """
+    static inline int hwsim_ctz64(unsigned long long x) { return __builtin_ctzll(x); }
+    """
+    int hwsim_ctz64(unsigned long long x) noexcept nogil
+
+
+cdef inline double normal(const Dev* dv, uint64_t h) noexcept nogil:
+    cdef Py_ssize_t k = <Py_ssize_t>(h >> dv.tshift)
+    cdef double f = <double>((h >> 20) & 0xFFFFFFFFULL) * (1.0 / 4294967296.0)
+    return dv.table[2 * k] + f * dv.table[2 * k + 1]
+
+
+cdef inline double interp(const double* nodes, int n, double u) noexcept nogil:
+    if u < 0.0:
+        u = 0.0
+    if u > 1.0:
+        u = 1.0
+    cdef double pos = u * (n - 1)
+    cdef int k = <int>pos
+    if k > n - 2:
+        k = n - 2
+    cdef double f = pos - k
+    return nodes[k] + f * (nodes[k + 1] - nodes[k])
+
+
+cdef inline double q_step(const Dev* dv, bint up, double w, Py_ssize_t idx) noexcept nogil:
+    cdef double q, z, v
+    cdef int code = dv.code
+    if code == 0:
+        return 1.0
+    if code == 1:
+        q = 1.0 - (dv.pu[idx] if up else dv.pd[idx]) * w
+    elif code == 2:
+        z = dv.pu[idx] * w + dv.eb
+        if up:
+            q = 1.0 - dv.A_up * exp(dv.g_up * z)
+        else:
+            q = 1.0 - dv.A_dn * exp(-dv.g_dn * z)
+    elif code == 3:
+        v = (dv.bmax[idx] - w) * dv.pu[idx] if up else (w - dv.bmin[idx]) * dv.pu[idx]
+        if v < 0.0:
+            v = 0.0
+        return pow(v, dv.pd[idx])
+    elif code == 4:
+        v = (w - dv.bmin[idx]) * dv.pu[idx]
+        if up:
+            return interp(dv.nodes_up, dv.n_up, v)
+        return interp(dv.nodes_dn, dv.n_dn, v)
+    elif code == 5:
+        v = 1.0 - dv.pu[idx] * w if up else 1.0 + dv.pu[idx] * w
+        if v < 0.0:
+            v = 0.0
+        return pow(v, dv.pd[idx])
+    else:
+        v = 1.0 - dv.pu[idx] * w if up else 1.0 + dv.pu[idx] * w
+        q = (exp(dv.pd[idx] * v) - 1.0) / (exp(dv.pd[idx]) - 1.0)
+    if q < 0.0:
+        q = 0.0
+    return q
+
+
+cdef inline void finish(Dev* dv, Py_ssize_t idx, bint up, double w, double base, double std,
+                        uint64_t key, uint64_t ctr) noexcept nogil:
+    cdef double lo = dv.bmin[idx], hi = dv.bmax[idx]
+    if std > 0.0:
+        base = base + std * normal(dv, rand64(key, ctr))
+    # w - base == w + (-1.0)*base exactly: branch-free direction
+    w = w + (1.0 if up else -1.0) * base
+    w = lo if w < lo else w
+    dv.w[idx] = hi if w > hi else w
+
+
+cdef inline void one_pulse(Dev* dv, Py_ssize_t idx, bint up, uint64_t key,
+                           uint64_t ctr) noexcept nogil:
+    cdef double w = dv.w[idx]
+    cdef double dev = dv.dw_up[idx] if up else dv.dw_dn[idx]
+    cdef double base = dev * q_step(dv, up, w, idx)
+    cdef double std = dv.sigma * base + dev * (dv.sadd + dv.sslope * fabs(w))
+    finish(dv, idx, up, w, base, std, key, ctr)
+
+
+cdef inline void n_pulses(Dev* dv, Py_ssize_t idx, bint up, int64_t n, uint64_t key,
+                          uint64_t ctr0) noexcept nogil:
+    """n pulses in a row (counters ctr0 + k) or one lumped ConstantStep step."""
+    cdef double w, dev, std
+    cdef int64_t k
+    if dv.lumped:
+        w = dv.w[idx]
+        dev = dv.dw_up[idx] if up else dv.dw_dn[idx]
+        std = (dv.sigma * dev + dev * (dv.sadd + dv.sslope * fabs(w))) * (
+            SQRT_INT[n] if n < 65 else sqrt(<double>n))
+        finish(dv, idx, up, w, dev * <double>n, std, key, ctr0)
+    else:
+        for k in range(n):
+            one_pulse(dv, idx, up, key, ctr0 + <uint64_t>k)
+    if dv.counter != NULL:
+        dv.counter[idx] += n
+    if dv.touched != NULL:
+        dv.touched[idx] = 1
+
+
+cdef inline void slot_pulses(Dev* dv, Py_ssize_t i, Py_ssize_t b, Py_ssize_t m, Py_ssize_t n,
+                             Py_ssize_t s, const int32_t* centries, int64_t k0, int64_t k1,
+                             bint up, uint64_t key) noexcept nogil:
+    """One pulse in slot s on devices (i, centries[k0:k1]), all in direction ``up``."""
+    cdef int64_t k
+    cdef Py_ssize_t j, idx
+    cdef uint64_t base_ctr = <uint64_t>((b * m + i) * n) * 64 + <uint64_t>s
+    for k in range(k0, k1):
+        j = centries[k]
+        idx = i * n + j
+        one_pulse(dv, idx, up, key, base_ctr + <uint64_t>j * 64)
+        if dv.counter != NULL:
+            dv.counter[idx] += 1
+        if dv.touched != NULL:
+            dv.touched[idx] = 1
+
+
+cdef inline void lumped_row(Dev* dv, Py_ssize_t i, Py_ssize_t b, Py_ssize_t m, Py_ssize_t n,
+                            const int32_t* tlist, Py_ssize_t t0, Py_ssize_t t1,
+                            int32_t* rowcnt, bint up, uint64_t key,
+                            int64_t* pulses) noexcept nogil:
+    """Lumped steps on devices (i, tlist[t0:t1]) with the counts in rowcnt (then reset)."""
+    cdef Py_ssize_t t, j
+    cdef int64_t cnt
+    for t in range(t0, t1):
+        j = tlist[t]
+        cnt = rowcnt[j]
+        rowcnt[j] = 0
+        pulses[0] += cnt
+        n_pulses(dv, i * n + j, up, cnt, key, <uint64_t>((b * m + i) * n + j) * 64)
+
+
+cdef void make_dev(Dev* dv, double[:, ::1] w, const double[:, ::1] dw_up,
+                   const double[:, ::1] dw_dn, const double[:, ::1] bmin,
+                   const double[:, ::1] bmax, const double[:, ::1] pu, const double[:, ::1] pd,
+                   const double[::1] scalars, const double[::1] nodes_up,
+                   const double[::1] nodes_dn, const double[::1] table,
+                   int64_t[:, ::1] counter, uint8_t[:, ::1] touched,
+                   int code, int lumped):
+    dv.w = &w[0, 0]
+    dv.dw_up = &dw_up[0, 0]
+    dv.dw_dn = &dw_dn[0, 0]
+    dv.bmin = &bmin[0, 0]
+    dv.bmax = &bmax[0, 0]
+    dv.pu = &pu[0, 0]
+    dv.pd = &pd[0, 0]
+    dv.nodes_up = &nodes_up[0]
+    dv.nodes_dn = &nodes_dn[0]
+    dv.n_up = <int>nodes_up.shape[0]
+    dv.n_dn = <int>nodes_dn.shape[0]
+    dv.table = &table[0]
+    cdef Py_ssize_t cells = table.shape[0] // 2
+    dv.tshift = 64
+    while cells > 1:
+        cells >>= 1
+        dv.tshift -= 1
+    dv.counter = &counter[0, 0] if counter.shape[0] > 0 else NULL
+    dv.touched = &touched[0, 0] if touched.shape[0] > 0 else NULL
+    dv.code = code
+    dv.lumped = lumped
+    dv.sigma, dv.sadd, dv.sslope = scalars[0], scalars[1], scalars[2]
+    dv.A_up, dv.A_dn, dv.g_up, dv.g_dn, dv.eb = scalars[3], scalars[4], scalars[5], \
+        scalars[6], scalars[7]
+
+
+cdef inline uint64_t pack_line(uint64_t thr, int bl, uint64_t key, uint64_t ctr0) noexcept nogil:
+    """Slot mask of one line: bit s set when slot s < bl fires (u32 < thr)."""
+    cdef uint64_t mask = 0, h
+    cdef int p
+    if thr == 0:
+        return 0
+    for p in range((bl + 1) >> 1):
+        h = rand64(key, ctr0 + <uint64_t>p)
+        if (h & 0xFFFFFFFFULL) < thr:
+            mask |= (<uint64_t>1) << (2 * p)
+        if 2 * p + 1 < bl and (h >> 32) < thr:
+            mask |= (<uint64_t>1) << (2 * p + 1)
+    return mask
+
+
+def pack_lines(const uint64_t[:, ::1] thr, const int32_t[::1] bl, uint64_t key):
+    """Slot masks (B, L) of every line of every sample (test hook of the packing)."""
+    cdef Py_ssize_t nb = thr.shape[0], nl = thr.shape[1], b, l
+    out = np.zeros((nb, nl), dtype=np.uint64)
+    cdef uint64_t[:, ::1] o = out
+    with nogil:
+        for b in range(nb):
+            for l in range(nl):
+                o[b, l] = pack_line(thr[b, l], bl[b], key, <uint64_t>(b * nl + l) * 32)
+    return out
+
+
+def stochastic_update(double[:, ::1] w, const double[:, ::1] dw_up, const double[:, ::1] dw_dn,
+                      const double[:, ::1] bmin, const double[:, ::1] bmax,
+                      const double[:, ::1] pu, const double[:, ::1] pd,
+                      const double[::1] scalars, const double[::1] nodes_up,
+                      const double[::1] nodes_dn, const double[::1] table,
+                      int64_t[:, ::1] counter,
+                      uint8_t[:, ::1] touched, int code, int lumped,
+                      const uint64_t[:, ::1] thr_rows, const uint64_t[:, ::1] thr_cols,
+                      const int8_t[:, ::1] sign_rows, const int8_t[:, ::1] sign_cols,
+                      const int32_t[::1] bl, uint64_t key_rows, uint64_t key_cols,
+                      uint64_t key_noise, int strategy, int64_t[:, ::1] stats):
+    """Whole mini-batch of stochastic rank-1 updates.  stats[b] = (pulses, row slots
+    fired, column slots fired, active rows, active columns).  strategy: 0 auto,
+    1 row×column popcount pairs, 2 slot by slot (results are identical).
+
+    Phase 1 packs every line of every sample into a uint64 slot mask.  Phase 2 walks
+    blocks of rows that fit in cache and, inside a block, the samples in order: each
+    device still sees its samples and slots in order, and its random words depend only
+    on (b, i, j, s), so the result equals the sample-major order of the oracle."""
+    cdef Dev dv
+    make_dev(&dv, w, dw_up, dw_dn, bmin, bmax, pu, pd, scalars, nodes_up, nodes_dn, table,
+             counter, touched, code, lumped)
+    cdef Py_ssize_t nb = thr_rows.shape[0], m = w.shape[0], n = w.shape[1]
+    cdef Py_ssize_t b, i, j, jj, idx, s, k, i0, i1, rb
+    cdef uint64_t* rmask = <uint64_t*>malloc(nb * m * sizeof(uint64_t))
+    cdef uint64_t* cmask = <uint64_t*>malloc(nb * n * sizeof(uint64_t))
+    cdef int32_t* acols = <int32_t*>malloc(nb * n * sizeof(int32_t))
+    cdef int32_t* centries = NULL      # column lists per (sample, slot), Σ column slots long
+    cdef int64_t* coff = <int64_t*>malloc(nb * 65 * sizeof(int64_t))
+    cdef int64_t* nac = <int64_t*>malloc(nb * sizeof(int64_t))
+    cdef int64_t* npos = <int64_t*>malloc(nb * sizeof(int64_t))
+    cdef int64_t* csplit = <int64_t*>malloc(nb * 64 * sizeof(int64_t))
+    cdef uint8_t* use_slots = <uint8_t*>malloc(nb * sizeof(uint8_t))
+    cdef int64_t* pulses = <int64_t*>malloc(nb * sizeof(int64_t))
+    cdef int32_t* rowcnt = <int32_t*>calloc(n, sizeof(int32_t))
+    cdef int32_t* tlist = <int32_t*>malloc(n * sizeof(int32_t))
+    cdef Py_ssize_t ntouch, nneg
+    cdef int64_t nsr[64]
+    cdef int64_t nsc[64]
+    cdef uint64_t mk, ri, ctr0
+    cdef int64_t nar, ncol, rslots, cslots, slot_cost, cnt, pos = 0, total_cs = 0
+    cdef int blb, sri
+    cdef bint up
+    if rmask and cmask:
+        with nogil:   # column trains first: their slot count sizes the column lists
+            for b in range(nb):
+                for j in range(n):
+                    mk = pack_line(thr_cols[b, j], bl[b], key_cols, <uint64_t>(b * n + j) * 32)
+                    cmask[b * n + j] = mk
+                    total_cs += popcount64(mk)
+        centries = <int32_t*>malloc((total_cs + 1) * sizeof(int32_t))
+    if not (rmask and cmask and acols and centries and coff and nac and use_slots and pulses
+            and rowcnt and tlist and npos and csplit):
+        free(rmask); free(cmask); free(acols); free(centries); free(coff); free(nac)
+        free(use_slots); free(pulses); free(rowcnt); free(tlist); free(npos); free(csplit)
+        raise MemoryError()
+    with nogil:
+        # ---- phase 1: pack the trains, per-sample activity, column lists per slot
+        for b in range(nb):
+            blb = bl[b]
+            nar = ncol = rslots = cslots = 0
+            pulses[b] = 0
+            for s in range(64):
+                nsr[s] = 0
+                nsc[s] = 0
+            for i in range(m):
+                mk = pack_line(thr_rows[b, i], blb, key_rows, <uint64_t>(b * m + i) * 32)
+                rmask[b * m + i] = mk
+                if mk:
+                    nar += 1
+                    rslots += popcount64(mk)
+                    while mk:
+                        nsr[hwsim_ctz64(mk)] += 1
+                        mk &= mk - 1
+            for j in range(n):
+                mk = cmask[b * n + j]
+                if mk:
+                    ncol += 1
+                    cslots += popcount64(mk)
+                    while mk:
+                        nsc[hwsim_ctz64(mk)] += 1
+                        mk &= mk - 1
+            # active columns grouped by the sign of x (positive first): inside each group
+            # the pulse direction depends on the row only, so the inner loops never
+            # branch on data (device order does not matter, devices are independent)
+            ncol = 0
+            for j in range(n):
+                if cmask[b * n + j] and sign_cols[b, j] > 0:
+                    acols[b * n + ncol] = <int32_t>j
+                    ncol += 1
+            npos[b] = ncol
+            for j in range(n):
+                if cmask[b * n + j] and sign_cols[b, j] < 0:
+                    acols[b * n + ncol] = <int32_t>j
+                    ncol += 1
+            nac[b] = ncol
+            slot_cost = 0
+            for s in range(64):
+                slot_cost += nsr[s] * nsc[s]
+                coff[b * 65 + s] = pos
+                pos += nsc[s]
+                nsc[s] = 0
+            coff[b * 65 + 64] = pos
+            for jj in range(ncol):
+                if jj == npos[b]:
+                    for s in range(64):
+                        csplit[b * 64 + s] = coff[b * 65 + s] + nsc[s]
+                j = acols[b * n + jj]
+                mk = cmask[b * n + j]
+                while mk:
+                    s = hwsim_ctz64(mk)
+                    centries[coff[b * 65 + s] + nsc[s]] = <int32_t>j
+                    nsc[s] += 1
+                    mk &= mk - 1
+            if npos[b] == ncol:
+                for s in range(64):
+                    csplit[b * 64 + s] = coff[b * 65 + s + 1]
+            # slot order gives independent devices back to back (no dependency chain
+            # between consecutive pulses): preferred unless lumped steps on a dense array
+            use_slots[b] = strategy == 2 or (strategy == 0 and (
+                not lumped or slot_cost < 2 * nar * ncol))
+            stats[b, 1] = rslots
+            stats[b, 2] = cslots
+            stats[b, 3] = nar
+            stats[b, 4] = ncol
+        # ---- phase 2: row blocks that stay in cache, samples in order inside a block
+        rb = (1 << 18) // (n * 56)
+        if rb < 1:
+            rb = 1
+        i0 = 0
+        while i0 < m:
+            i1 = i0 + rb if i0 + rb < m else m
+            for b in range(nb):
+                for i in range(i0, i1):
+                    ri = rmask[b * m + i]
+                    if ri == 0:
+                        continue
+                    sri = sign_rows[b, i]
+                    if use_slots[b] and lumped:
+                        # accumulate this row's coincidences, then one lumped step per
+                        # device; touched columns listed per sign group (x > 0 from the
+                        # front of tlist, x < 0 from the back) for branch-free directions
+                        ntouch = 0
+                        nneg = 0
+                        while ri:
+                            s = hwsim_ctz64(ri)
+                            ri &= ri - 1
+                            for k in range(coff[b * 65 + s], csplit[b * 64 + s]):
+                                j = centries[k]
+                                if rowcnt[j] == 0:
+                                    tlist[ntouch] = <int32_t>j
+                                    ntouch += 1
+                                rowcnt[j] += 1
+                            for k in range(csplit[b * 64 + s], coff[b * 65 + s + 1]):
+                                j = centries[k]
+                                if rowcnt[j] == 0:
+                                    nneg += 1
+                                    tlist[n - nneg] = <int32_t>j
+                                rowcnt[j] += 1
+                        lumped_row(&dv, i, b, m, n, tlist, 0, ntouch, rowcnt, sri < 0,
+                                   key_noise, &pulses[b])
+                        lumped_row(&dv, i, b, m, n, tlist, n - nneg, n, rowcnt, sri > 0,
+                                   key_noise, &pulses[b])
+                        continue
+                    if use_slots[b]:
+                        while ri:
+                            s = hwsim_ctz64(ri)
+                            ri &= ri - 1
+                            slot_pulses(&dv, i, b, m, n, s, centries, coff[b * 65 + s],
+                                        csplit[b * 64 + s], sri < 0, key_noise)
+                            slot_pulses(&dv, i, b, m, n, s, centries, csplit[b * 64 + s],
+                                        coff[b * 65 + s + 1], sri > 0, key_noise)
+                            pulses[b] += coff[b * 65 + s + 1] - coff[b * 65 + s]
+                        continue
+                    for jj in range(nac[b]):
+                        j = acols[b * n + jj]
+                        mk = ri & cmask[b * n + j]
+                        if mk == 0:
+                            continue
+                        up = (sri < 0) if jj < npos[b] else (sri > 0)
+                        idx = i * n + j
+                        ctr0 = <uint64_t>((b * m + i) * n + j) * 64
+                        cnt = popcount64(mk)
+                        pulses[b] += cnt
+                        if lumped:
+                            n_pulses(&dv, idx, up, cnt, key_noise, ctr0)
+                        else:
+                            while mk:
+                                one_pulse(&dv, idx, up, key_noise, ctr0 + hwsim_ctz64(mk))
+                                mk &= mk - 1
+                            if dv.counter != NULL:
+                                dv.counter[idx] += cnt
+                            if dv.touched != NULL:
+                                dv.touched[idx] = 1
+            i0 = i1
+        for b in range(nb):
+            stats[b, 0] = pulses[b]
+    free(rmask); free(cmask); free(acols); free(centries); free(coff); free(nac)
+    free(use_slots); free(pulses); free(rowcnt); free(tlist); free(npos); free(csplit)
+
+
+def mean_count_update(double[:, ::1] w, const double[:, ::1] dw_up, const double[:, ::1] dw_dn,
+                      const double[:, ::1] bmin, const double[:, ::1] bmax,
+                      const double[:, ::1] pu, const double[:, ::1] pd,
+                      const double[::1] scalars, const double[::1] nodes_up,
+                      const double[::1] nodes_dn, const double[::1] table,
+                      int64_t[:, ::1] counter,
+                      uint8_t[:, ::1] touched, int code, int lumped,
+                      const double[:, ::1] row_amp, const double[:, ::1] col_amp,
+                      const int8_t[:, ::1] sign_rows, const int8_t[:, ::1] sign_cols,
+                      int bl_max, uint64_t key_noise, int64_t[::1] pulses_out):
+    """Deterministic trains: n_ij = min(floor(a_i c_j + 0.5), BL_max) pulses per sample."""
+    cdef Dev dv
+    make_dev(&dv, w, dw_up, dw_dn, bmin, bmax, pu, pd, scalars, nodes_up, nodes_dn, table,
+             counter, touched, code, lumped)
+    cdef Py_ssize_t nb = row_amp.shape[0], m = w.shape[0], n = w.shape[1], b, i, j
+    cdef double a, c
+    cdef int64_t cnt, total
+    with nogil:
+        for b in range(nb):
+            total = 0
+            for i in range(m):
+                a = row_amp[b, i]
+                if a == 0.0:
+                    continue
+                for j in range(n):
+                    c = col_amp[b, j]
+                    if c == 0.0:
+                        continue
+                    cnt = <int64_t>floor(a * c + 0.5)
+                    if cnt > bl_max:
+                        cnt = bl_max
+                    if cnt <= 0:
+                        continue
+                    n_pulses(&dv, i * n + j, sign_rows[b, i] * sign_cols[b, j] < 0, cnt,
+                             key_noise, <uint64_t>((b * m + i) * n + j) * 64)
+                    total += cnt
+            pulses_out[b] = total
+
+
+def count_update(double[:, ::1] w, const double[:, ::1] dw_up, const double[:, ::1] dw_dn,
+                 const double[:, ::1] bmin, const double[:, ::1] bmax,
+                 const double[:, ::1] pu, const double[:, ::1] pd,
+                 const double[::1] scalars, const double[::1] nodes_up,
+                 const double[::1] nodes_dn, const double[::1] table,
+                 int64_t[:, ::1] counter,
+                 uint8_t[:, ::1] touched, int code, int lumped,
+                 const int64_t[:, ::1] counts, uint64_t key_noise):
+    """|n_ij| pulses on each device, up for n > 0 (counter (i·N + j)·2³² + k).
+    Returns the number of pulses applied."""
+    cdef Dev dv
+    make_dev(&dv, w, dw_up, dw_dn, bmin, bmax, pu, pd, scalars, nodes_up, nodes_dn, table,
+             counter, touched, code, lumped)
+    cdef Py_ssize_t m = w.shape[0], n = w.shape[1], i, j
+    cdef int64_t cnt, total = 0
+    with nogil:
+        for i in range(m):
+            for j in range(n):
+                cnt = counts[i, j]
+                if cnt == 0:
+                    continue
+                n_pulses(&dv, i * n + j, cnt > 0, cnt if cnt > 0 else -cnt, key_noise,
+                         (<uint64_t>(i * n + j)) << 32)
+                total += cnt if cnt > 0 else -cnt
+    return total

@@ -1,0 +1,178 @@
+"""State of one M×N crossbar array of resistive devices (PHYSICS.md §1).
+
+Per-device values are drawn once, when the array is built (device-to-device spread,
+Gokmen & Vlasov, Front. Neurosci. 10:333, 2016):
+
+    b_max = w_max·max(1 + w_max_dtod ξ, 0.05)     b_min = w_min·max(1 + w_min_dtod ξ, 0.05)
+    g = 1 + dw_min_dtod ξ       r = up_down_dtod ξ
+    Δ⁺ = |g + min(up_down, 0) + r|·dw_min       Δ⁻ = |g − max(up_down, 0) − r|·dw_min
+
+(the 0.05 floor keeps every bound on its nominal side, so b_min < 0 < b_max for bipolar
+devices); model slopes γ ← γ·max(1 + γ_dtod ξ, 0.05) (LinearStep, PowStep).  Non-idealities: reference offset r_ij = ref_mean + ref_std ξ subtracted on
+read; write noise (visible w + write_noise_std·dw_min·ξ, redrawn when a device is
+touched); decay w ← (w − b)(1 − 1/τ_life) + b and diffusion w += ν ξ per mini-batch;
+stuck devices (zero step); an optional int64 pulse counter for endurance.
+The draws happen in a fixed order whatever the knobs, so a seed always gives the same
+array.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from hwsim.physics import device_models as dm
+
+_FLOOR = 0.05
+
+
+class DeviceArray:
+    """Weights ``w`` (float64, C order) and per-device parameters of one array."""
+
+    def __init__(self, cfg, shape, rng: np.random.Generator):
+        if len(shape) != 2 or min(shape) < 1:
+            raise ValueError(f"array shape must be (rows, cols) with rows, cols ≥ 1, got {shape}")
+        if not cfg.w_min < cfg.w_max or cfg.w_max <= 0:
+            raise ValueError(f"device bounds need w_min < w_max and w_max > 0, got "
+                             f"[{cfg.w_min}, {cfg.w_max}]")
+        if not isinstance(rng, np.random.Generator):
+            raise ValueError("rng must be a numpy.random.Generator")
+        self.cfg = cfg
+        self.shape = (int(shape[0]), int(shape[1]))
+        self.model = cfg.model
+        self.model_code = dm.MODEL_CODES[cfg.model]
+        xi = lambda: rng.standard_normal(self.shape)  # noqa: E731 - fixed draw order below
+        g = 1.0 + cfg.dw_min_dtod * xi()
+        r = cfg.up_down_dtod * xi()
+        self.b_max = cfg.w_max * np.maximum(1.0 + cfg.w_max_dtod * xi(), _FLOOR)
+        self.b_min = cfg.w_min * np.maximum(1.0 + cfg.w_min_dtod * xi(), _FLOOR)
+        self.b_max = np.maximum(self.b_max, self.b_min + cfg.dw_min)
+        self.dw_up = np.abs(g + min(cfg.up_down, 0.0) + r) * cfg.dw_min
+        self.dw_down = np.abs(g - max(cfg.up_down, 0.0) - r) * cfg.dw_min
+        self.reference = cfg.ref_mean + cfg.ref_std * xi()
+        self.stuck = rng.random(self.shape) < cfg.stuck_fraction
+        xi_model = xi()              # spread of the model slope (linear γ±, PowStep γ)
+        self.p_up, self.p_down = self._model_params(cfg, xi_model)
+        life = np.maximum(1.0 + cfg.lifetime_dtod * xi(), _FLOOR)
+        self.tau_life = cfg.lifetime * life if cfg.lifetime > 0 else None
+        diff = np.maximum(1.0 + cfg.diffusion_dtod * xi(), 0.0)
+        self.diffusion_rate = cfg.diffusion * diff if cfg.diffusion > 0 else None
+        self.dw_up[self.stuck] = 0.0
+        self.dw_down[self.stuck] = 0.0
+        self.scalars = dm.model_scalars(cfg)
+        self.nodes_up = np.ascontiguousarray(cfg.piecewise_up, dtype=np.float64)
+        self.nodes_down = np.ascontiguousarray(cfg.piecewise_down, dtype=np.float64)
+        self.granularity = dm.nominal_granularity(cfg)
+        self.n_states = dm.number_of_states(cfg)
+        self.w = np.clip(np.full(self.shape, float(cfg.w_init)), self.b_min, self.b_max)
+        self.write_noise = np.zeros(self.shape)
+        self.pulse_count = np.zeros(self.shape, np.int64) if cfg.count_pulses else None
+        for name in ("b_max", "b_min", "dw_up", "dw_down", "p_up", "p_down", "reference"):
+            setattr(self, name, np.ascontiguousarray(getattr(self, name), dtype=np.float64))
+
+    def _model_params(self, cfg, xi_model):
+        """Per-device p_up, p_dn of the kernel step function (see device_models)."""
+        code, z = self.model_code, np.zeros(self.shape)
+        rng_ = self.b_max - self.b_min
+        if cfg.model == "linear_step":
+            s = np.maximum(1.0 + cfg.linear_gamma_dtod * xi_model, _FLOOR)
+            return cfg.linear_gamma_up * s / cfg.w_max, cfg.linear_gamma_down * s / cfg.w_min
+        if cfg.model == "soft_bounds":
+            return 1.0 / self.b_max, 1.0 / self.b_min
+        if cfg.model in ("response_linear", "response_offset"):
+            if cfg.model == "response_offset":
+                self.dw_up = self.dw_up * (1.0 + cfg.response_offset)
+                self.dw_down = self.dw_down * (1.0 - cfg.response_offset)
+            return np.full(self.shape, 1.0 / cfg.response_tau), \
+                np.full(self.shape, -1.0 / cfg.response_tau)
+        if code == dm.EXP:
+            return 2.0 * cfg.exp_a / rng_, z
+        if code == dm.POW:
+            gam = cfg.pow_gamma * np.maximum(1.0 + cfg.pow_gamma_dtod * xi_model, _FLOOR)
+            return 1.0 / rng_, gam
+        if code == dm.PIECEWISE:
+            return 1.0 / rng_, z
+        if code in (dm.RPOWER, dm.REXP):
+            return np.full(self.shape, 1.0 / cfg.response_tau), \
+                np.full(self.shape, cfg.response_gamma)
+        return z, z
+
+    # ---- reading ------------------------------------------------------------------
+    @property
+    def rows(self) -> int:
+        return self.shape[0]
+
+    @property
+    def cols(self) -> int:
+        return self.shape[1]
+
+    def visible_weights(self) -> np.ndarray:
+        """What a read sees: w + write noise − reference (PHYSICS.md §1)."""
+        return self.w + self.write_noise - self.reference
+
+    def step_sizes(self, up: bool, w=None) -> np.ndarray:
+        """Mean step Δ±·q±(w) of one pulse at the current (or given) weights."""
+        w = self.w if w is None else np.broadcast_to(np.asarray(w, float), self.shape)
+        q = dm.q_step_fast(self.model_code, up, w, self.p_up, self.p_down, self.b_min,
+                           self.b_max, self.scalars, self.nodes_up if up else self.nodes_down)
+        return (self.dw_up if up else self.dw_down) * q
+
+    def symmetry_point(self) -> np.ndarray:
+        """Per-device w⋄ where mean up and down steps are equal (NaN for ConstantStep).
+
+        Closed form for the LINEAR family (:func:`device_models.linear_symmetry_point`),
+        else bisection on the decreasing Δ⁺q⁺(w) − Δ⁻q⁻(w) over [b_min, b_max].
+        """
+        if self.model_code == dm.CONSTANT:
+            return np.full(self.shape, np.nan)
+        if self.model_code == dm.LINEAR:
+            return dm.linear_symmetry_point(self.dw_up, self.dw_down, self.p_up, self.p_down,
+                                            self.b_min, self.b_max)
+        lo, hi = self.b_min.copy(), self.b_max.copy()
+        for _ in range(60):
+            mid = 0.5 * (lo + hi)
+            pos = self.step_sizes(True, mid) - self.step_sizes(False, mid) > 0
+            lo, hi = np.where(pos, mid, lo), np.where(pos, hi, mid)
+        return 0.5 * (lo + hi)
+
+    # ---- writing ------------------------------------------------------------------
+    def set_weights(self, values, rng: np.random.Generator | None = None) -> None:
+        """Program ``w`` directly (clipped to each device's bounds); redraws write noise."""
+        v = np.asarray(values, dtype=np.float64)
+        if v.shape != self.shape or not np.all(np.isfinite(v)):
+            raise ValueError(f"weights must be finite with shape {self.shape}, got {v.shape}")
+        np.copyto(self.w, np.clip(v, self.b_min, self.b_max))
+        if rng is not None:
+            self.redraw_write_noise(np.ones(self.shape, bool), rng)
+
+    def redraw_write_noise(self, touched: np.ndarray, rng: np.random.Generator) -> None:
+        """New write noise write_noise_std·dw_min·ξ on the touched devices."""
+        if self.cfg.write_noise_std <= 0:
+            return
+        idx = np.flatnonzero(touched)
+        self.write_noise.flat[idx] = (self.cfg.write_noise_std * self.cfg.dw_min
+                                      * rng.standard_normal(idx.size))
+
+    def apply_decay(self) -> None:
+        """One mini-batch of decay: w ← (w − b)(1 − 1/τ_life) + b."""
+        if self.tau_life is None:
+            return
+        keep = np.clip(1.0 - 1.0 / self.tau_life, 0.0, 1.0)
+        b = self.cfg.decay_target
+        np.copyto(self.w, np.clip((self.w - b) * keep + b, self.b_min, self.b_max))
+
+    def apply_diffusion(self, rng: np.random.Generator) -> None:
+        """One mini-batch of diffusion: w += ν_ij ξ, clipped."""
+        if self.diffusion_rate is None:
+            return
+        w = self.w + self.diffusion_rate * rng.standard_normal(self.shape)
+        np.copyto(self.w, np.clip(w, self.b_min, self.b_max))
+
+    def end_of_batch(self, rng: np.random.Generator) -> None:
+        """Decay then diffusion, once per mini-batch."""
+        self.apply_decay()
+        self.apply_diffusion(rng)
+
+    def copy(self) -> "DeviceArray":
+        new = object.__new__(DeviceArray)
+        for k, v in self.__dict__.items():
+            setattr(new, k, v.copy() if isinstance(v, np.ndarray) else v)
+        return new
