@@ -66,7 +66,8 @@ setup(
         "threadpoolctl>=3.1",
     ],
     extras_require={
-        "test": ["pytest>=8", "hypothesis>=6.100"],
+        # the test extra pulls the optional extras too, so CI exercises plots and Dask
+        "test": ["pytest>=8", "hypothesis>=6.100", "matplotlib>=3.7", "dask[distributed]>=2024.1"],
         "bench": ["pytest-benchmark>=4"],
         "plot": ["matplotlib>=3.7"],
         "dask": ["dask[distributed]>=2024.1"],

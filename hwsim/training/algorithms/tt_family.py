@@ -149,7 +149,10 @@ class TransferEngine:
                 vt = v - self.p_ref[:, cols].T
                 rho = min(p.tail_weightening / self.half_period, 1.0)
                 self.m_mean[:, cols] = (1 - rho) * self.m_mean[:, cols] + rho * v.T
-                hw.digital("agad_mean", 3 * v.size, layer=name, phase="transfer")
+                # v − p: one add; m ← (1−ρ)m + ρv: a multiply and a multiply-accumulate
+                hw.digital("add", v.size, layer=name, phase="transfer")
+                hw.digital("mult", v.size, layer=name, phase="transfer")
+                hw.digital("mac", v.size, layer=name, phase="transfer")
             self.H[:, cols] += (self._scale() * sign * vt).T
             h = self.H[:, cols]
             fire = np.abs(h) >= 1.0

@@ -1,0 +1,1 @@
+"""hwsim.sweep — see DESIGN.md layer table."""
