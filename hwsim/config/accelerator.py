@@ -68,8 +68,9 @@ class TileConfig(TileParams):
 class EngineConfig:
     granularity: str = param("burst", desc="one event per transaction (burst) or per item",
                              choices=("burst", "item"))
-    schedule: str = param("sequential", desc="execution of a mini-batch's operations",
-                          choices=("sequential",))
+    schedule: str = param("sequential", desc="sequential ops, or layer-pipelined: each op "
+                          "streams behind the previous one (burst mode)",
+                          choices=("sequential", "pipelined"))
     cache: bool = param(True, desc="reuse the simulated timing of an op met again in the same "
                         "machine state (exact; off when a timeline is recorded)")
 

@@ -22,14 +22,21 @@ from hwsim.errors import SimulationError
 
 
 class OpHandle:
-    """Completion of one operation: ``done`` (SimPy event), ``t_start``, ``t_end``."""
+    """Completion of one operation: ``done`` (SimPy event, at ``t_end``), ``t_start``.
 
-    __slots__ = ("done", "t_start", "t_end", "remaining", "op_id", "txn_op")
+    ``streaming`` succeeds as soon as every part has been accepted by its final stage,
+    when the output stream is known: first item at ``t_first_out``, last at ``t_end``
+    (burst mode computes both when the last stage accepts the transaction)."""
+
+    __slots__ = ("done", "streaming", "t_start", "t_end", "t_first_out", "remaining",
+                 "op_id", "txn_op")
 
     def __init__(self, env, op_id, n_parts, t_start, op):
         self.done = env.event()
+        self.streaming = env.event()
         self.t_start = t_start
         self.t_end = t_start
+        self.t_first_out = None
         self.remaining = n_parts
         self.op_id = op_id
         self.txn_op = op
@@ -73,8 +80,11 @@ class Simulator:
                     raise SimulationError(f"route step {a} -> {b} follows no connection")
 
     def submit(self, op: str, n: int, route, *, layer: str = "", phase: str = "",
-               meta: dict | None = None, at: int | None = None) -> OpHandle:
-        """Start operation ``op`` of ``n`` items along ``route`` at tick ``at`` (now)."""
+               meta: dict | None = None, at: int | None = None,
+               last: int | None = None) -> OpHandle:
+        """Start operation ``op`` of ``n`` items along ``route``: its first item enters at
+        tick ``at`` (now), its last no earlier than ``last`` (a stream arriving from a
+        previous operation; burst mode only)."""
         if n < 1:
             raise SimulationError(f"operation '{op}' needs n >= 1 items, got {n}")
         route = tuple(route)
@@ -84,20 +94,27 @@ class Simulator:
         self._next_id += 1
         meta = meta or {}
         parts = 1 if self.granularity == "burst" else n
+        if last is not None and (parts != 1 or last < t0):
+            raise SimulationError("a streamed start (last > at) needs burst granularity and "
+                                  f"last >= at, got at={t0}, last={last}")
+        t_last = t0 if last is None else int(last)
         handle = OpHandle(self.env, self._next_id, parts, t0, op)
         first = self.components[route[0]]
 
         def on_done(txn, t_end, handle=handle):
             handle.t_end = max(handle.t_end, t_end)
+            tf = txn.t_first
+            handle.t_first_out = tf if handle.t_first_out is None else min(handle.t_first_out, tf)
             handle.remaining -= 1
             if handle.remaining == 0:
+                handle.streaming.succeed(handle)
                 self.ops_done += 1
                 ev = self.env.timeout(handle.t_end - self.now)
                 ev.callbacks.append(lambda _e: handle.done.succeed(handle))
 
         sizes = [(0, n)] if parts == 1 else [(i, 1) for i in range(n)]
         txns = [Transaction(op=op, n=k, route=route, layer=layer, phase=phase, meta=meta,
-                            t_first=t0, t_last=t0, item=i, n_total=n, op_id=handle.op_id,
+                            t_first=t0, t_last=t_last, item=i, n_total=n, op_id=handle.op_id,
                             on_done=on_done) for i, k in sizes]
 
         def inject(_e=None):

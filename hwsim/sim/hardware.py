@@ -43,8 +43,12 @@ class Hardware:
         self.phase_ticks: dict = {}
         self.ops_executed = 0
         self.samples = 0
+        self.schedule = eng.schedule
+        if self.schedule == "pipelined" and self.sim.granularity != "burst":
+            raise SimulationError("the pipelined schedule needs engine.granularity: burst "
+                                  "(item mode is the sequential reference)")
         self.cache = None
-        if cache:   # exact reuse of op timing (hwsim.sim.opcache.TimingCache)
+        if cache and self.schedule == "sequential":   # exact reuse of op timing
             from hwsim.sim.opcache import TimingCache
             self.cache = TimingCache(self)
 
@@ -107,7 +111,10 @@ class Hardware:
         return self.now - t0
 
     def _execute(self, ops) -> None:
-        """Run ops one after the other through the SimPy engine."""
+        """Run ops through the SimPy engine in the configured schedule."""
+        if self.schedule == "pipelined":
+            self._execute_pipelined(ops)
+            return
         for op in ops:
             start = self.sim.now
             handles = [self.sim.submit(o, n, route, layer=op.layer, phase=op.phase, meta=m)
@@ -116,6 +123,39 @@ class Hardware:
                 self.sim.env.run(until=h.done)
             self.phase_ticks[op.phase] = self.phase_ticks.get(op.phase, 0) + self.sim.now - start
             self.ops_executed += 1
+
+    def _execute_pipelined(self, ops) -> None:
+        """Layer-pipelined schedule: every op consumes the output stream of the op before
+        it — its first item enters when the previous op's first item is out, its last
+        no earlier than the previous op's last (uniform-stream dataflow between the
+        layers of a mini-batch).  Blocks used by both ops serialise through their
+        queues (``free_at``), so an array read after its update still waits for it."""
+        env = self.sim.env
+        first = last = self.sim.now
+        pending = []
+        for op in ops:
+            start = max(first, self.sim.now)
+            handles = [self.sim.submit(o, n, route, layer=op.layer, phase=op.phase, meta=m,
+                                       at=start, last=max(last, start))
+                       for o, n, route, m in self._transactions(op)]
+            for h in handles:
+                env.run(until=h.streaming)
+            first = min(h.t_first_out for h in handles)
+            last = max(h.t_end for h in handles)
+            pending.append((op, start, handles))
+            self.ops_executed += 1
+        for op, start, handles in pending:
+            for h in handles:
+                if not h.done.processed:
+                    env.run(until=h.done)
+        # per-phase time: the span during which ops of the phase were in flight
+        spans: dict = {}
+        for op, start, handles in pending:
+            end = max(h.t_end for h in handles)
+            lo, hi = spans.get(op.phase, (start, end))
+            spans[op.phase] = (min(lo, start), max(hi, end))
+        for phase, (lo, hi) in spans.items():
+            self.phase_ticks[phase] = self.phase_ticks.get(phase, 0) + hi - lo
 
     def run_program(self, ops) -> int:
         """Execute ``ops`` now (not through the cache); return the elapsed ticks."""

@@ -57,3 +57,45 @@ def test_layer_larger_than_a_tile_runs_its_tiles_in_parallel_and_adds_partial_su
     assert adds == 4 * 512
     reads = hw.machine.ledger.count(action="read")
     assert reads == 8   # 4 vectors on each of the 2 tiles
+
+
+def test_pipelined_schedule_streams_layers_behind_each_other():
+    """Three 512×512 layers, n vectors: sequential = 3·(39n + 1) ns; layer-pipelined =
+    Σ first-item latencies + (n−1)·II_bottleneck = 3·40 + (n−1)·39 ns."""
+    acc = load_accelerator(str(ROOT / "configs" / "accelerators" / "rasch2024_runtime.yaml"),
+                           {"engine.schedule": "pipelined"})
+    layers = [("l1", 512, 512), ("l2", 512, 512), ("l3", 512, 512)]
+    mapping = map_layers(layers, ("W",), 512, 512, acc.tile.count)
+    for n in (1, 4, 16):
+        hw = Hardware(build_machine(acc), mapping)
+        assert hw.cache is None
+        for name, _, _ in layers:
+            hw.forward(name, n)
+        assert hw.flush() == (3 * 40 + (n - 1) * 39) * NS
+    # the same program sequentially
+    acc_seq = load_accelerator(str(ROOT / "configs" / "accelerators" / "rasch2024_runtime.yaml"))
+    hw = Hardware(build_machine(acc_seq), mapping)
+    for name, _, _ in layers:
+        hw.forward(name, 16)
+    assert hw.flush() == 3 * (39 * 16 + 1) * NS
+
+
+def test_pipelined_ops_on_one_array_still_serialise():
+    """An update of A followed by a read of A on the same tile cannot overlap."""
+    acc = load_accelerator(str(ROOT / "configs" / "accelerators" / "rasch2024_runtime.yaml"),
+                           {"engine.schedule": "pipelined"})
+    mapping = map_layers([("fc", 512, 512)], ("A",), 512, 512, acc.tile.count)
+    hw = Hardware(build_machine(acc), mapping)
+    hw.update("fc", 32, role="A", pulses=10, row_slots=10, col_slots=10)
+    hw.read_column("fc", 1, role="A", col=0)
+    # the tile is busy with 32 pulse slots (from 6 ns to 166 ns); the read integrates after
+    assert hw.flush() == (166 + 39 + 1) * NS
+
+
+def test_pipelined_item_mode_is_rejected():
+    from hwsim.errors import SimulationError
+    acc = load_accelerator(str(ROOT / "configs" / "accelerators" / "rasch2024_runtime.yaml"),
+                           {"engine.schedule": "pipelined", "engine.granularity": "item"})
+    mapping = map_layers([("fc", 512, 512)], ("A",), 512, 512, acc.tile.count)
+    with pytest.raises(SimulationError, match="burst"):
+        Hardware(build_machine(acc), mapping)
