@@ -28,7 +28,7 @@ def _hardware(prep):
     shapes = [(s.name, s.out_features, s.in_features) for s in prep.network.layer_shapes()]
     mapping = map_layers(shapes, prep.algorithm.ROLES, acc.tile.rows, acc.tile.cols,
                          acc.tile.count)
-    return Hardware(build_machine(acc), mapping)
+    return Hardware(build_machine(acc), mapping, cache=acc.engine.cache)
 
 
 class _Timed:

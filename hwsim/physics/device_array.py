@@ -105,8 +105,12 @@ class DeviceArray:
         return self.shape[1]
 
     def visible_weights(self) -> np.ndarray:
-        """What a read sees: w + write noise − reference (PHYSICS.md §1)."""
-        return self.w + self.write_noise - self.reference
+        """What a read sees: w + write noise − reference (PHYSICS.md §1); a fresh array.
+        (Write noise is only ever drawn when write_noise_std > 0, else it stays zero.)"""
+        out = self.w - self.reference
+        if self.cfg.write_noise_std > 0:
+            out += self.write_noise
+        return out
 
     def step_sizes(self, up: bool, w=None) -> np.ndarray:
         """Mean step Δ±·q±(w) of one pulse at the current (or given) weights."""
