@@ -12,7 +12,6 @@ Run:  PYTHONPATH=. python benchmarks/bench_replay.py [--quick]
 """
 from __future__ import annotations
 
-import gzip
 import json
 import os
 import resource

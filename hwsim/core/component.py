@@ -18,7 +18,7 @@ import simpy
 
 from hwsim.core.clock import Clock
 from hwsim.core.ledger import ActionLedger
-from hwsim.core.stats import Stats, StatSpec
+from hwsim.core.stats import Stats
 from hwsim.core.transaction import Transaction, stage_timing
 from hwsim.errors import SimulationError
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 
-from hwsim.errors import BuildError, HwsimError, SimulationError, TraceError
+from hwsim.errors import BuildError, SimulationError, TraceError
 from hwsim.trace.format import Step, TraceReader
 
 

@@ -116,7 +116,7 @@ class Conv2d(Layer):
         return y.reshape(b, self.out_h, self.out_w, self.out_channels).transpose(0, 3, 1, 2)
 
     def backward(self, grad_out, need_grad_in=True):
-        cols = self._need("last_input")
+        self._need("last_input")  # backward needs a forward first
         want = (self._batch, self.out_channels, self.out_h, self.out_w)
         if grad_out.shape != want:
             raise ValueError(f"{self.name}: expected error of shape {want}, got {grad_out.shape}")

@@ -1,7 +1,6 @@
 """Traces: record -> replay round trip, generated vs recorded, cache exactness, bad files."""
 import gzip
 import json
-import os
 from pathlib import Path
 
 import pytest

@@ -18,6 +18,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from hwsim.config.params import param, section
+
+
+@section("analog", "Parameters every analog-weight algorithm shares")
+class AnalogParams:
+    weight_scale: float = param(1.0, lo=0, lo_open=True,
+                                desc="digital output gain α: the network weight is α times the "
+                                     "device weights; init programmed as W/α, updates and "
+                                     "transfers scaled by 1/α")
+
 
 class NullHardware:
     """Swallows operations when timing is off (and during evaluation)."""

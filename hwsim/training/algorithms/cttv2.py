@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from hwsim.config.params import param, section
 from hwsim.training.algorithms.base import Algorithm
-from hwsim.training.algorithms.ttv2 import BufferedParams
+from hwsim.training.algorithms.ttv2 import BufferedParams, ReferencedParams
 from hwsim.training.algorithms.tt_family import TransferAlgorithm
 
 _RASCH = "Rasch et al., Nat. Commun. 15:7133 (2024)"
@@ -28,9 +28,8 @@ class ChoppedParams(BufferedParams):
 
 
 @section("c-ttv2", "c-TTv2: chopped TTv2 with a reference array R")
-class CTTv2Params(ChoppedParams):
-    ref_std: float = param(0.0, lo=0, cite=_RASCH,
-                           desc="σ_r: error of the reference R around A's symmetry point")
+class CTTv2Params(ChoppedParams, ReferencedParams):
+    pass
 
 
 class CTTv2(TransferAlgorithm, Algorithm):

@@ -15,19 +15,17 @@ import numpy as np
 
 from hwsim.config.params import param, section
 from hwsim.training.algorithms.analog import AnalogArray, AnalogWeights
-from hwsim.training.algorithms.base import Algorithm
+from hwsim.training.algorithms.base import Algorithm, AnalogParams
 
 _NAND = "Nandakumar et al., Front. Neurosci. 14:406 (2020)"
 
 
 @section("mixed-precision", "Digital accumulator χ with threshold writes of trunc(χ/ε) pulses")
-class MixedPrecisionParams:
+class MixedPrecisionParams(AnalogParams):
     chi_bits: int = param(32, lo=0, hi=64, cite=_NAND,
                           desc="word width of χ in bits (0 = float64, no quantization)")
     chi_frac_bits: int = param(8, lo=0, hi=32,
                                desc="fractional bits of χ below ε (LSB = ε/2^chi_frac_bits)")
-    weight_scale: float = param(1.0, lo=0, lo_open=True,
-                                desc="digital output gain α: the network weight is α·W_device")
     max_pulses: int = param(31, lo=1, desc="most pulses one device gets per write")
     write: str = param("serial", choices=("serial", "parallel"), cite=_NAND,
                        desc="serial: rows one after another; parallel: one pulse train")

@@ -10,16 +10,14 @@ batch update is ``W ← W − η Σ_b d_b x_bᵀ``.
 """
 from __future__ import annotations
 
-from hwsim.config.params import param, section
+from hwsim.config.params import section
 from hwsim.training.algorithms.analog import AnalogArray, AnalogWeights
-from hwsim.training.algorithms.base import Algorithm
+from hwsim.training.algorithms.base import Algorithm, AnalogParams
 
 
 @section("sgd", "Analog SGD: pulsed update of W (pulse settings in tile.update)")
-class SGDParams:
-    weight_scale: float = param(1.0, lo=0, lo_open=True,
-                                desc="digital output gain α: the network weight is α·W_device; "
-                                     "init programmed as W/α, updates −(η/α) d xᵀ")
+class SGDParams(AnalogParams):
+    pass
 
 
 class AnalogSGD(Algorithm):

@@ -9,7 +9,7 @@ TTv2, c-TTv2 and AGAD in :mod:`hwsim.training.algorithms.tt_family`.
 from __future__ import annotations
 
 from hwsim.config.params import param, section
-from hwsim.training.algorithms.base import Algorithm
+from hwsim.training.algorithms.base import Algorithm, AnalogParams
 from hwsim.training.algorithms.tt_family import TransferAlgorithm
 
 _TT = "Gokmen & Haensch, Front. Neurosci. 14:103 (2020)"
@@ -17,12 +17,9 @@ _RASCH = "Rasch et al., Nat. Commun. 15:7133 (2024)"
 
 
 @section("tiki-taka", "Tiki-Taka v1 / residual learning: gradient on A, column transfers to C")
-class TikiTakaParams:
+class TikiTakaParams(AnalogParams):
     gamma: float = param(0.0, lo=0, cite="Wu et al., NeurIPS 2024 (residual learning)",
                          desc="γ of the forward/backward weight W̄ = C + γA (0 = plain Tiki-Taka)")
-    weight_scale: float = param(1.0, lo=0, lo_open=True,
-                                desc="digital output gain α: the network weight is α·(C + γA); "
-                                     "init programmed as W/α, transfers scaled by 1/α")
     fast_lr: float = param(0.1, lo=0, cite=_RASCH,
                            desc="auto_scale: pulses per update at the running max (fraction of "
                                 "BL_max); else the absolute learning rate η_A of A")

@@ -27,10 +27,15 @@ class BufferedParams(TikiTakaParams):
                             desc="H ← momentum·H on elements that fired (0 = forget buffer)")
 
 
-@section("ttv2", "TTv2: buffered Tiki-Taka with a reference array R")
-class TTv2Params(BufferedParams):
+@section("referenced", "Buffered Tiki-Taka reading A differentially against a reference R")
+class ReferencedParams(BufferedParams):
     ref_std: float = param(0.0, lo=0, cite=_RASCH,
                            desc="σ_r: error of the reference R around A's symmetry point")
+
+
+@section("ttv2", "TTv2: buffered Tiki-Taka with a reference array R")
+class TTv2Params(ReferencedParams):
+    pass
 
 
 class TTv2(TransferAlgorithm, Algorithm):
