@@ -234,8 +234,13 @@ class TimingCache(OpCache):
     bit-identical reports (a test compares them)."""
 
     def _key_op(self, op):
-        return (op.op, op.n, op.layer, op.role, op.phase,
-                tuple(kv for kv in op.meta if kv[0] not in VALUE_STATS))
+        """The transactions the op expands to, without value statistics: timing depends
+        on which blocks run how many items of what shape, not on the data (``col`` only
+        selects the tiles of a column read, which the routes already say)."""
+        return (op.phase,) + tuple(
+            (kind, n, route, tuple(sorted((k, v) for k, v in meta.items()
+                                          if k not in VALUE_STATS and k != "col")))
+            for kind, n, route, meta in self.hw._transactions(op))
 
     def _simulate(self, op, t0):
         hw = self.hw
