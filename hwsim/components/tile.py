@@ -12,7 +12,9 @@ Timing (cycles of the tile clock):
 
 Actions: ``read`` (one MVM, drives the lines), ``read_cell`` (energy units
 Σ_ij ĝ_ij·v̂_j² of normalized conductance × normalized voltage², priced at
-``g_max · V_read² · t_int`` per unit: the value-dependent Σ G·V²·t of the MVM),
+``g_max · V_read² · t_int`` per unit — the action carries this tile's ``read_voltage``,
+``g_max`` and ``integration_time``, so the value-dependent Σ G·V²·t of the MVM is
+priced with the tile's own electrical parameters),
 ``pulse`` (one device pulse), ``row_drive`` / ``col_drive`` (one line driven for one
 update slot).
 """
@@ -55,8 +57,11 @@ class Tile(Component):
     def actions(self, txn):
         m = txn.meta
         if txn.op in ("forward", "backward", "read_column"):
+            p = self.params
             yield "read", txn.n_total, {}
-            yield "read_cell", float(m.get("sum_gv2", 0.0)), {}
+            yield "read_cell", float(m.get("sum_gv2", 0.0)), {
+                "read_voltage": p.read_voltage, "g_max": p.g_max,
+                "integration_time": p.integration_time}
         else:
             yield "pulse", int(m.get("pulses", 0)), {}
             yield "row_drive", int(m.get("row_slots", 0)), {}

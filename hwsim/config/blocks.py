@@ -97,7 +97,9 @@ class TileParams:
     pulse_width: float = param("5 ns", unit="s", lo=0, lo_open=True,
                                desc="duration of one update pulse slot",
                                cite="Rasch et al. 2024 runtime model")
-    read_voltage: float = param("0.2 V", unit="V", lo=0, desc="read voltage",
-                                cite="CiMLoop cell model")
-    g_max: float = param("50 uS", unit="S", lo=0, desc="maximum device conductance")
+    read_voltage: float = param("0.2 V", unit="V", lo=0, desc="read voltage (prices read_cell)",
+                                cite="CiMLoop cell model (TECHNOLOGY.md crossbar read row)")
+    g_max: float = param("50 uS", unit="S", lo=0, desc="maximum device conductance (prices "
+                         "read_cell)", cite="20 kOhm, the high end of the 1.3–20 kOhm range "
+                         "in TECHNOLOGY.md")
     clock: str = param("digital", desc=_CLOCK)

@@ -78,8 +78,9 @@ class TechnologyEntry:
     """Prices of one component kind for the attributes in ``match``."""
     kind: str
     match: tuple          # sorted (attr, value) pairs
-    energy: dict          # action -> J per action
+    energy: dict          # action -> J per action (the constant part of a derived energy)
     derivation: dict      # action -> formula text for derived energies
+    energy_attrs: dict    # action -> attribute names (SI values) multiplying the energy
     area: float | None    # m² per instance (per unit of ``area_per``)
     area_per: tuple       # attribute names whose product multiplies the area
     source: str
@@ -291,16 +292,34 @@ def _match(e, path) -> tuple:
     return tuple(sorted(m.items()))
 
 
-def _product(spec, constants, container, key, path) -> tuple[float, str]:
+def _product(spec, constants, container, key, path) -> tuple[float, str, tuple]:
+    """A derived energy: the product of constants, numbers and action attributes.
+
+    A term ``{attr: NAME, unit: U}`` is the action's attribute NAME (an SI value in unit
+    U, e.g. the tile's ``read_voltage`` in V) taken at pricing time, so one entry
+    prices every configuration of a block.  Returns (constant part, text, attr names).
+    """
     _check_keys(spec, ("product",), path)
     terms = spec.get("product")
     if not isinstance(terms, list) or not terms:
-        raise _err("expected 'product: [constant names or numbers]'", spec, "product", path)
-    value, dims, text = 1.0, (0, 0, 0), []
+        raise _err("expected 'product: [constant names, numbers or {attr, unit}]'", spec,
+                   "product", path)
+    value, dims, text, attrs = 1.0, (0, 0, 0), [], []
     for i, t in enumerate(terms):
         if isinstance(t, (int, float)) and not isinstance(t, bool):
             value *= float(t)
             text.append(repr(t))
+            continue
+        if isinstance(t, dict):
+            _check_keys(t, ("attr", "unit"), f"{path}.product[{i}]")
+            name, unit = t.get("attr"), t.get("unit")
+            tdims = _DIMS.get(units.dimension(unit)) if isinstance(unit, str) else None
+            if not isinstance(name, str) or tdims is None:
+                raise _err("an attribute term is {attr: NAME, unit: V|S|s|J|...}", terms, i,
+                           f"{path}.product[{i}]")
+            dims = tuple(a + b for a, b in zip(dims, tdims))
+            attrs.append(name)
+            text.append(f"{name} [{unit}, from the action]")
             continue
         if t not in constants:
             raise _err(f"unknown constant '{t}' (declared: {', '.join(sorted(constants)) or 'none'})",
@@ -311,7 +330,8 @@ def _product(spec, constants, container, key, path) -> tuple[float, str]:
         text.append(f"{t} ({c.text})")
     if dims != _DIMS["energy"]:
         raise _err(f"product is not an energy (exponents over J, V, s: {dims})", container, key, path)
-    return value, "derived: " + " × ".join(text) + f" = {units.format_si(value, 'J')}"
+    result = units.format_si(value, "J") if not attrs else "per action"
+    return value, "derived: " + " × ".join(text) + f" = {result}", tuple(attrs)
 
 
 def _entry(e, i, constants, container) -> TechnologyEntry:
@@ -319,13 +339,16 @@ def _entry(e, i, constants, container) -> TechnologyEntry:
     _mapping(e, container, i, path)
     _check_keys(e, _ENTRY_KEYS, path)
     kind = _string(e, "kind", f"{path}.kind")
-    energy, derivation = {}, {}
+    energy, derivation, energy_attrs = {}, {}, {}
     en = e.get("energy") or {}
     _mapping(en, e, "energy", f"{path}.energy")
     for action, v in en.items():
         apath = f"{path}.energy.{action}"
         if isinstance(v, dict):
-            energy[action], derivation[action] = _product(v, constants, en, action, apath)
+            energy[action], derivation[action], names = _product(v, constants, en, action,
+                                                                 apath)
+            if names:
+                energy_attrs[action] = names
         else:
             energy[action] = _quantity(v, "J", en, action, apath)[0]
     area = None
@@ -340,6 +363,7 @@ def _entry(e, i, constants, container) -> TechnologyEntry:
         raise _err("entry prices nothing (give energy and/or area)", container, i, path)
     source = _string(e, "source", f"{path}.source")
     return TechnologyEntry(kind=kind, match=_match(e, path), energy=energy, derivation=derivation,
+                           energy_attrs=energy_attrs,
                            area=area, area_per=tuple(per), source=source, file=file_of(e, ""),
                            line=line_of(container, i))
 

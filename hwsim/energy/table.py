@@ -129,8 +129,18 @@ class TechnologyTable:
     def _prices(self, e: TechnologyEntry, action: str | None) -> bool:
         return e.area is not None if action is None else action in e.energy
 
-    def _value(self, e: TechnologyEntry, action: str | None) -> float:
-        return e.area if action is None else e.energy[action]
+    def _value(self, e: TechnologyEntry, action: str | None, attrs=None) -> float:
+        if action is None:
+            return e.area
+        value = e.energy[action]
+        for name in e.energy_attrs.get(action, ()):
+            v = (attrs or {}).get(name)
+            if not _numeric(v):
+                raise ConfigError(f"{e.kind}.{action} is priced per {name}, but the action "
+                                  f"carries no numeric '{name}' attribute ({e.where})",
+                                  file=self.file, key=f"{e.kind}.{action}")
+            value *= float(v)
+        return value
 
     def _source(self, e: TechnologyEntry, action: str | None) -> str:
         deriv = e.derivation.get(action) if action else None
@@ -181,7 +191,7 @@ class TechnologyTable:
     def _resolve(self, kind, attrs, action) -> Price:
         e = self._exact(kind, attrs, action)
         if e is not None:
-            return Price(self._value(e, action), self._source(e, action), e.where)
+            return Price(self._value(e, action, attrs), self._source(e, action), e.where)
         e, rule = self._scaled(kind, attrs, action)
         if e is None:
             raise self._unpriced(kind, action, attrs)
@@ -189,7 +199,8 @@ class TechnologyTable:
         f = rule.factor(attrs[rule.attr], listed)
         note = (f"scaled by rule {rule.rule} ({rule.file}:{rule.line}: {rule.source}) from "
                 f"{rule.attr}={listed} to {rule.attr}={attrs[rule.attr]}, factor {f:g}")
-        return Price(self._value(e, action) * f, f"{self._source(e, action)}; {note}", e.where)
+        return Price(self._value(e, action, attrs) * f, f"{self._source(e, action)}; {note}",
+                     e.where)
 
     def _what(self, kind, action, attrs) -> str:
         a = ", ".join(f"{k}={v}" for k, v in sorted(attrs.items())) or "no attributes"

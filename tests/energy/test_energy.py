@@ -14,6 +14,10 @@ from hwsim.energy import TechnologyTable, UnpricedError, area_report, estimate
 from hwsim.errors import ConfigError
 from hwsim.sim.engine import Simulator
 
+
+#: the attributes a default Tile records with read_cell (tile.py)
+CELL = {"read_voltage": 0.2, "g_max": 50e-6, "integration_time": 40e-9}
+
 pJ, fJ, um2 = 1e-12, 1e-15, 1e-12
 
 # TECHNOLOGY.md, "Analog periphery": SAR ADC 4..10 bit (ISAAC, resolution-scaled)
@@ -34,7 +38,7 @@ def hand_ledger():
     led.record("chip.t0.adc", "ADC", "convert", 250, phase="backward", bits=8, type="sar")
     led.record("chip.t1.adc", "ADC", "convert", 7, phase="forward", bits=9, type="sar")
     led.record("chip.t0.dac", "DAC", "convert", 512, phase="forward", bits=7, encoding="amplitude")
-    led.record("chip.t0.tile", "Tile", "read_cell", 3177.25, phase="forward")
+    led.record("chip.t0.tile", "Tile", "read_cell", 3177.25, phase="forward", **CELL)
     led.record("chip.t0.tile", "Tile", "pulse", 91, phase="update")
     led.record("chip.t0.tile", "Tile", "row_drive", 40, phase="update")
     led.record("chip.bus", "Interconnect", "transfer_bit", 8192, phase="transfer")
@@ -124,8 +128,15 @@ def test_scaling_rule_exp2(table):
 
 
 def test_derived_read_cell_and_explicit_zero(table):
-    assert table.price("Tile", "read_cell") == pytest.approx(0.2**2 * 50e-6 * 40e-9, rel=1e-12)
-    assert "v_read (0.2 V)" in table.source_of("Tile", "read_cell")
+    assert table.price("Tile", "read_cell", CELL) == pytest.approx(0.2**2 * 50e-6 * 40e-9,
+                                                                   rel=1e-12)
+    # the tile's own electrical parameters price its reads: V², G and t scale the energy
+    other = {"read_voltage": 0.1, "g_max": 25e-6, "integration_time": 80e-9}
+    assert table.price("Tile", "read_cell", other) == pytest.approx(0.1**2 * 25e-6 * 80e-9,
+                                                                    rel=1e-12)
+    assert "read_voltage [V, from the action]" in table.source_of("Tile", "read_cell", CELL)
+    with pytest.raises(ConfigError, match="priced per read_voltage"):
+        table.price("Tile", "read_cell")
     assert table.price("Tile", "read") == 0.0
     assert "read_cell" in table.source_of("Tile", "read")
     assert table.area("Tile", {"rows": 128, "cols": 128}) == pytest.approx(25 * um2, rel=1e-6)
@@ -313,7 +324,8 @@ BLOCK_ACTIONS = [
        "add", "mult", "compare", "mac")],
     ("Buffer", "read_bit", {"technology": "sram"}), ("Buffer", "write_bit", {"technology": "edram"}),
     ("Interconnect", "transfer_bit", {}),
-    *[("Tile", a, {}) for a in ("read", "read_cell", "pulse", "row_drive", "col_drive")],
+    *[("Tile", a, {}) for a in ("read", "pulse", "row_drive", "col_drive")],
+    ("Tile", "read_cell", {"read_voltage": 0.2, "g_max": 50e-6, "integration_time": 40e-9}),
 ]
 BLOCK_AREAS = [
     ("PulseGenerator", {"rng": "lfsr", "lines": 512}, 0.0),
