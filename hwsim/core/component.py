@@ -19,7 +19,7 @@ import simpy
 from hwsim.core.clock import Clock
 from hwsim.core.ledger import ActionLedger
 from hwsim.core.stats import Stats
-from hwsim.core.transaction import Transaction, stage_timing
+from hwsim.core.transaction import Transaction
 from hwsim.errors import SimulationError
 
 
@@ -86,23 +86,44 @@ class Component:
         self.queue = simpy.Store(env)
         env.process(self._run())
 
+    def enqueue_event(self, event) -> None:
+        """SimPy callback: put the transaction an event carries into the input queue."""
+        self.queue.put(event.value)
+
     def _run(self):
+        """The block's process: the stage formula of :mod:`hwsim.core.transaction`,
+        inlined (this loop runs once per transaction and stage)."""
         env = self.env
+        get = self.queue.get
+        edge, edge_index = self.clock.edge, self.clock.edge_index
+        s = self.stats.values
+        forward = self.router.forward
         while True:
-            txn = yield self.queue.get()
+            txn = yield get()
             latency, ii = self.timing(txn)
+            if latency < 0 or ii < 1:
+                raise SimulationError(f"{self.path}: latency must be >= 0 and II >= 1 cycles, "
+                                      f"got L={latency}, II={ii}")
             if txn.item == 0:
                 for action, count, attrs in self.actions(txn):
                     self.record(action, count, phase=txn.phase, **attrs)
                 self.on_operation(txn)
-            st = stage_timing(self.clock, latency, ii, txn.n, txn.t_first, txn.t_last, self.free_at)
-            s = self.stats.values
+            free_at, t_first, t_last = self.free_at, txn.t_first, txn.t_last
+            k0 = edge_index(t_first if t_first > free_at else free_at)
+            k_last = edge_index(t_last if t_last > free_at else free_at)
+            if k0 + (txn.n - 1) * ii > k_last:
+                k_last = k0 + (txn.n - 1) * ii
+            start, free = edge(k0), edge(k_last + ii)
+            last_out = edge(k_last + latency)
             s["transactions"] += 1
             s["items"] += txn.n
-            s["busy_ticks"] += st.busy
-            s["wait_ticks"] += max(0, st.start - max(env.now, txn.t_first))
-            s["last_out_tick"] = max(s["last_out_tick"], st.last_out)
-            self.free_at = st.free_at
+            s["busy_ticks"] += free - start
+            arrived = env.now if env.now > t_first else t_first
+            if start > arrived:
+                s["wait_ticks"] += start - arrived
+            if last_out > s["last_out_tick"]:
+                s["last_out_tick"] = last_out
+            self.free_at = free
             if self.timeline is not None:
-                self.timeline.append((st.start, st.free_at, txn.op, txn.layer, txn.phase))
-            self.router.forward(txn, st.first_out, st.last_out)
+                self.timeline.append((start, free, txn.op, txn.layer, txn.phase))
+            forward(txn, edge(k0 + latency), last_out)

@@ -135,11 +135,11 @@ class Simulator:
             txn.on_done(txn, t_last)
             return
         nxt = self.components[txn.route[txn.hop]]
-        delay = t_first - self.now
+        delay = t_first - self.env.now
         if delay <= 0:
             nxt.queue.put(txn)
-        else:
-            self.env.timeout(delay).callbacks.append(lambda _e: nxt.queue.put(txn))
+        else:   # the timeout carries the transaction; the block's own callback enqueues it
+            self.env.timeout(delay, txn).callbacks.append(nxt.enqueue_event)
 
     def run(self, until=None) -> int:
         """Run until no events remain (or ``until``); return the final tick."""
