@@ -90,11 +90,18 @@ def _failed(task, error: str) -> dict:
             "error": error, "wall_s": None}
 
 
+def _init_worker() -> None:
+    """One BLAS thread per worker process: N workers on N cores must not oversubscribe
+    them with OpenBLAS's own threads (the replays' small products gain nothing from them)."""
+    from threadpoolctl import threadpool_limits
+    threadpool_limits(limits=1, user_api="blas")
+
+
 def _run_local(tasks, workers: int, record) -> None:
     """Bounded in-flight submission; a dead worker fails only the points in flight."""
     queue = list(reversed(tasks))
     while queue:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker) as pool:
             inflight = {}
             try:
                 while queue or inflight:
