@@ -61,6 +61,8 @@ class ExperimentConfig:
     training: TrainingConfig = param(factory=TrainingConfig, desc="algorithm")
     run: RunConfig = param(factory=RunConfig, desc="run settings")
     file: str = param("", desc="(set by the loader) file this experiment was read from")
+    accelerator_file: str = param("", desc="(set by the loader) file an inlined accelerator "
+                                  "was read from (relative references resolve against it)")
 
 
 def configs_dirs() -> list[Path]:
@@ -91,9 +93,22 @@ def resolve_path(ref: str, base_file: str | None, subdir: str = "") -> str:
 
 
 def load_experiment(path: str, overrides: dict | None = None) -> ExperimentConfig:
+    """Read and validate an experiment.  Overrides under ``accelerator.`` reach into the
+    referenced accelerator file (``--set accelerator.tile.rows=128``): that file is read,
+    overridden and inlined, and keeps its own file name for errors and references."""
     from hwsim.config.overrides import apply_overrides
     data = load_yaml(path)
+    overrides = dict(overrides or {})
+    acc_over = {k[len("accelerator."):]: v for k, v in overrides.items()
+                if k.startswith("accelerator.")}
+    acc_file = ""
+    if acc_over and isinstance(data.get("accelerator", "accelerators/cttv2_tile.yaml"), str):
+        ref = data.get("accelerator", "accelerators/cttv2_tile.yaml")
+        acc_file = resolve_path(ref, path, "accelerators")
+        acc_data = apply_overrides(load_yaml(acc_file), acc_over, acc_file)
+        overrides = {k: v for k, v in overrides.items() if not k.startswith("accelerator.")}
+        data["accelerator"] = acc_data
     if overrides:
         data = apply_overrides(data, overrides, path)
     cfg = build_section(ExperimentConfig, data, "", None)
-    return replace(cfg, file=os.path.abspath(path))
+    return replace(cfg, file=os.path.abspath(path), accelerator_file=acc_file)

@@ -104,7 +104,7 @@ def _convert(value, typ, spec: ParamSpec, container, key, path, ctx):
     if origin is dict or typ is dict:
         if not isinstance(value, dict):
             raise _err(f"expected a mapping, got {value!r}", container, key, path)
-        return dict(value)
+        return value   # kept as read: a YAML mapping remembers its file and lines
     if typ is typing.Any:
         return value
     if typ is bool:

@@ -65,7 +65,7 @@ class Prepared:
 def _accelerator(cfg: ExperimentConfig):
     ref = cfg.accelerator
     if isinstance(ref, dict):
-        return accelerator_from_data(ref, cfg.file)
+        return accelerator_from_data(ref, cfg.accelerator_file or cfg.file)
     return load_accelerator(resolve_path(ref, cfg.file, "accelerators"))
 
 

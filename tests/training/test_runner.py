@@ -98,3 +98,20 @@ def test_ir_drop_runs_through_the_cached_effective_matrix(tmp_path):
     arr.forward(x)
     assert fwd.recomputes == after + 1
     assert y1.shape == y2.shape == (3, arr.shape[0])
+
+
+def test_accelerator_overrides_reach_into_the_referenced_file(tmp_path):
+    from hwsim.config.experiment import load_experiment
+    from hwsim.errors import ConfigError
+    from hwsim.training.runner import prepare
+    qs = str(ROOT / "configs" / "quickstart.yaml")
+    cfg = load_experiment(qs, {"accelerator.tile.rows": 128,
+                               "accelerator.engine.schedule": "pipelined",
+                               "training.epochs": 1})
+    assert cfg.accelerator_file.endswith("cttv2_tile.yaml") and cfg.training.epochs == 1
+    acc = prepare(cfg).accelerator
+    assert acc.tile.rows == 128 and acc.engine.schedule == "pipelined"
+    assert acc.file.endswith("cttv2_tile.yaml")          # relative references still resolve
+    with pytest.raises(ConfigError) as e:
+        prepare(load_experiment(qs, {"accelerator.tile.rows": "huge"}))
+    assert e.value.file.endswith("cttv2_tile.yaml") and e.value.key == "tile.rows"
