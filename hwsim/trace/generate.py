@@ -177,8 +177,9 @@ class _Stream:
         h = self.m["h_write"]
         half = self._half_period()
         warm = self.alg == "agad" and st["sweeps"] < half
-        if self.alg == "agad":
-            self.op("digital", 3 * m * k, name, "-", "transfer", kind="agad_mean")
+        if self.alg == "agad":   # v − p, and m ← (1−ρ)m + ρv (as tt_family issues them)
+            for kind in ("add", "mult", "mac"):
+                self.op("digital", m * k, name, "-", "transfer", kind=kind)
         writes = 0 if warm else int(round(m * k * h))
         self.op("accumulate", m * k, name, "H", "transfer", compares=m * k, writes=writes)
         if writes:
