@@ -68,7 +68,6 @@ setup(
     extras_require={
         # the test extra pulls the optional extras too, so CI exercises plots and Dask
         "test": ["pytest>=8", "hypothesis>=6.100", "matplotlib>=3.7", "dask[distributed]>=2024.1"],
-        "bench": ["pytest-benchmark>=4"],
         "plot": ["matplotlib>=3.7"],
         "dask": ["dask[distributed]>=2024.1"],
     },
