@@ -9,12 +9,14 @@ re-applies that record when the same op meets the same state again.
 When a hit is exact.  An op's execution depends only on
 
 1. the op itself (kind, n, layer, role, phase and every statistic in ``meta``);
-2. the phase of the start tick within the clocks' hyperperiod ``T_H`` — the smallest
-   integer tick count that is a whole number of periods of every clock domain
-   (edges are ``edge(k) = ⌈k·p⌉`` from tick 0, so ``edge(k + T_H/p) = edge(k) + T_H``);
-3. ``free_at − now`` of every component still busy when the op starts (stage starts
-   are ``max(t_arrival, free_at)`` with ``t_arrival ≥ now``, so a block free at or
-   before ``now`` is indistinguishable from one free exactly at ``now``);
+2. the phase of the start tick within the hyperperiod ``T_H`` of the clocks of the
+   blocks the op touches — the smallest integer tick count that is a whole number of
+   periods of each of them (edges are ``edge(k) = ⌈k·p⌉`` from tick 0, so
+   ``edge(k + T_H/p) = edge(k) + T_H``);
+3. ``free_at − now`` of every block the op touches that is still busy when the op
+   starts (stage starts are ``max(t_arrival, free_at)`` with ``t_arrival ≥ now``, so a
+   block free at or before ``now`` is indistinguishable from one free exactly at
+   ``now``; blocks the op does not touch cannot change its timing);
 4. an empty event queue (nothing in flight) and no half-done wide-block operation —
    true between ops because :meth:`Hardware.flush` runs each op to completion.  The
    previous op's completion events still queued *at the current tick* are processed
@@ -80,6 +82,7 @@ class OpCache:
         for c in comps.values():
             c.ledger = self.tee
         self.period = hyperperiod(hw.machine.clocks.values())
+        self._periods: dict = {}
         self.busy: dict = {}
         self.table: dict = {}
         self.hits = self.misses = self.bypassed = 0
@@ -102,8 +105,11 @@ class OpCache:
             hw.run_program([op])
             self._refresh_busy(self.comps)
             return
-        busy = tuple(sorted((p, f - now) for p, f in self.busy.items() if f > now))
-        key = (self._key_op(op), now % self.period, busy)
+        txns = list(hw._transactions(op))
+        paths = tuple(sorted({p for _k, _n, route, _m in txns for p in route}))
+        busy = self.busy
+        state = tuple((p, busy[p] - now) for p in paths if busy.get(p, now) > now)
+        key = (self._key_op(op, txns), now % self._period_of(paths), state)
         entry = self.table.get(key)
         if entry is None:
             self.misses += 1
@@ -114,7 +120,15 @@ class OpCache:
             self.hits += 1
             self._apply(entry, now, op)
 
-    def _key_op(self, op):
+    def _period_of(self, paths) -> int:
+        """Hyperperiod of the clocks of the blocks an op touches (see the module doc)."""
+        period = self._periods.get(paths)
+        if period is None:
+            period = hyperperiod({self.comps[p].clock for p in paths})
+            self._periods[paths] = period
+        return period
+
+    def _key_op(self, op, txns):
         """The part of an op its execution depends on (all of it, here)."""
         return op
 
@@ -233,14 +247,14 @@ class TimingCache(OpCache):
     row are added in op order either way, so cached and uncached runs give
     bit-identical reports (a test compares them)."""
 
-    def _key_op(self, op):
+    def _key_op(self, op, txns):
         """The transactions the op expands to, without value statistics: timing depends
         on which blocks run how many items of what shape, not on the data (``col`` only
         selects the tiles of a column read, which the routes already say)."""
         return (op.phase,) + tuple(
             (kind, n, route, tuple(sorted((k, v) for k, v in meta.items()
                                           if k not in VALUE_STATS and k != "col")))
-            for kind, n, route, meta in self.hw._transactions(op))
+            for kind, n, route, meta in txns)
 
     def _simulate(self, op, t0):
         hw = self.hw
