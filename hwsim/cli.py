@@ -211,6 +211,8 @@ def make_parser() -> argparse.ArgumentParser:
     rp.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="override an accelerator key")
     rp.add_argument("--no-progress", action="store_true")
+    rp.add_argument("--timeline", help="write a Chrome trace-event timeline (Perfetto)")
+    rp.add_argument("--vcd", help="write busy signals per component as VCD")
     rp.add_argument("--no-cache", action="store_true",
                     help="simulate every op (no reuse of identical ops; same results, slower)")
     rp.set_defaults(func=cmd_replay)

@@ -18,16 +18,21 @@ from hwsim.errors import HwsimError
 from hwsim.report.files import write_csv, write_json
 from hwsim.report.report import build_report
 from hwsim.report.text import render_text
+from hwsim.report.timeline import write_timelines
 from hwsim.trace.replay import load_accelerator_ref, run_trace
 
 
 def replay(accelerator_cfg, trace_path, *, progress: bool = True, cache: bool = True,
-           overrides: dict | None = None) -> dict:
-    """Replay ``trace_path`` on an accelerator (config object or YAML path); the report dict."""
+           overrides: dict | None = None, timeline_path=None, vcd_path=None) -> dict:
+    """Replay ``trace_path`` on an accelerator (config object or YAML path); the report dict.
+    ``timeline_path`` / ``vcd_path``: also write the Chrome-trace / VCD timelines."""
     acc = load_accelerator_ref(accelerator_cfg, overrides)
     t_wall = time.perf_counter()
-    hw, reader, runner = run_trace(acc, trace_path, progress=progress, cache=cache)
+    hw, reader, runner = run_trace(acc, trace_path, progress=progress, cache=cache,
+                                   timeline=bool(timeline_path or vcd_path))
     wall = time.perf_counter() - t_wall
+    if timeline_path or vcd_path:
+        write_timelines(hw, timeline_path, vcd_path)
     table = TechnologyTable.load(acc.technology,
                                  base_dir=os.path.dirname(acc.file) if acc.file else None)
     stats = {}
@@ -70,7 +75,8 @@ def replay_cli(args) -> int:
     from hwsim.config.overrides import parse_set_args
     overrides = parse_set_args(getattr(args, "set", None) or [])
     report = replay(args.accelerator, args.trace, progress=not args.no_progress,
-                    cache=not args.no_cache, overrides=overrides)
+                    cache=not args.no_cache, overrides=overrides,
+                    timeline_path=getattr(args, "timeline", None), vcd_path=getattr(args, "vcd", None))
     out = Path(args.out) if args.out else Path("runs") / f"replay-{_stem(args.trace)}"
     try:
         files = _write_atomic(out, report)

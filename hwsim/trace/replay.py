@@ -49,8 +49,11 @@ def _progress(reader, enabled: bool):
                 desc=f"replay {reader.path.name}", leave=False, mininterval=0.5)
 
 
-def run_trace(acc, trace_path, *, progress: bool = True, cache: bool = True):
-    """Build, map and stream the trace through the hardware; returns (hw, reader, opcache)."""
+def run_trace(acc, trace_path, *, progress: bool = True, cache: bool = True,
+              timeline: bool = False):
+    """Build, map and stream the trace through the hardware; returns (hw, reader, opcache).
+    With ``timeline`` every block records its busy intervals (the op cache is then off:
+    ops taken from the cache are not simulated, so they would leave no intervals)."""
     from hwsim.build.graph import build_machine
     from hwsim.sim.hardware import Hardware
     from hwsim.sim.opcache import OpCache
@@ -58,8 +61,8 @@ def run_trace(acc, trace_path, *, progress: bool = True, cache: bool = True):
     reader = TraceReader(trace_path)
     mapping = map_trace(acc, reader.header, reader.file)
     machine = build_machine(acc)
-    hw = Hardware(machine, mapping)
-    runner = OpCache(hw, enabled=cache)
+    hw = Hardware(machine, mapping, timeline=timeline)
+    runner = OpCache(hw, enabled=cache and not timeline)
     bar = _progress(reader, progress)
     done_bytes = 0
     index = 0
