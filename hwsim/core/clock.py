@@ -58,6 +58,3 @@ class Clock:
         """Duration of ``cycles`` cycles starting at the edge at or after ``start``."""
         k = self.edge_index(start)
         return self.edge(k + cycles) - self.edge(k)
-
-    def ticks_to_cycles(self, ticks: int) -> float:
-        return float(ticks / self.period)

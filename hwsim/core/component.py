@@ -59,10 +59,6 @@ class Component:
     def on_operation(self, txn: Transaction) -> None:
         """Hook called once per operation (first item) to update value statistics."""
 
-    def items(self, txn: Transaction) -> int:
-        """Items this block processes for an operation of ``txn.n_total`` items."""
-        return txn.n_total
-
     # -- helpers -------------------------------------------------------------------------
     def cycles(self, seconds: float) -> int:
         """Whole cycles of this block's clock that cover ``seconds`` (ceil, 1e-9 slack)."""

@@ -29,9 +29,9 @@ class OpHandle:
     (burst mode computes both when the last stage accepts the transaction)."""
 
     __slots__ = ("done", "streaming", "t_start", "t_end", "t_first_out", "remaining",
-                 "op_id", "txn_op")
+                 "op_id")
 
-    def __init__(self, env, op_id, n_parts, t_start, op):
+    def __init__(self, env, op_id, n_parts, t_start):
         self.done = env.event()
         self.streaming = env.event()
         self.t_start = t_start
@@ -39,7 +39,6 @@ class OpHandle:
         self.t_first_out = None
         self.remaining = n_parts
         self.op_id = op_id
-        self.txn_op = op
 
 
 class Simulator:
@@ -61,6 +60,7 @@ class Simulator:
         self.ledger = ledger if ledger is not None else ActionLedger()
         self._next_id = 0
         self.ops_done = 0
+        self._routes_checked: set = set()
         for comp in self.components.values():
             comp.bind(self.env, self)
             if timeline:
@@ -71,6 +71,9 @@ class Simulator:
         return int(self.env.now)
 
     def check_route(self, route) -> None:
+        """Every step of a route must follow a connection of the graph (explicit form)."""
+        if not route:
+            raise SimulationError("an operation needs a route of at least one component")
         for p in route:
             if p not in self.components:
                 raise SimulationError(f"route names unknown component '{p}'")
@@ -88,6 +91,9 @@ class Simulator:
         if n < 1:
             raise SimulationError(f"operation '{op}' needs n >= 1 items, got {n}")
         route = tuple(route)
+        if route not in self._routes_checked:
+            self.check_route(route)
+            self._routes_checked.add(route)
         t0 = self.now if at is None else int(at)
         if t0 < self.now:
             raise SimulationError(f"cannot start '{op}' in the past ({t0} < {self.now})")
@@ -98,7 +104,7 @@ class Simulator:
             raise SimulationError("a streamed start (last > at) needs burst granularity and "
                                   f"last >= at, got at={t0}, last={last}")
         t_last = t0 if last is None else int(last)
-        handle = OpHandle(self.env, self._next_id, parts, t0, op)
+        handle = OpHandle(self.env, self._next_id, parts, t0)
         first = self.components[route[0]]
 
         def on_done(txn, t_end, handle=handle):

@@ -75,9 +75,3 @@ class Program:
         self.ops.clear()
         self.steps.clear()
         self.samples = 0
-
-    def counts(self) -> dict:
-        out: dict = {}
-        for o in self.ops:
-            out[o.op] = out.get(o.op, 0) + 1
-        return out

@@ -51,3 +51,22 @@ def test_unknown_role_and_layer_are_clear_errors():
         mp["a"].tiles("A")
     with pytest.raises(BuildError, match="no mapped layer 'b'"):
         mp["b"]
+
+
+def test_a_route_must_follow_connections():
+    """The engine refuses an operation whose route skips the graph's connections."""
+    from pathlib import Path
+    from hwsim.build.graph import build_machine
+    from hwsim.config.accelerator import load_accelerator
+    from hwsim.errors import SimulationError
+    from hwsim.sim.engine import Simulator
+    root = Path(__file__).resolve().parents[2]
+    acc = load_accelerator(str(root / "configs" / "accelerators" / "cttv2_tile.yaml"),
+                           {"tile.count": 1})
+    m = build_machine(acc)
+    sim = Simulator(m.components, m.adjacency)
+    sim.submit("forward", 1, ("chip.tile0.dac", "chip.tile0.array", "chip.tile0.adc"))
+    with pytest.raises(SimulationError, match="follows no connection"):
+        sim.submit("forward", 1, ("chip.tile0.dac", "chip.tile0.adc"))
+    with pytest.raises(SimulationError, match="unknown component"):
+        sim.submit("forward", 1, ("chip.tile9.dac",))
