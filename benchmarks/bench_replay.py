@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import resource
-import statistics
 import struct
 import sys
 import tempfile
@@ -29,18 +28,16 @@ sys.path.insert(0, str(ROOT))
 from hwsim.trace.format import Step, TraceReader  # noqa: E402
 from hwsim.trace.generate import generate_trace  # noqa: E402
 from hwsim.report.replays import replay  # noqa: E402
+from functools import partial  # noqa: E402
+
+from _timing import median_time as _median_time  # noqa: E402
 
 ACC = ROOT / "configs" / "accelerators" / "cttv2_tile.yaml"
 NETS = ROOT / "configs" / "networks"
 
 
-def median_time(fn, repeats=3):
-    ts = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t)
-    return statistics.median(ts)
+
+median_time = partial(_median_time, repeats=3)
 
 
 # -- the alternative encoding: struct-packed records in zlib chunks -------------------

@@ -1,22 +1,18 @@
 """Timing of the NumPy network layer: im2col conv vs a per-output-pixel loop, LeNet-5 and MLP steps."""
-import statistics
-import time
 
 import numpy as np
 
 from hwsim.training.datasets import load_dataset
-from hwsim.training.layers import Conv2d, FloatWeights, col2im, im2col
+from hwsim.training.layers import Conv2d, FloatWeights
 from hwsim.training.losses import softmax_cross_entropy
 from hwsim.training.network import build_network
+from functools import partial  # noqa: E402
+
+from _timing import median_time as _median_time  # noqa: E402
 
 
-def median_time(fn, repeats=7):
-    ts = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t)
-    return statistics.median(ts)
+
+median_time = partial(_median_time, repeats=7)
 
 
 def loop_conv(x, w, k, pad):
