@@ -138,9 +138,6 @@ class LanedComponent(Component):
         """``(U, w)``: units of work of the whole operation and units per cycle."""
         raise NotImplementedError
 
-    def on_operation(self, txn) -> None:
-        """Hook called once per operation (first item) to update block statistics."""
-
     def bind(self, env, router) -> None:
         self._pending: dict[int, _Pending] = {}
         super().bind(env, router)
@@ -155,9 +152,7 @@ class LanedComponent(Component):
                 raise SimulationError(f"{self.path}: a laned block issues one beat per cycle "
                                       f"(II = 1), got II = {ii}")
             if txn.item == 0:
-                for action, count, attrs in self.actions(txn):
-                    self.record(action, count, phase=txn.phase, **attrs)
-                self.on_operation(txn)
+                self.account(txn)
             s["transactions"] += 1
             s["items"] += txn.n
             units, rate = self.work(txn)

@@ -56,6 +56,13 @@ class Component:
         """Yield ``(action, count, attrs)`` for the *whole operation* ``txn`` belongs to."""
         return ()
 
+    def account(self, txn: Transaction) -> None:
+        """Record the whole operation's actions and value statistics (once per operation,
+        in both modes; the timing cache calls it for operations it does not simulate)."""
+        for action, count, attrs in self.actions(txn):
+            self.record(action, count, phase=txn.phase, **attrs)
+        self.on_operation(txn)
+
     def on_operation(self, txn: Transaction) -> None:
         """Hook called once per operation (first item) to update value statistics."""
 
@@ -101,9 +108,7 @@ class Component:
                 raise SimulationError(f"{self.path}: latency must be >= 0 and II >= 1 cycles, "
                                       f"got L={latency}, II={ii}")
             if txn.item == 0:
-                for action, count, attrs in self.actions(txn):
-                    self.record(action, count, phase=txn.phase, **attrs)
-                self.on_operation(txn)
+                self.account(txn)
             free_at, t_first, t_last = self.free_at, txn.t_first, txn.t_last
             k0 = edge_index(t_first if t_first > free_at else free_at)
             k_last = edge_index(t_last if t_last > free_at else free_at)

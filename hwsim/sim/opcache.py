@@ -283,10 +283,7 @@ class TimingCache(OpCache):
             for path in route:
                 txn = Transaction(op=kind, n=n, route=route, layer=op.layer, phase=op.phase,
                                   meta=meta, item=0, n_total=n)
-                c = comps[path]
-                for action, count, attrs in c.actions(txn):
-                    c.record(action, count, phase=op.phase, **attrs)
-                c.on_operation(txn)
+                comps[path].account(txn)
         self.lag += dur
         hw.phase_ticks[phase] = hw.phase_ticks.get(phase, 0) + dur
         hw.ops_executed += 1
