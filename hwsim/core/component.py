@@ -59,8 +59,11 @@ class Component:
     def account(self, txn: Transaction) -> None:
         """Record the whole operation's actions and value statistics (once per operation,
         in both modes; the timing cache calls it for operations it does not simulate)."""
+        record, path, kind, phase = self.ledger.record, self.path, self.KIND, txn.phase
         for action, count, attrs in self.actions(txn):
-            self.record(action, count, phase=txn.phase, **attrs)
+            if action not in self.ACTIONS:
+                self._undeclared(action)
+            record(path, kind, action, count, phase, **attrs)
         self.on_operation(txn)
 
     def on_operation(self, txn: Transaction) -> None:
@@ -74,8 +77,11 @@ class Component:
 
     def record(self, action: str, count: float = 1, phase: str | None = None, **attrs) -> None:
         if action not in self.ACTIONS:
-            raise SimulationError(f"{self.path}: {self.KIND} has no declared action '{action}'")
+            self._undeclared(action)
         self.ledger.record(self.path, self.KIND, action, count, phase=phase, **attrs)
+
+    def _undeclared(self, action: str):
+        raise SimulationError(f"{self.path}: {self.KIND} has no declared action '{action}'")
 
     def describe(self) -> str:
         return f"{self.KIND} {self.path} @ {self.clock.name}"

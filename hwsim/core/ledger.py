@@ -9,12 +9,11 @@ break energy down per phase.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, order=True)
-class ActionKey:
-    """Identity of one ledger row."""
+class ActionKey(NamedTuple):
+    """Identity of one ledger row (a named tuple: hashed and ordered in C)."""
     path: str      # dotted component path, e.g. "chip.tile0.adc"
     kind: str      # component kind, e.g. "ADC" (selects the technology-table entry)
     action: str    # e.g. "convert"
@@ -30,6 +29,7 @@ class ActionLedger:
 
     def __init__(self):
         self._counts: dict[ActionKey, float] = defaultdict(float)
+        self._keys: dict = {}       # (path, kind, action, phase, *attrs) → ActionKey
         self.phase = "idle"
 
     def record(self, path: str, kind: str, action: str, count: float = 1,
@@ -39,7 +39,12 @@ class ActionLedger:
             raise ValueError(f"{path}: negative action count {count} for '{action}'")
         if count == 0:
             return
-        key = ActionKey(path, kind, action, tuple(sorted(attrs.items())), phase or self.phase)
+        ph = phase or self.phase
+        memo = (path, kind, action, ph, *attrs.items())
+        key = self._keys.get(memo)
+        if key is None:
+            key = self._keys[memo] = ActionKey(path, kind, action,
+                                               tuple(sorted(attrs.items())), ph)
         self._counts[key] += count
 
     def items(self):

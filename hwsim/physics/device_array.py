@@ -112,6 +112,13 @@ class DeviceArray:
             out += self.write_noise
         return out
 
+    def visible_columns(self, cols) -> np.ndarray:
+        """Columns ``cols`` of :meth:`visible_weights` (M, k), without building the rest."""
+        out = self.w[:, cols] - self.reference[:, cols]
+        if self.cfg.write_noise_std > 0:
+            out += self.write_noise[:, cols]
+        return out
+
     def step_sizes(self, up: bool, w=None) -> np.ndarray:
         """Mean step Δ±·q±(w) of one pulse at the current (or given) weights."""
         w = self.w if w is None else np.broadcast_to(np.asarray(w, float), self.shape)

@@ -123,12 +123,23 @@ class _Reader:
         return y, sat, flags, active
 
 
+def abs_line_sums(w, transposed: bool = False, backend: str = "cython") -> np.ndarray:
+    """Σ_i |w_ij| per input line j (forward) or Σ_j |w_ij| per row (transposed): the
+    conductance each driven line sees, for the read energy; validates w finite."""
+    w = _matrix(w, "w", check_finite=False)
+    sums = qz.abs_line_sums(w, transposed, qz.check_backend(backend))
+    _finite(sums, "w")
+    return sums
+
+
 def mvm(w, x, cfg, rng, *, transposed: bool = False, backend: str = "cython",
-        w_eff=None) -> tuple[np.ndarray, MVMStats]:
+        w_eff=None, line_sums=None) -> tuple[np.ndarray, MVMStats]:
     """Batched MVM through the periphery of ``cfg`` (an ``MVMConfig``).
 
     ``w`` (M, N); ``x`` (B, N) forward → (B, M), or (B, M) with ``transposed`` →
     (B, N); a 1-D ``x`` is one sample.  ``rng`` (numpy Generator) supplies all noise.
+    ``line_sums``: :func:`abs_line_sums` of ``w`` in this direction, when the caller
+    keeps it while ``w`` is unchanged (it is O(M·N) per call otherwise).
     """
     use_ext = qz.check_backend(backend)
     w = _matrix(w, "w", check_finite=False)   # checked through its line sums below
@@ -139,8 +150,10 @@ def mvm(w, x, cfg, rng, *, transposed: bool = False, backend: str = "cython",
         raise ValueError(f"a numpy.random.Generator is required for a noisy MVM, got {rng!r}")
     n_b = x.shape[0]
 
-    line_sums = qz.abs_line_sums(w, transposed, use_ext)      # Σ|w| per driven line
-    _finite(line_sums, "w")
+    if line_sums is None:
+        line_sums = abs_line_sums(w, transposed, backend)
+    elif np.shape(line_sums) != (k,):
+        raise ValueError(f"line_sums must have shape ({k},), got {np.shape(line_sums)}")
     w_prog, out_gain = w, 1.0
     if cfg.omega is not None:
         w_max = float(np.max(np.abs(w)))

@@ -72,6 +72,10 @@ class _TeeLedger:
 class OpCache:
     """Execute ops on a :class:`~hwsim.sim.hardware.Hardware`, reusing exact results."""
 
+    #: hits re-apply the ledger calls captured on a miss (the components record through
+    #: a tee while the cache is on)
+    CAPTURES_LEDGER = True
+
     def __init__(self, hw, enabled: bool = True, max_entries: int = 200_000):
         self.hw = hw
         self.enabled = enabled
@@ -79,10 +83,12 @@ class OpCache:
         comps = hw.machine.components
         self.comps = comps
         self.tee = _TeeLedger(hw.machine.ledger)
-        for c in comps.values():
-            c.ledger = self.tee
+        if self.CAPTURES_LEDGER:
+            for c in comps.values():
+                c.ledger = self.tee
         self.period = hyperperiod(hw.machine.clocks.values())
         self._periods: dict = {}
+        self._blocks: dict = {}
         self.busy: dict = {}
         self.table: dict = {}
         self.hits = self.misses = self.bypassed = 0
@@ -106,10 +112,16 @@ class OpCache:
             self._refresh_busy(self.comps)
             return
         txns = list(hw._transactions(op))
-        paths = tuple(sorted({p for _k, _n, route, _m in txns for p in route}))
+        op_key = self._key_op(op, txns)
+        blocks = self._blocks.get(op_key)
+        if blocks is None:        # the blocks an op touches and their clocks' hyperperiod
+            paths = tuple(sorted({p for _k, _n, route, _m in txns for p in route}))
+            blocks = self._blocks[op_key] = (paths, self._period_of(paths))
+        paths, period = blocks
         busy = self.busy
-        state = tuple((p, busy[p] - now) for p in paths if busy.get(p, now) > now)
-        key = (self._key_op(op, txns), now % self._period_of(paths), state)
+        state = tuple((p, busy[p] - now) for p in paths if busy.get(p, now) > now) \
+            if busy else ()
+        key = (op_key, now % period, state)
         entry = self.table.get(key)
         if entry is None:
             self.misses += 1
@@ -118,7 +130,7 @@ class OpCache:
                 self.table[key] = entry
         else:
             self.hits += 1
-            self._apply(entry, now, op)
+            self._apply(entry, now, op, txns)
 
     def _period_of(self, paths) -> int:
         """Hyperperiod of the clocks of the blocks an op touches (see the module doc)."""
@@ -180,7 +192,7 @@ class OpCache:
                      for path, kind, action, count, ph, attrs in calls if count)
         return (t1 - t0, op.phase, tuple(comp_rec), keys, hw.sim.ops_done - ops_done)
 
-    def _apply(self, entry, t0, op=None) -> None:
+    def _apply(self, entry, t0, op=None, txns=()) -> None:
         hw = self.hw
         dur, phase, comp_rec, keys, ops_done = entry
         self.lag += dur                       # SimPy time is advanced lazily (sync())
@@ -247,13 +259,16 @@ class TimingCache(OpCache):
     row are added in op order either way, so cached and uncached runs give
     bit-identical reports (a test compares them)."""
 
+    CAPTURES_LEDGER = False          # hits evaluate the components' actions afresh
+
     def _key_op(self, op, txns):
         """The transactions the op expands to, without value statistics: timing depends
         on which blocks run how many items of what shape, not on the data (``col`` only
         selects the tiles of a column read, which the routes already say)."""
+        # meta keys come in a fixed order for a given op structure: no sorting needed
         return (op.phase,) + tuple(
-            (kind, n, route, tuple(sorted((k, v) for k, v in meta.items()
-                                          if k not in VALUE_STATS and k != "col")))
+            (kind, n, route, tuple([(k, v) for k, v in meta.items()
+                                    if k not in VALUE_STATS and k != "col"]))
             for kind, n, route, meta in txns)
 
     def _simulate(self, op, t0):
@@ -275,14 +290,14 @@ class TimingCache(OpCache):
         self._refresh_busy(dict(touched))
         return (t1 - t0, op.phase, tuple(rec), hw.sim.ops_done - ops_done)
 
-    def _apply(self, entry, t0, op=None) -> None:
+    def _apply(self, entry, t0, op=None, txns=()) -> None:
         hw = self.hw
         dur, phase, rec, ops_done = entry
         comps = self.comps
-        for kind, n, route, meta in hw._transactions(op):
+        for kind, n, route, meta in txns:
+            txn = Transaction(op=kind, n=n, route=route, layer=op.layer, phase=op.phase,
+                              meta=meta, item=0, n_total=n)
             for path in route:
-                txn = Transaction(op=kind, n=n, route=route, layer=op.layer, phase=op.phase,
-                                  meta=meta, item=0, n_total=n)
                 comps[path].account(txn)
         self.lag += dur
         hw.phase_ticks[phase] = hw.phase_ticks.get(phase, 0) + dur

@@ -35,7 +35,7 @@ import numpy as np
 
 from hwsim.physics.device_array import DeviceArray
 from hwsim.physics.ir_drop import IRDropCache
-from hwsim.physics.periphery import MVMStats, mvm
+from hwsim.physics.periphery import MVMStats, abs_line_sums, mvm
 from hwsim.physics.update import UpdateStats, apply_pulses, pulsed_update
 
 
@@ -69,19 +69,26 @@ class AnalogArray:
         # IR drop (TxSim): W_eff per read direction, recomputed only when the weights moved
         self.ir = {d: IRDropCache.from_config(c) for d, c in
                    (("forward", self.fwd_cfg), ("backward", self.bwd_cfg)) if c.ir_drop > 0}
+        self._read_cache = None          # visible weights and line sums, dropped by writes
+        self._ref_zero = None            # (reference array, all zero?)
 
     def _w_eff(self, w, direction: str):
         cache = self.ir.get(direction)
         return None if cache is None else cache.get(w, transposed=direction == "backward")
 
-    def _note_update(self) -> None:
+    def note_write(self) -> None:
+        """The devices changed: drop the cached visible weights and IR-drop matrices.
+        Every write method here calls it; call it after writing ``array`` directly."""
+        self._read_cache = None
         for cache in self.ir.values():
             cache.note_update()
 
     # ---- bookkeeping ---------------------------------------------------------------
     def __getstate__(self):
         """Pickled without the context (hardware, rng table): re-attach with :meth:`attach`."""
-        return {k: v for k, v in self.__dict__.items() if k != "ctx"}
+        state = {k: v for k, v in self.__dict__.items() if k != "ctx"}
+        state["_read_cache"] = state["_ref_zero"] = None
+        return state
 
     def attach(self, ctx) -> None:
         """Bind a (restored) context after unpickling."""
@@ -99,24 +106,64 @@ class AnalogArray:
     def shape(self) -> tuple:
         return self.array.shape
 
+    def _cache(self) -> dict:
+        """What reads derive from the devices (visible weights, line sums), valid until
+        the next write.  Keyed on the identity of the state arrays too, so reassigning
+        ``array.reference`` (a study's static offset) is seen; after changing array
+        values in place outside this class, call :meth:`note_write`."""
+        a = self.array
+        key = (a.w, a.reference, a.write_noise)
+        c = self._read_cache
+        if c is None or any(u is not v for u, v in zip(c[0], key)):
+            c = self._read_cache = (key, {})
+        return c[1]
+
     def weights(self) -> np.ndarray:
-        """Visible weights ``w + write noise − reference`` (M, N), a fresh array."""
-        return self.array.visible_weights()
+        """Visible weights ``w + write noise − reference`` (M, N): a read-only copy,
+        built once per state of the devices."""
+        cache = self._cache()
+        if "visible" not in cache:
+            vis = self.array.visible_weights()
+            vis.flags.writeable = False
+            cache["visible"] = vis
+        return cache["visible"]
+
+    def _read_matrix(self) -> np.ndarray:
+        """The matrix a read multiplies, valid until the next write: the live device
+        weights when a read adds nothing to them (no reference offsets, no write noise;
+        the common case, which saves an M×N copy per write), else :meth:`weights`."""
+        a = self.array
+        if a.cfg.write_noise_std <= 0:
+            ref = a.reference
+            if self._ref_zero is None or self._ref_zero[0] is not ref:
+                self._ref_zero = (ref, not ref.any())
+            if self._ref_zero[1]:
+                return a.w
+        return self.weights()
+
+    def _line_sums(self, transposed: bool) -> np.ndarray:
+        """Σ|w| per driven line of the visible weights (read energy), cached with them."""
+        cache = self._cache()
+        if transposed not in cache:
+            cache[transposed] = abs_line_sums(self._read_matrix(), transposed,
+                                              self.ctx.backend)
+        return cache[transposed]
 
     # ---- reads ---------------------------------------------------------------------
     def forward(self, x, *, phase: str = "forward") -> np.ndarray:
         """``y = W x`` for x (B, N) through the forward periphery; issues ``forward``."""
-        w = self.weights()
+        w = self._read_matrix()
         y, st = mvm(w, x, self.fwd_cfg, self.rng("forward"), backend=self.ctx.backend,
-                    w_eff=self._w_eff(w, "forward"))
+                    w_eff=self._w_eff(w, "forward"), line_sums=self._line_sums(False))
         self.hw.forward(self.layer, len(y) + st.bm_repeats, self.role, phase, **_mvm_meta(st))
         return y
 
     def backward(self, d, *, phase: str = "backward") -> np.ndarray:
         """``g = Wᵀ d`` for d (B, M) through the backward periphery; issues ``backward``."""
-        w = self.weights()
+        w = self._read_matrix()
         g, st = mvm(w, d, self.bwd_cfg, self.rng("backward"), transposed=True,
-                    backend=self.ctx.backend, w_eff=self._w_eff(w, "backward"))
+                    backend=self.ctx.backend, w_eff=self._w_eff(w, "backward"),
+                    line_sums=self._line_sums(True))
         self.hw.backward(self.layer, len(g) + st.bm_repeats, self.role, phase, **_mvm_meta(st))
         return g
 
@@ -135,20 +182,38 @@ class AnalogArray:
         if cols.ndim != 1 or cols.size == 0 or cols.min() < 0 or cols.max() >= n:
             raise ValueError(f"column indices must be a non-empty list within 0..{n - 1}, "
                              f"got {cols.tolist()}")
-        w = self.weights()
-        if minus is not None:
-            if minus.shape != self.shape:
-                raise ValueError(f"differential read needs equal shapes, got {self.shape} "
-                                 f"and {minus.shape}")
-            w = w - minus.weights()
-        x = np.zeros((cols.size, n))
-        x[np.arange(cols.size), cols] = 1.0
+        if minus is not None and minus.shape != self.shape:
+            raise ValueError(f"differential read needs equal shapes, got {self.shape} "
+                             f"and {minus.shape}")
+        if self._columns_alone():
+            # the other inputs are exact zeros: only the read columns reach the ADCs
+            w = self._columns(cols)
+            if minus is not None:
+                w = w - minus._columns(cols)
+            x = np.eye(cols.size)
+        else:
+            w = self._read_matrix()
+            if minus is not None:
+                w = w - minus._read_matrix()
+            x = np.zeros((cols.size, n))
+            x[np.arange(cols.size), cols] = 1.0
         v, st = mvm(w, x, self.fwd_cfg, self.rng("read"), backend=self.ctx.backend)
         reads = cols.size + st.bm_repeats
         self.hw.read_column(self.layer, reads, self.role, phase, col=int(cols[0]), **_mvm_meta(st))
         if minus is not None:
             minus.hw.read_column(minus.layer, reads, minus.role, phase, col=int(cols[0]))
         return v
+
+    def _columns_alone(self) -> bool:
+        """A one-hot read sees only its columns: no input noise on the zero inputs, no
+        IR drop coupling the lines, no weight scaling by the whole array's max|W|."""
+        c = self.fwd_cfg
+        return c.is_perfect or (c.inp_noise == 0 and c.ir_drop == 0 and c.omega is None)
+
+    def _columns(self, cols) -> np.ndarray:
+        """Columns ``cols`` of the visible weights (M, k), a fresh array."""
+        vis = self._cache().get("visible")
+        return vis[:, cols] if vis is not None else self.array.visible_columns(cols)
 
     # ---- writes --------------------------------------------------------------------
     def pulsed_update(self, x, d, lr: float, *, phase: str = "update") -> UpdateStats:
@@ -160,7 +225,7 @@ class AnalogArray:
         st = pulsed_update(self.array, x, d, lr, self.update_cfg, self.rng("update"),
                            self.ctx.backend)
         self.pulses += st.device_pulses
-        self._note_update()
+        self.note_write()
         if st.scheme == "serial_row":
             self.hw.serial_write(self.layer, st.row_steps, self.role, phase,
                                  pulses=st.device_pulses,
@@ -173,21 +238,26 @@ class AnalogArray:
                            col_slots=st.col_pulse_slots, samples=st.samples, rng_draws=draws)
         return st
 
-    def apply_pulses(self, counts, *, phase: str = "transfer") -> int:
+    def apply_pulses(self, counts, *, cols=None, phase: str = "transfer") -> int:
         """``|n_ij|`` deterministic pulses (up where ``n_ij > 0``); returns the pulses.
+
+        ``counts`` (M, N), or (M, k) for the columns ``cols`` only (zero elsewhere).
 
         Timing: the signed counts are driven in parallel as one pulse train of
         ``max|n|`` slots (row i driven in ``max_j |n_ij|`` slots, column j in
         ``max_i |n_ij|``), which is exact for a single column or row (Tiki-Taka
         transfers) and for coincidence-free writes; issues ``update``.
         """
-        counts = np.asarray(counts)
+        mag = np.abs(counts)
+        if cols is not None:
+            full = np.zeros(self.shape, np.int64)
+            full[:, cols] = counts
+            counts = full
         total = apply_pulses(self.array, counts, self.rng("write"), self.ctx.backend,
                              lumped_noise_threshold=self.update_cfg.lumped_noise_threshold)
         self.pulses += total
-        self._note_update()
+        self.note_write()
         if total:
-            mag = np.abs(counts)
             self.hw.update(self.layer, int(mag.max()), self.role, phase, pulses=total,
                            row_slots=int(mag.max(axis=1).sum()),
                            col_slots=int(mag.max(axis=0).sum()), rng_draws=0)
@@ -195,7 +265,10 @@ class AnalogArray:
 
     def end_of_batch(self) -> None:
         """Decay and diffusion of one mini-batch (PHYSICS.md §1)."""
-        self.array.end_of_batch(self.rng("drift"))
+        a = self.array
+        if a.tau_life is not None or a.diffusion_rate is not None:
+            a.end_of_batch(self.rng("drift"))
+            self.note_write()
 
 
 class AnalogWeights:

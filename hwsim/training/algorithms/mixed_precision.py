@@ -93,6 +93,7 @@ class MixedPrecision(Algorithm):
         total = apply_pulses(arr.array, counts, arr.rng("write"), self.ctx.backend,
                              lumped_noise_threshold=arr.update_cfg.lumped_noise_threshold)
         arr.pulses += total
+        arr.note_write()
         per_row = np.abs(counts).max(axis=1)
         self.hw.serial_write(arr.layer, int(np.count_nonzero(per_row)), arr.role, "update",
                              pulses=total, max_pulses=int(per_row.max()),

@@ -165,9 +165,7 @@ class TransferEngine:
             writes = int(fire.sum())
             hw.accumulate(name, v.size, "H", "transfer", compares=v.size, writes=writes)
             if writes:
-                full = np.zeros((m, n), np.int64)
-                full[:, cols] = counts
-                self.stats["C_pulses"] += self.C.apply_pulses(full)
+                self.stats["C_pulses"] += self.C.apply_pulses(counts, cols=cols)
         self._chop(cols)
         self.k = int((cols[-1] + 1) % n)
         if self.k == 0 or cols[-1] == n - 1:
