@@ -30,7 +30,7 @@ def _extensions():
         name = os.path.splitext(os.path.basename(path))[0]
         exts.append(Extension(
             f"hwsim._ext.{name}", [path],
-            include_dirs=[numpy.get_include()],
+            include_dirs=[numpy.get_include(), "cython_ext"],   # + our C headers
             define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
             extra_compile_args=["-O3"],
         ))

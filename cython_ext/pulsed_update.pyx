@@ -11,6 +11,7 @@ Per pulse on device idx (up = potentiation):
 Lumped (ConstantStep with small σ): n pulses as one step ``n·Δ ± sqrt(n)·std·ξ``.
 Random words come from the counter-based generator of hwsim/physics/counter_rng.py;
 the counter of pulse slot s of device (i, j) in sample b is ((b·M + i)·N + j)·64 + s.
+LINEAR-family slots run 8 devices per AVX-512 step when the CPU has it (same bits).
 """
 from libc.math cimport exp, pow, sqrt, floor, fabs
 from libc.stdint cimport uint64_t, int64_t, int32_t, int8_t, uint8_t
@@ -18,9 +19,6 @@ from libc.stdlib cimport malloc, calloc, free
 import numpy as np
 
 cdef uint64_t PHI = 0x9E3779B97F4A7C15ULL
-cdef double SQRT_INT[65]
-for _k in range(65):
-    SQRT_INT[_k] = sqrt(<double>_k)
 
 
 ctypedef struct Dev:
@@ -151,8 +149,7 @@ cdef inline void n_pulses(Dev* dv, Py_ssize_t idx, bint up, int64_t n, uint64_t 
     if dv.lumped:
         w = dv.w[idx]
         dev = dv.dw_up[idx] if up else dv.dw_dn[idx]
-        std = (dv.sigma * dev + dev * (dv.sadd + dv.sslope * fabs(w))) * (
-            SQRT_INT[n] if n < 65 else sqrt(<double>n))
+        std = (dv.sigma * dev + dev * (dv.sadd + dv.sslope * fabs(w))) * sqrt(<double>n)
         finish(dv, idx, up, w, dev * <double>n, std, key, ctr0)
     else:
         for k in range(n):
@@ -178,6 +175,26 @@ cdef inline void slot_pulses(Dev* dv, Py_ssize_t i, Py_ssize_t b, Py_ssize_t m, 
             dv.counter[idx] += 1
         if dv.touched != NULL:
             dv.touched[idx] = 1
+
+
+cdef extern from "pulse_simd.h":
+    int hwsim_has_avx512() noexcept nogil
+    void hwsim_linear_avx512(double* w, const double* dw, const double* p, const double* lo,
+                             const double* hi, int64_t* cnt, const int32_t* cols, int64_t k0,
+                             int64_t k1, double sgn, double sigma, double sadd, double sslope,
+                             uint64_t c0, uint64_t step, const double* table, int tshift) nogil
+
+
+cdef bint USE_SIMD = hwsim_has_avx512()
+
+
+def simd(enable=None):
+    """Whether the AVX-512 path of the LINEAR-family slot loop is used (CPU permitting);
+    ``simd(False)`` forces the scalar loop (tests compare both).  Returns the setting."""
+    global USE_SIMD
+    if enable is not None:
+        USE_SIMD = bool(enable) and hwsim_has_avx512()
+    return bool(USE_SIMD)
 
 
 cdef inline void lumped_row(Dev* dv, Py_ssize_t i, Py_ssize_t b, Py_ssize_t m, Py_ssize_t n,
@@ -298,6 +315,8 @@ def stochastic_update(double[:, ::1] w, const double[:, ::1] dw_up, const double
     cdef int64_t nar, ncol, rslots, cslots, slot_cost, cnt, pos = 0, total_cs = 0
     cdef int blb, sri
     cdef bint up
+    cdef bint simd_linear = USE_SIMD and code == 1 and not lumped and dv.touched == NULL
+    cdef uint64_t c0
     if rmask and cmask:
         with nogil:   # column trains first: their slot count sizes the column lists
             for b in range(nb):
@@ -418,6 +437,23 @@ def stochastic_update(double[:, ::1] w, const double[:, ::1] dw_up, const double
                                    key_noise, &pulses[b])
                         lumped_row(&dv, i, b, m, n, tlist, n - nneg, n, rowcnt, sri > 0,
                                    key_noise, &pulses[b])
+                        continue
+                    if use_slots[b] and simd_linear:      # word of j: mix64(c0 + j·64φ)
+                        while ri:
+                            s = hwsim_ctz64(ri)
+                            ri &= ri - 1
+                            c0 = key_noise + (<uint64_t>((b * m + i) * n) * 64 + s + 1) * PHI
+                            for k in range(2):      # x > 0 columns, then x < 0 columns
+                                up = (sri < 0) if k == 0 else (sri > 0)
+                                hwsim_linear_avx512(
+                                    dv.w + i * n, (dv.dw_up if up else dv.dw_dn) + i * n,
+                                    (dv.pu if up else dv.pd) + i * n, dv.bmin + i * n, dv.bmax
+                                    + i * n, dv.counter + i * n if dv.counter != NULL else NULL,
+                                    centries, coff[b * 65 + s] if k == 0 else csplit[b * 64 + s],
+                                    csplit[b * 64 + s] if k == 0 else coff[b * 65 + s + 1],
+                                    1.0 if up else -1.0, dv.sigma, dv.sadd, dv.sslope, c0,
+                                    64 * PHI, dv.table, dv.tshift)
+                            pulses[b] += coff[b * 65 + s + 1] - coff[b * 65 + s]
                         continue
                     if use_slots[b]:
                         while ri:

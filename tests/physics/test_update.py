@@ -275,3 +275,38 @@ def test_missing_kernel_is_backend_error(monkeypatch):
     pulsed_update(arr, np.ones((1, 2)), np.ones((1, 2)), 0.1, UpdateConfig(),
                   np.random.default_rng(0), backend="numpy")
     assert math.isfinite(arr.w.sum())
+
+
+# ---- AVX-512 path of the LINEAR family (code 1) ------------------------------------------
+@pytest.mark.parametrize("model", ["soft_bounds", "linear_step"])
+@pytest.mark.parametrize("shape", [(9, 21), (24, 70)])
+def test_simd_and_scalar_slot_loops_match_oracle_bitwise(model, shape):
+    """Training-shaped call (c2c 0.3, pulse counting, mixed signs, column tails not a
+    multiple of 8): the vector loop, the scalar loop and the oracle agree bit for bit."""
+    cfg = device(model, dw_min_std=0.3, dw_min_std_add=0.05, count_pulses=True)
+    m, n = shape
+    x, d = batch(11, 7, m, n)
+    x[:, ::3] = np.abs(x[:, ::3])
+    x[2] = 0.0                                  # a sample without input
+    ucfg = UpdateConfig(lumped_noise_threshold=0.0)
+    arrays = twins(cfg, shape) + twins(cfg, shape)[:1]
+    had = kernel.simd()
+    try:
+        for arr, backend, vector in zip(arrays, ("cython", "cython", "numpy"),
+                                        (True, False, False)):
+            kernel.simd(vector)
+            for rep in range(2):                # chained calls: weights near the bounds
+                pulsed_update(arr, x, d, 0.4, ucfg, np.random.default_rng(rep), backend)
+    finally:
+        kernel.simd(had)
+    same(arrays[0], arrays[2])
+    same(arrays[1], arrays[2])
+    assert arrays[0].pulse_count.sum() > 100
+    assert not np.array_equal(arrays[0].w, twins(cfg, shape)[0].w)
+
+
+def test_simd_switch_reports_cpu_support():
+    had = kernel.simd()
+    assert kernel.simd(False) is False
+    assert kernel.simd(True) == had or not had
+    kernel.simd(had)

@@ -153,8 +153,7 @@ class TransferEngine:
                 hw.digital("add", v.size, layer=name, phase="transfer")
                 hw.digital("mult", v.size, layer=name, phase="transfer")
                 hw.digital("mac", v.size, layer=name, phase="transfer")
-            self.H[:, cols] += (self._scale() * sign * vt).T
-            h = self.H[:, cols]
+            h = self.H[:, cols] + (self._scale() * sign * vt).T
             fire = np.abs(h) >= 1.0
             if self.agad and self.sweeps < self.half_period:
                 fire[:] = False                               # AGAD warm-up

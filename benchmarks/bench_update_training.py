@@ -1,0 +1,89 @@
+"""Benchmark of the pulsed update on training-shaped calls (MNIST MLP 784-256-128-10).
+
+One call of ``pulsed_update`` per layer and mini-batch of 10, as the trainer makes it:
+stochastic_compressed trains, BL_max 31 with update management, SoftBounds devices
+(model code 1, c2c σ 0.3, not lumped), pulse counting on.  Inputs x ≥ 0 (pixels /
+ReLU activations, ~20 % non-zero for the first layer), errors d ~ N(0, s²).  Two learning
+rates: η = 0.125 ("SGD", BL 1–2 on fc1/fc2) and η ≈ 0.7/0.25/0.04 ("c-TTv2" fast array,
+BL 3–4).  Prints the median full-call time, the kernel-only time and, in the same run, the
+AVX-512 row loop against the scalar loop (``kernel.simd(False)``); single thread.
+
+    /work/venv/bin/python benchmarks/bench_update_training.py [--repeats 200]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import numpy as np  # noqa: E402
+from _timing import median_time  # noqa: E402
+
+from hwsim.config.devices import DeviceConfig, UpdateConfig  # noqa: E402
+from hwsim.physics import update as U  # noqa: E402
+from hwsim.physics.counter_rng import draw_key  # noqa: E402
+from hwsim.physics.device_array import DeviceArray  # noqa: E402
+from hwsim.physics.pulse_trains import plan_stochastic_trains  # noqa: E402
+
+LAYERS = ((256, 784, 0.2), (128, 256, 0.5), (10, 128, 0.6))   # rows, cols, x density
+RATES = {"sgd": (0.125, 0.125, 0.125), "c-ttv2": (0.71, 0.25, 0.04)}
+
+
+def _call(rows, cols, density, lr, seed):
+    g = np.random.default_rng(seed)
+    cfg = DeviceConfig(model="soft_bounds", dw_min_std=0.3, count_pulses=True)
+    arr = DeviceArray(cfg, (rows, cols), g)
+    arr.set_weights(g.uniform(-0.3, 0.3, (rows, cols)))
+    x = g.random((10, cols)) * (g.random((10, cols)) < density)
+    d = 0.004 * g.standard_normal((10, rows))
+    return arr, x, d, lr
+
+
+def _kernel_time(arr, x, d, lr, ucfg, repeats):
+    plan = plan_stochastic_trains(x, d, lr, arr.granularity, ucfg)
+    args = U._device_args(arr, False, None)
+    keys = tuple(draw_key(np.random.default_rng(1)) for _ in range(3))
+    st = np.zeros((len(x), 5), np.int64)
+
+    def run():
+        U._kernel().stochastic_update(*args, plan.thr_rows, plan.thr_cols, plan.sign_rows,
+                                      plan.sign_cols, plan.bl, *keys, 0, st)
+    run()
+    return median_time(run, repeats), int(st[:, 0].sum()), plan.bl
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--repeats", type=int, default=200)
+    args = ap.parse_args()
+    kernel = U._kernel()
+    had = kernel.simd()
+    ucfg = UpdateConfig(bl_max=31, update_management=True)
+    print(f"pulsed update, MLP 784-256-128-10, batch 10, SoftBounds c2c 0.3; AVX-512 "
+          f"available: {had}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print(f"{'config':<8}{'layer':>11}{'BL':>6}{'pulses':>9}{'full ms':>9}{'kernel ms':>11}"
+          f"{'scalar ms':>11}{'ratio':>7}{'ns/pulse':>10}")
+    try:
+        for name, rates in RATES.items():
+            for (rows, cols, dens), lr in zip(LAYERS, rates):
+                arr, x, d, lr = _call(rows, cols, dens, lr, rows)
+                rng = np.random.default_rng(0)
+                kernel.simd(had)
+                full = median_time(lambda: U.pulsed_update(arr, x, d, lr, ucfg, rng),
+                                   args.repeats)
+                t_vec, pulses, bl = _kernel_time(arr, x, d, lr, ucfg, args.repeats)
+                kernel.simd(False)
+                t_sca, _, _ = _kernel_time(arr, x, d, lr, ucfg, args.repeats)
+                kernel.simd(had)
+                print(f"{name:<8}{f'{rows}x{cols}':>11}{f'{bl.min()}-{bl.max()}':>6}"
+                      f"{pulses:>9d}{1e3 * full:>9.3f}{1e3 * t_vec:>11.3f}{1e3 * t_sca:>11.3f}"
+                      f"{t_sca / t_vec:>6.2f}x{1e9 * t_vec / max(pulses, 1):>10.1f}")
+    finally:
+        kernel.simd(had)
+
+
+if __name__ == "__main__":
+    main()
