@@ -26,6 +26,7 @@ area) alike:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from hwsim.config.technology import TechnologyConfig, TechnologyEntry, load_technology
 from hwsim.errors import ConfigError
@@ -33,6 +34,12 @@ from hwsim.errors import ConfigError
 
 class UnpricedError(ConfigError):
     """An action or component the technology table does not price."""
+
+
+def _short(path: str) -> str:
+    """``technology/32nm_isaac.yaml`` for a table file: sources name the table, not where
+    it is installed, so a report reads the same from a source tree and an installation."""
+    return "/".join(Path(path).parts[-2:]) if path else path
 
 
 @dataclass(frozen=True)
@@ -197,7 +204,7 @@ class TechnologyTable:
             raise self._unpriced(kind, action, attrs)
         listed = dict(e.match)[rule.attr]
         f = rule.factor(attrs[rule.attr], listed)
-        note = (f"scaled by rule {rule.rule} ({rule.file}:{rule.line}: {rule.source}) from "
+        note = (f"scaled by rule {rule.rule} ({_short(rule.file)}:{rule.line}: {rule.source}) from "
                 f"{rule.attr}={listed} to {rule.attr}={attrs[rule.attr]}, factor {f:g}")
         return Price(self._value(e, action, attrs) * f, f"{self._source(e, action)}; {note}",
                      e.where)
