@@ -30,7 +30,7 @@ layer multiplies it by ``g_max · V_read² · t_int`` to get joules of array rea
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from typing import NamedTuple
 
 import numpy as np
 
@@ -38,9 +38,9 @@ from hwsim.physics import quantize as qz
 from hwsim.physics.ir_drop import effective_matrix
 
 
-@dataclass(frozen=True)
-class MVMStats:
-    """Hardware work of one batched MVM (all passes, bound-management repeats included)."""
+class MVMStats(NamedTuple):
+    """Hardware work of one batched MVM (all passes, bound-management repeats included).
+    Immutable; ``a + b`` adds field by field (a named tuple: built in C, once per read)."""
     dac_conversions: int = 0      # DAC conversions (inputs × samples × passes)
     adc_conversions: int = 0      # ADC conversions (outputs × samples × passes)
     saturations: int = 0          # ADC conversions that clipped (|u| ≥ out_bound)
@@ -49,8 +49,9 @@ class MVMStats:
     active_inputs: int = 0        # nonzero DAC codes (driven lines) over all passes
 
     def __add__(self, other: "MVMStats") -> "MVMStats":
-        return MVMStats(**{f.name: getattr(self, f.name) + getattr(other, f.name)
-                           for f in fields(self)})
+        if not isinstance(other, MVMStats):
+            return NotImplemented
+        return MVMStats(*(a + b for a, b in zip(self, other)))
 
 
 def _finite(arr: np.ndarray, name: str) -> None:
