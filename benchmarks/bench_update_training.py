@@ -5,8 +5,12 @@ stochastic_compressed trains, BL_max 31 with update management, SoftBounds devic
 (model code 1, c2c σ 0.3, not lumped), pulse counting on.  Inputs x ≥ 0 (pixels /
 ReLU activations, ~20 % non-zero for the first layer), errors d ~ N(0, s²).  Two learning
 rates: η = 0.125 ("SGD", BL 1–2 on fc1/fc2) and η ≈ 0.7/0.25/0.04 ("c-TTv2" fast array,
-BL 3–4).  Prints the median full-call time, the kernel-only time and, in the same run, the
-AVX-512 row loop against the scalar loop (``kernel.simd(False)``); single thread.
+BL 3–4).  Prints the median full-call time, the kernel-only time (fresh stream keys per
+call, as in training), the compiled plan, the fixed cost (full − kernel) and, in the same
+run, the AVX-512 row loop against the scalar loop (``kernel.simd(False)``); single thread.
+Then a Tiki-Taka transfer write: 10 of 784 columns of a 256×784 array, as the (M, N)
+count matrix the caller builds (zeros + column assignment + ``apply_pulses``) against the
+column-restricted ``apply_pulses(..., cols=)``.
 
     /work/venv/bin/python benchmarks/bench_update_training.py [--repeats 200]
 """
@@ -24,9 +28,10 @@ from _timing import median_time  # noqa: E402
 
 from hwsim.config.devices import DeviceConfig, UpdateConfig  # noqa: E402
 from hwsim.physics import update as U  # noqa: E402
-from hwsim.physics.counter_rng import draw_key  # noqa: E402
 from hwsim.physics.device_array import DeviceArray  # noqa: E402
 from hwsim.physics.pulse_trains import plan_stochastic_trains  # noqa: E402
+
+_KEYS = np.random.default_rng(9).integers(0, 2**63, size=(4096, 3)).tolist()
 
 LAYERS = ((256, 784, 0.2), (128, 256, 0.5), (10, 128, 0.6))   # rows, cols, x density
 RATES = {"sgd": (0.125, 0.125, 0.125), "c-ttv2": (0.71, 0.25, 0.04)}
@@ -43,16 +48,47 @@ def _call(rows, cols, density, lr, seed):
 
 
 def _kernel_time(arr, x, d, lr, ucfg, repeats):
+    """Kernel only, on the plan of (x, d), with fresh stream keys per call."""
     plan = plan_stochastic_trains(x, d, lr, arr.granularity, ucfg)
     args = U._device_args(arr, False, None)
-    keys = tuple(draw_key(np.random.default_rng(1)) for _ in range(3))
-    st = np.zeros((len(x), 5), np.int64)
+    st = np.zeros((5, len(x)), np.int64)
+    keys = iter(_KEYS * (1 + 2 * repeats // len(_KEYS)))
 
     def run():
         U._kernel().stochastic_update(*args, plan.thr_rows, plan.thr_cols, plan.sign_rows,
-                                      plan.sign_cols, plan.bl, *keys, 0, st)
+                                      plan.sign_cols, plan.bl, *next(keys), 0, st)
     run()
-    return median_time(run, repeats), int(st[:, 0].sum()), plan.bl
+    return median_time(run, repeats), int(st[0].sum()), plan.bl
+
+
+def _plan_time(arr, x, d, lr, ucfg, repeats):
+    (nb, n), m = x.shape, d.shape[1]
+    out = (np.empty((nb, m), np.uint64), np.empty((nb, n), np.uint64),
+           np.empty((nb, m), np.int8), np.empty((nb, n), np.int8), np.empty(nb, np.int32))
+    pk = U._plan_kernel()
+    return median_time(lambda: pk.stochastic_plan(x, d, lr, arr.granularity, ucfg.bl_max,
+                                                  ucfg.fixed_bl, ucfg.update_management,
+                                                  *out), repeats)
+
+
+def _column_write(repeats):
+    """Transfer write of 10 columns of 256×784: full (M, N) matrix vs ``cols=``."""
+    g = np.random.default_rng(3)
+    cfg = DeviceConfig(model="soft_bounds", dw_min_std=0.3, count_pulses=True)
+    arr = DeviceArray(cfg, (256, 784), g)
+    cols = np.arange(100, 110)
+    counts = g.integers(-3, 4, (256, 10)) * (g.random((256, 10)) < 0.3)
+    rng = np.random.default_rng(0)
+
+    def full():
+        mat = np.zeros(arr.shape, np.int64)
+        mat[:, cols] = counts
+        return U.apply_pulses(arr, mat, rng)
+    t_full = median_time(full, repeats)
+    t_cols = median_time(lambda: U.apply_pulses(arr, counts, rng, cols=cols), repeats)
+    print(f"transfer write 256x784, 10 columns, {int(np.abs(counts).sum())} pulses: "
+          f"full matrix {1e3 * t_full:.3f} ms, cols= {1e3 * t_cols:.3f} ms "
+          f"({t_full / t_cols:.1f}x)")
 
 
 def main() -> None:
@@ -64,8 +100,8 @@ def main() -> None:
     ucfg = UpdateConfig(bl_max=31, update_management=True)
     print(f"pulsed update, MLP 784-256-128-10, batch 10, SoftBounds c2c 0.3; AVX-512 "
           f"available: {had}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-    print(f"{'config':<8}{'layer':>11}{'BL':>6}{'pulses':>9}{'full ms':>9}{'kernel ms':>11}"
-          f"{'scalar ms':>11}{'ratio':>7}{'ns/pulse':>10}")
+    print(f"{'config':<8}{'layer':>11}{'BL':>6}{'pulses':>8}{'full ms':>9}{'kernel':>8}"
+          f"{'plan':>7}{'fixed':>7}{'scalar':>8}{'ratio':>7}{'ns/pulse':>9}")
     try:
         for name, rates in RATES.items():
             for (rows, cols, dens), lr in zip(LAYERS, rates):
@@ -75,14 +111,17 @@ def main() -> None:
                 full = median_time(lambda: U.pulsed_update(arr, x, d, lr, ucfg, rng),
                                    args.repeats)
                 t_vec, pulses, bl = _kernel_time(arr, x, d, lr, ucfg, args.repeats)
+                t_plan = _plan_time(arr, x, d, lr, ucfg, args.repeats)
                 kernel.simd(False)
                 t_sca, _, _ = _kernel_time(arr, x, d, lr, ucfg, args.repeats)
                 kernel.simd(had)
                 print(f"{name:<8}{f'{rows}x{cols}':>11}{f'{bl.min()}-{bl.max()}':>6}"
-                      f"{pulses:>9d}{1e3 * full:>9.3f}{1e3 * t_vec:>11.3f}{1e3 * t_sca:>11.3f}"
-                      f"{t_sca / t_vec:>6.2f}x{1e9 * t_vec / max(pulses, 1):>10.1f}")
+                      f"{pulses:>8d}{1e3 * full:>9.3f}{1e3 * t_vec:>8.3f}{1e3 * t_plan:>7.3f}"
+                      f"{1e3 * (full - t_vec):>7.3f}{1e3 * t_sca:>8.3f}{t_sca / t_vec:>6.2f}x"
+                      f"{1e9 * t_vec / max(pulses, 1):>9.1f}")
     finally:
         kernel.simd(had)
+    _column_write(args.repeats)
 
 
 if __name__ == "__main__":

@@ -283,8 +283,9 @@ def stochastic_update(double[:, ::1] w, const double[:, ::1] dw_up, const double
                       const int8_t[:, ::1] sign_rows, const int8_t[:, ::1] sign_cols,
                       const int32_t[::1] bl, uint64_t key_rows, uint64_t key_cols,
                       uint64_t key_noise, int strategy, int64_t[:, ::1] stats):
-    """Whole mini-batch of stochastic rank-1 updates.  stats[b] = (pulses, row slots
-    fired, column slots fired, active rows, active columns).  strategy: 0 auto,
+    """Whole mini-batch of stochastic rank-1 updates.  stats (5, B): per sample the
+    pulses, row slots fired, column slots fired, active rows and active columns;
+    returns the batch totals (pulses, row slots, column slots).  strategy: 0 auto,
     1 row×column popcount pairs, 2 slot by slot (results are identical).
 
     Phase 1 packs every line of every sample into a uint64 slot mask.  Phase 2 walks
@@ -313,6 +314,7 @@ def stochastic_update(double[:, ::1] w, const double[:, ::1] dw_up, const double
     cdef int64_t nsc[64]
     cdef uint64_t mk, ri, ctr0
     cdef int64_t nar, ncol, rslots, cslots, slot_cost, cnt, pos = 0, total_cs = 0
+    cdef int64_t total_p = 0, total_r = 0, total_c = 0
     cdef int blb, sri
     cdef bint up
     cdef bint simd_linear = USE_SIMD and code == 1 and not lumped and dv.touched == NULL
@@ -395,10 +397,10 @@ def stochastic_update(double[:, ::1] w, const double[:, ::1] dw_up, const double
             # between consecutive pulses): preferred unless lumped steps on a dense array
             use_slots[b] = strategy == 2 or (strategy == 0 and (
                 not lumped or slot_cost < 2 * nar * ncol))
-            stats[b, 1] = rslots
-            stats[b, 2] = cslots
-            stats[b, 3] = nar
-            stats[b, 4] = ncol
+            stats[1, b] = rslots
+            stats[2, b] = cslots
+            stats[3, b] = nar
+            stats[4, b] = ncol
         # ---- phase 2: row blocks that stay in cache, samples in order inside a block
         rb = (1 << 18) // (n * 56)
         if rb < 1:
@@ -487,9 +489,13 @@ def stochastic_update(double[:, ::1] w, const double[:, ::1] dw_up, const double
                                 dv.touched[idx] = 1
             i0 = i1
         for b in range(nb):
-            stats[b, 0] = pulses[b]
+            stats[0, b] = pulses[b]
+            total_p += pulses[b]
+            total_r += stats[1, b]
+            total_c += stats[2, b]
     free(rmask); free(cmask); free(acols); free(centries); free(coff); free(nac)
     free(use_slots); free(pulses); free(rowcnt); free(tlist); free(npos); free(csplit)
+    return total_p, total_r, total_c
 
 
 def mean_count_update(double[:, ::1] w, const double[:, ::1] dw_up, const double[:, ::1] dw_dn,
@@ -538,20 +544,24 @@ def count_update(double[:, ::1] w, const double[:, ::1] dw_up, const double[:, :
                  const double[::1] nodes_dn, const double[::1] table,
                  int64_t[:, ::1] counter,
                  uint8_t[:, ::1] touched, int code, int lumped,
-                 const int64_t[:, ::1] counts, uint64_t key_noise):
+                 const int64_t[:, ::1] counts, uint64_t key_noise, const int64_t[::1] cols):
     """|n_ij| pulses on each device, up for n > 0 (counter (i·N + j)·2³² + k).
+    ``cols`` empty: counts is (M, N); else counts is (M, k) for the distinct array
+    columns cols (validated by the caller), and only those columns are visited.
     Returns the number of pulses applied."""
     cdef Dev dv
     make_dev(&dv, w, dw_up, dw_dn, bmin, bmax, pu, pd, scalars, nodes_up, nodes_dn, table,
              counter, touched, code, lumped)
-    cdef Py_ssize_t m = w.shape[0], n = w.shape[1], i, j
+    cdef Py_ssize_t m = w.shape[0], n = w.shape[1], nc = counts.shape[1], i, c, j
+    cdef bint full = cols.shape[0] == 0
     cdef int64_t cnt, total = 0
     with nogil:
         for i in range(m):
-            for j in range(n):
-                cnt = counts[i, j]
+            for c in range(nc):
+                cnt = counts[i, c]
                 if cnt == 0:
                     continue
+                j = c if full else cols[c]
                 n_pulses(&dv, i * n + j, cnt > 0, cnt if cnt > 0 else -cnt, key_noise,
                          (<uint64_t>(i * n + j)) << 32)
                 total += cnt if cnt > 0 else -cnt

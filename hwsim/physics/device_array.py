@@ -156,11 +156,15 @@ class DeviceArray:
 
     def redraw_write_noise(self, touched: np.ndarray, rng: np.random.Generator) -> None:
         """New write noise write_noise_std·dw_min·ξ on the touched devices."""
+        self.redraw_write_noise_at(np.flatnonzero(touched), rng)
+
+    def redraw_write_noise_at(self, flat_idx: np.ndarray, rng: np.random.Generator) -> None:
+        """:meth:`redraw_write_noise` on the devices ``flat_idx`` (row-major indices, in
+        increasing order: one draw per device in that order)."""
         if self.cfg.write_noise_std <= 0:
             return
-        idx = np.flatnonzero(touched)
-        self.write_noise.flat[idx] = (self.cfg.write_noise_std * self.cfg.dw_min
-                                      * rng.standard_normal(idx.size))
+        self.write_noise.flat[flat_idx] = (self.cfg.write_noise_std * self.cfg.dw_min
+                                           * rng.standard_normal(len(flat_idx)))
 
     def apply_decay(self) -> None:
         """One mini-batch of decay: w ← (w − b)(1 − 1/τ_life) + b."""

@@ -17,7 +17,8 @@ clipping factor), so the expected change is −η d_i x_j for a device of step �
 The slot decisions use the counter-based words of :mod:`hwsim.physics.counter_rng`:
 line l of sample b, slot pair p uses word ``rand64(key, (b·L + l)·32 + p)``; its low 32
 bits decide slot 2p and its high 32 bits slot 2p + 1.  :func:`pack_trains` is the NumPy
-oracle of the kernel's packing into one uint64 mask per line.
+oracle of the kernel's packing into one uint64 mask per line; the plans here are the
+oracles of ``cython_ext/pulse_plan.pyx`` (bit for bit).
 """
 from __future__ import annotations
 

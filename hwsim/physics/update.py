@@ -7,13 +7,17 @@
   mixed-precision writes).
 * :func:`serial_write` — row-by-row write of a target change, n = round(ΔW/ε).
 
-``backend="cython"`` runs ``hwsim._ext.pulsed_update``; ``backend="numpy"`` runs the
+``backend="cython"`` plans the trains with ``hwsim._ext.pulse_plan`` (one pass over x
+and d, NaN/inf checks included) and runs ``hwsim._ext.pulsed_update``;
+``backend="numpy"`` runs the NumPy plans of :mod:`hwsim.physics.pulse_trains` and the
 oracle of :mod:`hwsim.physics.update_oracle`.  Both consume the caller's Generator in
 the same way and give bit-identical results.
 """
 from __future__ import annotations
 
 import importlib
+import math
+import sys
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,12 +33,27 @@ from hwsim.physics.pulse_trains import plan_mean_count, plan_stochastic_trains
 _NORMAL_TABLE = np.ascontiguousarray(np.stack([NORMAL_NODES, NORMAL_SLOPES], axis=1).ravel())
 BACKENDS = ("cython", "numpy")
 _STRATEGIES = {"auto": 0, "pairs": 1, "slots": 2}
+#: bit generators whose raw output is the next_uint64 word that draw_key returns
+_RAW64 = (np.random.PCG64, np.random.PCG64DXSM, np.random.Philox, np.random.SFC64)
+_NO_COUNTER = np.zeros((0, 0), np.int64)     # zero-size: never written by the kernels
+_NO_TOUCHED = np.zeros((0, 0), np.uint8)
+_ALL_COLS = np.zeros(0, np.int64)
 
 
 def _frozen(a, dtype):
     a = np.array(a, dtype=dtype)
     a.flags.writeable = False
     return a
+
+
+def _readonly(*arrays):
+    """Mark freshly built arrays read-only (no copy); returns the first."""
+    for a in arrays:
+        a.flags.writeable = False
+    return arrays[0]
+
+
+_EMPTY_I64 = _frozen([], np.int64)
 
 
 @dataclass(frozen=True, eq=False)
@@ -56,7 +75,7 @@ class UpdateStats:
     active_rows: np.ndarray            # (B,) rows with at least one pulse slot
     active_cols: np.ndarray            # (B,)
     row_steps: int = 0                 # serial_row: rows written one after another
-    max_pulses_per_row: np.ndarray = field(default_factory=lambda: _frozen([], np.int64))
+    max_pulses_per_row: np.ndarray = field(default_factory=lambda: _EMPTY_I64)
 
     @property
     def pulse_slots(self) -> int:
@@ -71,13 +90,33 @@ class SerialWriteResult:
     max_pulses_per_row: np.ndarray     # (M,) longest |n| in each row (row-step length)
 
 
-def _kernel():
+def _compiled(name):
+    kernel = sys.modules.get(name)       # fast path; a None entry means "blocked"
+    if kernel is not None:
+        return kernel
     try:
-        kernel = importlib.import_module("hwsim._ext.pulsed_update")
+        kernel = importlib.import_module(name)
     except ImportError as exc:
-        raise BackendError("compiled kernel hwsim._ext.pulsed_update is missing; "
+        raise BackendError(f"compiled kernel {name} is missing; "
                            "rebuild with `pip install .`") from exc
     return kernel
+
+
+def _kernel():
+    return _compiled("hwsim._ext.pulsed_update")
+
+
+def _plan_kernel():
+    return _compiled("hwsim._ext.pulse_plan")
+
+
+def _keys(rng, count):
+    """``count`` stream keys, the same words (and Generator state) as ``count`` calls of
+    draw_key: 64-bit bit generators hand out next_uint64 words through random_raw;
+    others (MT19937 has 32-bit raw words) go through draw_key."""
+    if type(rng.bit_generator) in _RAW64:
+        return rng.bit_generator.random_raw(count).tolist()
+    return [int(draw_key(rng)) for _ in range(count)]
 
 
 def _check_common(array, rng, backend):
@@ -89,14 +128,18 @@ def _check_common(array, rng, backend):
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
 
 
-def _as_batch(v, name, width, what):
-    a = np.asarray(v)
+def _as_batch(v, name, width, what, check_finite=True):
+    """(B, width) float64 C-order view of v (a copy only when needed); NaN/inf checked
+    here unless the compiled plan checks them in its own pass."""
+    a = v if type(v) is np.ndarray else np.asarray(v)
     if a.dtype.kind not in "fiu" or a.ndim != 2 or a.shape[1] != width:
         raise ValueError(f"{name} must be a real array of shape (batch, {width}) ({what}), "
                          f"got shape {a.shape} dtype {a.dtype}")
-    if not np.all(np.isfinite(a)):
+    if check_finite and not np.all(np.isfinite(a)):
         raise ValueError(f"{name} contains NaN or inf")
-    return np.ascontiguousarray(a, dtype=np.float64)
+    if a.dtype != np.float64 or not a.flags.c_contiguous:
+        a = np.ascontiguousarray(a, dtype=np.float64)
+    return a
 
 
 def _noise(array):
@@ -117,10 +160,9 @@ def _touched(array):
 
 
 def _device_args(array, lumped, touched):
-    noise = _noise(array)
-    scalars = np.concatenate([noise, array.scalars]).astype(np.float64)
-    counter = array.pulse_count if array.pulse_count is not None else np.zeros((0, 0), np.int64)
-    tch = touched if touched is not None else np.zeros((0, 0), np.uint8)
+    scalars = np.concatenate((_noise(array), array.scalars), dtype=np.float64)
+    counter = array.pulse_count if array.pulse_count is not None else _NO_COUNTER
+    tch = touched if touched is not None else _NO_TOUCHED
     return (array.w, array.dw_up, array.dw_down, array.b_min, array.b_max, array.p_up,
             array.p_down, scalars, array.nodes_up, array.nodes_down, _NORMAL_TABLE,
             counter, tch, int(array.model_code), int(lumped))
@@ -135,12 +177,15 @@ def pulsed_update(array: DeviceArray, x, d, lr: float, cfg, rng: np.random.Gener
     """
     _check_common(array, rng, backend)
     m, n = array.shape
-    x = _as_batch(x, "x", n, "inputs, one column per array column")
-    d = _as_batch(d, "d", m, "errors, one per array row")
+    # the compiled plan checks x and d for NaN/inf in its own pass over them
+    planned = backend == "cython" and cfg.scheme != "serial_row" and \
+        cfg.pulse_type != "none_pulsed"
+    x = _as_batch(x, "x", n, "inputs, one column per array column", not planned)
+    d = _as_batch(d, "d", m, "errors, one per array row", not planned)
     if x.shape[0] != d.shape[0]:
         raise ValueError(f"x and d must have the same batch size, got {x.shape[0]} and {d.shape[0]}")
     lr = float(lr)
-    if not np.isfinite(lr) or lr < 0:
+    if not math.isfinite(lr) or lr < 0:
         raise ValueError(f"learning rate must be finite and ≥ 0, got {lr}")
     if not 1 <= int(cfg.bl_max) <= 64:
         raise ValueError(f"bl_max must be within 1..64, got {cfg.bl_max}")
@@ -158,17 +203,13 @@ def pulsed_update(array: DeviceArray, x, d, lr: float, cfg, rng: np.random.Gener
         return _ideal_update(array, x, d, lr, cfg, rng)
     lumped = _lumped(array, cfg.lumped_noise_threshold)
     touched = _touched(array)
-    args = _device_args(array, lumped, touched)
-    if cfg.pulse_type == "mean_count":
+    if planned:
+        stats = _compiled_update(array, x, d, lr, cfg, rng, lumped, touched,
+                                 _STRATEGIES[strategy])
+    elif cfg.pulse_type == "mean_count":
         plan = plan_mean_count(x, d, lr, array.granularity, cfg)
-        key_n = draw_key(rng)
-        if backend == "cython":
-            per = np.zeros(nb, np.int64)
-            _kernel().mean_count_update(*args, plan.row_amp, plan.col_amp, plan.sign_rows,
-                                        plan.sign_cols, int(cfg.bl_max), key_n, per)
-        else:
-            per = oracle.mean_count_update(array, plan, int(cfg.bl_max), key_n, _noise(array),
-                                           lumped, touched)
+        per = oracle.mean_count_update(array, plan, int(cfg.bl_max), draw_key(rng),
+                                       _noise(array), lumped, touched)
         stats = UpdateStats(cfg.pulse_type, cfg.scheme, nb, m, n, int(per.sum()),
                             _frozen(per, np.int64), _frozen(plan.bl, np.int32),
                             int(plan.clipped.sum()), int(plan.row_slots.sum()),
@@ -178,12 +219,7 @@ def pulsed_update(array: DeviceArray, x, d, lr: float, cfg, rng: np.random.Gener
     else:
         plan = plan_stochastic_trains(x, d, lr, array.granularity, cfg)
         keys = (draw_key(rng), draw_key(rng), draw_key(rng))
-        if backend == "cython":
-            st = np.zeros((nb, 5), np.int64)
-            _kernel().stochastic_update(*args, plan.thr_rows, plan.thr_cols, plan.sign_rows,
-                                        plan.sign_cols, plan.bl, *keys, _STRATEGIES[strategy], st)
-        else:
-            st = oracle.stochastic_update(array, plan, keys, _noise(array), lumped, touched)
+        st = oracle.stochastic_update(array, plan, keys, _noise(array), lumped, touched)
         stats = UpdateStats(cfg.pulse_type, cfg.scheme, nb, m, n, int(st[:, 0].sum()),
                             _frozen(st[:, 0], np.int64), _frozen(plan.bl, np.int32),
                             int(plan.clipped.sum()), int(st[:, 1].sum()), int(st[:, 2].sum()),
@@ -191,6 +227,47 @@ def pulsed_update(array: DeviceArray, x, d, lr: float, cfg, rng: np.random.Gener
     if touched is not None:
         array.redraw_write_noise(touched.astype(bool), rng)
     return stats
+
+
+_PLAN_ERRORS = {-1: "x contains NaN or inf", -2: "d contains NaN or inf",
+                -3: "pulse probabilities must be finite and within [0, 1]"}
+
+
+def _compiled_update(array, x, d, lr, cfg, rng, lumped, touched, strategy) -> UpdateStats:
+    """Plan (hwsim._ext.pulse_plan) and kernel of the parallel update: the same trains,
+    keys and results as the oracle path, with a fixed cost of a few NumPy allocations."""
+    plan, kernel = _plan_kernel(), _kernel()
+    (nb, n), m = x.shape, d.shape[1]
+    bl_max, eps = int(cfg.bl_max), float(array.granularity)
+    sign_rows, sign_cols = np.empty((nb, m), np.int8), np.empty((nb, n), np.int8)
+    bl = np.empty(nb, np.int32)
+    args = _device_args(array, lumped, touched)
+    if cfg.pulse_type == "mean_count":
+        row_amp, col_amp = np.empty((nb, m)), np.empty((nb, n))
+        act = np.empty((2, nb), np.int64)
+        totals = np.empty(3, np.int64)
+        status = plan.mean_count_plan(x, d, lr, eps, bl_max, cfg.update_management, row_amp,
+                                      col_amp, sign_rows, sign_cols, bl, act[0], act[1], totals)
+        if status < 0:
+            raise ValueError(_PLAN_ERRORS[status])
+        per = np.zeros(nb, np.int64)
+        kernel.mean_count_update(*args, row_amp, col_amp, sign_rows, sign_cols, bl_max,
+                                 _keys(rng, 1)[0], per)
+        clipped, row_slots, col_slots = totals.tolist()
+        return UpdateStats(cfg.pulse_type, cfg.scheme, nb, m, n, int(per.sum()),
+                           _readonly(per), _readonly(bl), clipped, row_slots, col_slots,
+                           _readonly(act)[0], act[1])
+    thr_rows, thr_cols = np.empty((nb, m), np.uint64), np.empty((nb, n), np.uint64)
+    clipped = plan.stochastic_plan(x, d, lr, eps, bl_max, cfg.fixed_bl, cfg.update_management,
+                                   thr_rows, thr_cols, sign_rows, sign_cols, bl)
+    if clipped < 0:
+        raise ValueError(_PLAN_ERRORS[clipped])
+    st = np.empty((5, nb), np.int64)     # pulses, row/col slots, active rows/cols
+    pulses, row_slots, col_slots = kernel.stochastic_update(
+        *args, thr_rows, thr_cols, sign_rows, sign_cols, bl, *_keys(rng, 3), strategy, st)
+    _readonly(st)
+    return UpdateStats(cfg.pulse_type, cfg.scheme, nb, m, n, pulses, st[0], _readonly(bl),
+                       clipped, row_slots, col_slots, st[3], st[4])
 
 
 def _ideal_update(array, x, d, lr, cfg, rng) -> UpdateStats:
@@ -208,29 +285,59 @@ def _ideal_update(array, x, d, lr, cfg, rng) -> UpdateStats:
                        0, 0, 0, z, z)
 
 
+def _column_indices(cols, n_cols):
+    c = np.asarray(cols)
+    if c.ndim != 1 or c.dtype.kind not in "iu":
+        raise ValueError(f"cols must be a 1-D integer array, got shape {c.shape} dtype {c.dtype}")
+    c = np.ascontiguousarray(c, dtype=np.int64)
+    if c.size and (c.min() < -n_cols or c.max() >= n_cols):
+        raise ValueError(f"cols must be within [{-n_cols}, {n_cols}), got {c.min()}..{c.max()}")
+    c = np.where(c < 0, c + n_cols, c)
+    if np.unique(c).size != c.size:
+        raise ValueError("cols must be distinct column indices")
+    return c
+
+
 def apply_pulses(array: DeviceArray, n, rng: np.random.Generator, backend: str = "cython", *,
-                 lumped_noise_threshold: float = 0.5) -> int:
+                 cols=None, lumped_noise_threshold: float = 0.5) -> int:
     """|n_ij| deterministic pulses on each device (up where n_ij > 0); returns the count.
 
     Used for Tiki-Taka transfer writes and mixed-precision writes.  Pulse k of device
-    (i, j) uses the noise counter (i·N + j)·2³² + k.
+    (i, j) uses the noise counter (i·N + j)·2³² + k.  With ``cols`` (k distinct column
+    indices) ``n`` is (M, k) and holds those columns only: the same write (weights,
+    counters, write noise, Generator use) as the (M, N) matrix that is zero elsewhere,
+    without building or scanning it.
     """
     _check_common(array, rng, backend)
     counts = np.asarray(n)
-    if counts.shape != array.shape or counts.dtype.kind not in "iu":
-        raise ValueError(f"pulse counts must be an integer array of shape {array.shape}, "
+    shape = array.shape
+    if cols is not None:
+        cols = _column_indices(cols, array.cols)
+        shape = (array.rows, cols.size)
+    if counts.shape != shape or counts.dtype.kind not in "iu":
+        raise ValueError(f"pulse counts must be an integer array of shape {shape}, "
                          f"got shape {counts.shape} dtype {counts.dtype}")
     counts = np.ascontiguousarray(counts, dtype=np.int64)
     lumped = _lumped(array, lumped_noise_threshold)
-    touched = _touched(array)
+    touched = _touched(array) if cols is None else None
     key_n = draw_key(rng)
     if backend == "cython":
-        total = int(_kernel().count_update(*_device_args(array, lumped, touched), counts, key_n))
+        total = int(_kernel().count_update(*_device_args(array, lumped, touched), counts, key_n,
+                                           _ALL_COLS if cols is None else cols))
     else:
-        total = oracle.count_update(array, counts, key_n, _noise(array), lumped, touched)
+        total = oracle.count_update(array, counts, key_n, _noise(array), lumped, touched, cols)
     if touched is not None:
         array.redraw_write_noise(touched.astype(bool), rng)
+    elif cols is not None and array.cfg.write_noise_std > 0:
+        _redraw_columns(array, counts, cols, rng)
     return total
+
+
+def _redraw_columns(array, counts, cols, rng) -> None:
+    """DeviceArray.redraw_write_noise on the devices with a non-zero count in ``cols``:
+    new write noise write_noise_std·dw_min·ξ, drawn in flat (row-major) device order."""
+    r, c = np.nonzero(counts)
+    array.redraw_write_noise_at(np.sort(r * array.cols + cols[c]), rng)
 
 
 def serial_write(array: DeviceArray, target_delta, rng: np.random.Generator, *,

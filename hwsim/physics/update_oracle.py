@@ -121,11 +121,18 @@ def mean_count_update(arr, plan, bl_max, key_n, noise, lumped, touched=None) -> 
     return out
 
 
-def count_update(arr, counts, key_n, noise, lumped, touched=None) -> int:
-    """Oracle of ``count_update``: |n_ij| pulses, up where n_ij > 0."""
+def count_update(arr, counts, key_n, noise, lumped, touched=None, cols=None) -> int:
+    """Oracle of ``count_update``: |n_ij| pulses, up where n_ij > 0.  With ``cols``
+    (distinct column indices) ``counts`` is (M, k) and holds the columns ``cols``."""
     dv = _Devices(arr, noise, lumped, touched)
-    flat = counts.ravel()
-    idx = np.flatnonzero(flat)
+    if cols is None:
+        flat = counts.ravel()
+        idx = np.flatnonzero(flat)
+        vals = flat[idx]
+    else:
+        r, c = np.nonzero(counts)
+        idx = r * arr.shape[1] + np.asarray(cols, np.int64)[c]
+        vals = counts[r, c]
     ctr0 = idx.astype(_U64) << _U64(32)
-    dv.apply_counts(idx, flat[idx] > 0, np.abs(flat[idx]), key_n, ctr0)
-    return int(np.abs(flat).sum())
+    dv.apply_counts(idx, vals > 0, np.abs(vals), key_n, ctr0)
+    return int(np.abs(vals).sum())

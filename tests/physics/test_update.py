@@ -310,3 +310,50 @@ def test_simd_switch_reports_cpu_support():
     assert kernel.simd(False) is False
     assert kernel.simd(True) == had or not had
     kernel.simd(had)
+
+
+# ---- column-restricted count writes (Tiki-Taka transfers) --------------------------------
+@pytest.mark.parametrize("model,kw", [
+    ("soft_bounds", dict(dw_min_std=0.3)),
+    ("linear_step", dict(dw_min_std=0.2, write_noise_std=0.7)),
+    ("constant_step", dict(dw_min_std=0.2, write_noise_std=0.5)),      # lumped steps
+    ("exp_step", dict(dw_min_std=0.0))])
+@pytest.mark.parametrize("backend", ["cython", "numpy"])
+def test_column_write_equals_the_full_matrix_write(model, kw, backend):
+    """counts (M, k) on columns cols == the (M, N) matrix with those columns: weights,
+    pulse counters, write noise, returned count and Generator state, bit for bit."""
+    a, b = twins(device(model, count_pulses=True, **kw), shape=(11, 29))
+    g = np.random.default_rng(2)
+    for cols in ([7], [28, 3, 15, 0, 9], np.array([-1, 4, 5], np.int32)):
+        counts = g.integers(-6, 7, (11, len(cols)))
+        counts[g.random(counts.shape) < 0.4] = 0
+        full = np.zeros(a.shape, np.int64)
+        full[:, cols] = counts
+        r1, r2 = np.random.default_rng(len(cols)), np.random.default_rng(len(cols))
+        t1 = apply_pulses(a, counts, r1, backend, cols=cols)
+        t2 = apply_pulses(b, full, r2, backend)
+        assert t1 == t2 == int(np.abs(counts).sum()) > 0
+        same(a, b)
+        assert r1.random() == r2.random()
+    assert a.pulse_count.sum() > 0 and np.count_nonzero(a.pulse_count.sum(axis=0)) <= 8
+    if a.cfg.write_noise_std > 0:
+        assert np.count_nonzero(a.write_noise) > 0
+
+
+def test_column_write_kernel_matches_oracle_and_rejects_bad_columns():
+    a, b = twins(device("pow_step", count_pulses=True, write_noise_std=0.3), shape=(6, 10))
+    counts = np.random.default_rng(0).integers(-9, 10, (6, 3))
+    assert apply_pulses(a, counts, np.random.default_rng(4), cols=[9, 2, 5]) == \
+        apply_pulses(b, counts, np.random.default_rng(4), "numpy", cols=[9, 2, 5])
+    same(a, b)
+    g = np.random.default_rng(0)
+    for cols, cnt, msg in (([1, 1], np.ones((6, 2), int), "distinct"),
+                           ([10], np.ones((6, 1), int), "within"),
+                           ([-11], np.ones((6, 1), int), "within"),
+                           ([[1, 2]], np.ones((6, 2), int), "1-D integer"),
+                           ([0.5], np.ones((6, 1), int), "1-D integer"),
+                           ([1, 2], np.ones((6, 3), int), "shape"),
+                           ([1, 2], np.ones((6, 2)), "integer")):
+        with pytest.raises(ValueError, match=msg):
+            apply_pulses(a, cnt, g, cols=cols)
+    same(a, b)                                   # nothing written by a rejected call

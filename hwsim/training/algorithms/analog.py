@@ -249,11 +249,7 @@ class AnalogArray:
         transfers) and for coincidence-free writes; issues ``update``.
         """
         mag = np.abs(counts)
-        if cols is not None:
-            full = np.zeros(self.shape, np.int64)
-            full[:, cols] = counts
-            counts = full
-        total = apply_pulses(self.array, counts, self.rng("write"), self.ctx.backend,
+        total = apply_pulses(self.array, counts, self.rng("write"), self.ctx.backend, cols=cols,
                              lumped_noise_threshold=self.update_cfg.lumped_noise_threshold)
         self.pulses += total
         self.note_write()
