@@ -25,6 +25,7 @@ class ADC(Component):
              out("out", "digital_vector", "digital output words", multi=True))
     ACTIONS = {"convert": "one analog-to-digital conversion of one line"}
     OPS = ("forward", "backward", "read_column")
+    STRUCTURAL_ACCOUNTING = True      # conversions = n × lines_out
 
     def __init__(self, path, params, clock, ledger, lines: int = 1):
         super().__init__(path, params, clock, ledger)

@@ -27,6 +27,7 @@ class DAC(Component):
              out("out", "analog_vector", "line voltages to the crossbar"))
     ACTIONS = {"convert": "one digital-to-analog conversion of one line"}
     OPS = ("forward", "backward", "read_column")
+    STRUCTURAL_ACCOUNTING = True      # conversions = n × lines_in
 
     def __init__(self, path, params, clock, ledger, lines: int = 1):
         super().__init__(path, params, clock, ledger)

@@ -32,6 +32,10 @@ class Component:
     STATS: tuple = ()                 # extra StatSpec declarations
     ACTIONS: dict = {}                # action name -> description
     OPS: tuple = ()                   # operations this block takes part in
+    #: True when actions() reads only the transaction's structure (n and meta outside
+    #: hwsim.sim.opcache.VALUE_STATS) and on_operation() does nothing: the timing cache
+    #: then re-adds the ledger rows of a miss on every hit instead of calling account()
+    STRUCTURAL_ACCOUNTING = False
 
     def __init__(self, path: str, params, clock: Clock, ledger: ActionLedger):
         self.path = path

@@ -39,13 +39,18 @@ class ActionLedger:
             raise ValueError(f"{path}: negative action count {count} for '{action}'")
         if count == 0:
             return
+        self._counts[self.key(path, kind, action, phase, attrs)] += count
+
+    def key(self, path: str, kind: str, action: str, phase: str | None,
+            attrs: dict) -> ActionKey:
+        """The row an action is counted in (memoised: one ActionKey per distinct row)."""
         ph = phase or self.phase
         memo = (path, kind, action, ph, *attrs.items())
         key = self._keys.get(memo)
         if key is None:
             key = self._keys[memo] = ActionKey(path, kind, action,
                                                tuple(sorted(attrs.items())), ph)
-        self._counts[key] += count
+        return key
 
     def items(self):
         """(ActionKey, count) pairs in a deterministic order."""

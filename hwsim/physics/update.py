@@ -293,7 +293,7 @@ def _column_indices(cols, n_cols):
     if c.size and (c.min() < -n_cols or c.max() >= n_cols):
         raise ValueError(f"cols must be within [{-n_cols}, {n_cols}), got {c.min()}..{c.max()}")
     c = np.where(c < 0, c + n_cols, c)
-    if np.unique(c).size != c.size:
+    if len(set(c.tolist())) != c.size:             # (np.unique costs ~0.1 ms here)
         raise ValueError("cols must be distinct column indices")
     return c
 

@@ -275,6 +275,7 @@ class TimingCache(OpCache):
         hw = self.hw
         self.sync()
         touched = self._touched(op)
+        plan, rows = self._accounting(op)
         before = [dict(c.stats.values) for _p, c in touched]
         ops_done = hw.sim.ops_done
         hw.run_program([op])
@@ -288,17 +289,41 @@ class TimingCache(OpCache):
                 "last_out_tick", 0) else None
             rec.append((c, add, last, c.free_at - t0))
         self._refresh_busy(dict(touched))
-        return (t1 - t0, op.phase, tuple(rec), hw.sim.ops_done - ops_done)
+        return (t1 - t0, op.phase, tuple(rec), hw.sim.ops_done - ops_done, plan, rows)
+
+    def _accounting(self, op):
+        """How a hit of ``op`` records its actions: ``plan`` lists, per transaction, the
+        blocks whose account() must see the actual op (value statistics); ``rows`` are the
+        ledger increments of the blocks with STRUCTURAL_ACCOUNTING, the same on every
+        hit of this entry (their actions read only what the cache key holds)."""
+        ledger, plan, rows = self.hw.machine.ledger, [], []
+        for i, (kind, n, route, meta) in enumerate(self.hw._transactions(op)):
+            live = []
+            for path in route:
+                c = self.comps[path]
+                if not c.STRUCTURAL_ACCOUNTING:
+                    live.append(c)
+                    continue
+                txn = Transaction(op=kind, n=n, route=route, layer=op.layer, phase=op.phase,
+                                  meta=meta, item=0, n_total=n)
+                rows.extend((ledger.key(path, c.KIND, action, op.phase, attrs), count)
+                            for action, count, attrs in c.actions(txn) if count)
+            if live:
+                plan.append((i, tuple(live)))
+        return tuple(plan), tuple(rows)
 
     def _apply(self, entry, t0, op=None, txns=()) -> None:
         hw = self.hw
-        dur, phase, rec, ops_done = entry
-        comps = self.comps
-        for kind, n, route, meta in txns:
+        dur, phase, rec, ops_done, plan, rows = entry
+        for i, live in plan:
+            kind, n, route, meta = txns[i]
             txn = Transaction(op=kind, n=n, route=route, layer=op.layer, phase=op.phase,
                               meta=meta, item=0, n_total=n)
-            for path in route:
-                comps[path].account(txn)
+            for c in live:
+                c.account(txn)
+        counts = self._counts
+        for key, count in rows:
+            counts[key] += count
         self.lag += dur
         hw.phase_ticks[phase] = hw.phase_ticks.get(phase, 0) + dur
         hw.ops_executed += 1
