@@ -122,20 +122,18 @@ class _Stream:
                 col_slots=int(round(slots * n * self.qx)), samples=int(v), rng_draws=draws)
 
     def step(self, batch: int) -> None:
+        """One mini-batch in the runner's order: per layer the MVM and the digital
+        post-processing of its output, the loss gradient, the backward MVMs (not for the
+        first layer), then the updates (mirrors hwsim.training.runner)."""
         tt = self.alg in ("ttv2", "c-ttv2", "agad")
         fwd_roles = ("W",) if not tt else (("C", "A") if self.a["gamma"] > 0 else ("C",))
-        if self.alg != "float":
-            for x in self.layers:
-                v = batch * x["vectors_per_sample"]
-                meta = self._mvm("forward", x, v, self.m["input_sparsity"])
-                for r in fwd_roles:
-                    self.op("forward", v, x["name"], r, "forward", **meta)
-            for x in reversed([y for i, y in enumerate(self.layers)
-                               if i > 0 or y["kind"] == "lstm"]):
-                v = batch * x["vectors_per_sample"]
-                meta = self._mvm("backward", x, v, self.m["error_sparsity"])
-                for r in fwd_roles:
-                    self.op("backward", v, x["name"], r, "backward", **meta)
+        for x in self.layers:
+            self._mvm_op(x, batch, "forward", fwd_roles)
+            self._activation(x, batch)
+        self._loss_grad(batch)
+        for x in reversed([y for i, y in enumerate(self.layers)
+                           if i > 0 or y["kind"] == "lstm"]):
+            self._mvm_op(x, batch, "backward", fwd_roles)
         for x in self.layers:
             v = batch * x["vectors_per_sample"]
             if self.alg == "float":
@@ -145,12 +143,28 @@ class _Stream:
                 self._pulsed(x, v, "W", "update")
             else:
                 self._transfer_step(x, v)
-        for x in self.layers:
-            self.op("digital", batch * x["out_features"] * x["vectors_per_sample"], x["name"],
-                    "-", "forward", kind="activation")
+        self.w.end_step(batch)
+
+    def _mvm_op(self, x, batch, kind, roles):
+        """A layer's MVM: analog ``forward``/``backward`` ops, or digital MACs (float)."""
+        v = batch * x["vectors_per_sample"]
+        if self.alg == "float":
+            self.op("digital", v * x["out_features"] * x["in_features"], x["name"], "-", kind,
+                    kind="mac")
+            return
+        sparsity = self.m["input_sparsity" if kind == "forward" else "error_sparsity"]
+        meta = self._mvm(kind, x, v, sparsity)
+        for r in roles:
+            self.op(kind, v, x["name"], r, kind, **meta)
+
+    def _activation(self, x, batch):
+        """The digital post-processing of a layer's output, between the layer MVMs."""
+        self.op("digital", batch * x["out_features"] * x["vectors_per_sample"], x["name"],
+                "-", "forward", kind="activation")
+
+    def _loss_grad(self, batch):
         self.op("digital", batch * self.layers[-1]["out_features"], "", "-", "backward",
                 kind="loss_grad")
-        self.w.end_step(batch)
 
     # -- Tiki-Taka family (mirrors hwsim.training.algorithms.tt_family) ---------------
     def _transfer_step(self, x, v):

@@ -84,15 +84,32 @@ class Network:
         self._first_weighted = weighted[0] if weighted else len(self.layers)
 
     # -- inference and training passes ------------------------------------------------
-    def forward(self, x: np.ndarray, train: bool = True) -> np.ndarray:
-        """Outputs (B, …) for inputs (B, *input_shape); ``train`` keeps what backward needs."""
+    def forward(self, x: np.ndarray, train: bool = True, hw=None) -> np.ndarray:
+        """Outputs (B, …) for inputs (B, *input_shape); ``train`` keeps what backward needs.
+
+        With ``hw`` (the operations API), the digital post-processing of every weighted
+        layer's output (its activation, pooling, bias: one ``activation`` op of
+        B·out·vectors elements on the digital unit) is issued where it happens in the
+        dataflow: after the layer's MVM, before the next layer's MVM.
+        """
         x = np.asarray(x)
         if x.shape[1:] != self.input_shape:
             raise ValueError(f"network input: expected (B, {', '.join(map(str, self.input_shape))}), "
                              f"got {x.shape}")
+        batch, pending = x.shape[0], None
         for layer in self.layers:
+            if layer.has_weights:
+                self._post_process(hw, pending, batch)
+                pending = layer
             x = layer.forward(x, train)
+        self._post_process(hw, pending, batch)
         return x
+
+    @staticmethod
+    def _post_process(hw, layer, batch: int) -> None:
+        if hw is not None and layer is not None:
+            hw.digital("activation", batch * layer.out_features * layer.vectors_per_sample,
+                       layer=layer.name, phase="forward")
 
     def backward(self, grad: np.ndarray, need_input_grad: bool = False) -> np.ndarray | None:
         """Back-propagate ``∂L/∂output``; every analog layer then holds last_input/last_delta.

@@ -92,15 +92,6 @@ def prepare(cfg: ExperimentConfig, data_dir=None, validate_only: bool = False) -
     return Prepared(cfg, acc, dataset, algo, net, ctx)
 
 
-def _issue_digital_work(hw, net, batch: int) -> None:
-    """Activations and the loss gradient run on the digital unit."""
-    for shape in net.layer_shapes():
-        hw.digital("activation", batch * shape.out_features * shape.vectors_per_sample,
-                   layer=shape.name, phase="forward")
-    out = net.layer_shapes()[-1].out_features
-    hw.digital("loss_grad", batch * out, phase="backward")
-
-
 def single_threaded_blas():
     """Mini-batch MVMs are small (e.g. 10×784 by 784×256): BLAS threads only add
     synchronisation.  Measured here: 24 ms per product with the default OpenBLAS
@@ -120,12 +111,12 @@ def _train_epoch(prep: Prepared, hw, rng_data, progress=None) -> tuple[float, in
     batch = prep.cfg.training.batch
     total, seen = 0.0, 0
     for xb, yb in ds.batches(batch, rng_data):
-        z = net.forward(xb)
+        z = net.forward(xb, hw=hw)        # MVMs with the activations between them
         loss, grad = softmax_cross_entropy(z, yb)
+        hw.digital("loss_grad", grad.size, phase="backward")    # on the digital unit
         net.backward(grad)
         algo.update(net, len(xb))
         net.apply_digital_updates(prep.cfg.training.lr)
-        _issue_digital_work(hw, net, len(xb))
         hw.end_step(len(xb))
         hw.flush()                  # timing of this mini-batch (a NullHardware ignores it)
         total += loss * len(xb)

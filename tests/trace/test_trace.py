@@ -40,7 +40,7 @@ def recorded(tmp_path_factory):
     """A recorded digits-MLP epoch (200 samples) for sgd and c-ttv2: (report, trace)."""
     out = {}
     base = tmp_path_factory.mktemp("rec")
-    for alg, params in (("sgd", "{weight_scale: 4}"),
+    for alg, params in (("sgd", "{weight_scale: 4}"), ("float", "{}"),
                         ("c-ttv2", "{weight_scale: 4, in_chop_prob: 0.1, auto_granularity: 20}")):
         d = base / alg
         d.mkdir()
@@ -89,13 +89,22 @@ def _structure(ops, drop=()):
             for o in ops if o.op not in drop]
 
 
-def test_generated_matches_recorded_structure(recorded, tmp_path):
-    run, trace = recorded["sgd"]
-    gen = generate_trace(NETS / "digits_mlp.yaml", 10, 20, "sgd", out=tmp_path / "g.jsonl.gz")
+@pytest.mark.parametrize("alg", ["sgd", "float"])
+def test_generated_matches_recorded_structure(recorded, tmp_path, alg):
+    """Same ops in the same order: per layer the MVM then its activation (digital), the
+    loss gradient, the backward MVMs, the updates."""
+    run, trace = recorded[alg]
+    gen = generate_trace(NETS / "digits_mlp.yaml", 10, 20, alg, out=tmp_path / "g.jsonl.gz")
     r, g = _ops(trace), _ops(gen)
     assert _structure(r) == _structure(g)
     # item counts of everything but the data-dependent pulse-slot count agree
     assert [o.n for o in r if o.op != "update"] == [o.n for o in g if o.op != "update"]
+    first = [(o.op, o.layer, o.phase) for o in r[:5]]
+    expect_mvm = ("digital", "fc1", "forward") if alg == "float" else ("forward", "fc1", "forward")
+    assert first[0] == expect_mvm and first[1] == ("digital", "fc1", "forward")
+    assert r[1].meta_dict()["kind"] == "activation"
+    if alg == "float":
+        return
     assert TraceReader(gen).header["network"] == TraceReader(trace).header["network"]
     # only statistics differ
     assert any(a.meta != b.meta for a, b in zip(r, g))

@@ -5,9 +5,11 @@ digital, ``χ ← χ − η d xᵀ`` per sample (O(MN) multiply-adds), and once 
 every element with ``|χ| ≥ ε`` is written to the array with ``n = trunc(χ/ε)``
 pulses, ``χ ← χ − n·ε``.  The forward/backward MVMs run on the array W.  χ is a
 fixed-point word of ``chi_bits`` bits with LSB ``ε/2^chi_frac_bits`` (saturating;
-``chi_bits: 0`` keeps it in float64).  The writes are a row-by-row program-and-verify
-free pulse write (``serial_write`` op, NeuroSim style) or one parallel train
-(``write: parallel``).
+``chi_bits: 0`` keeps it in float64).  The χ arithmetic of one layer and batch is one
+fused pass (:func:`hwsim.training.digital_accumulator.chi_update`: a Cython kernel and
+its bit-identical NumPy twin, chosen by the run's ``backend``).  The writes are a
+row-by-row program-and-verify free pulse write (``serial_write`` op, NeuroSim style) or
+one parallel train (``write: parallel``).
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import numpy as np
 from hwsim.config.params import param, section
 from hwsim.training.algorithms.analog import AnalogArray, AnalogWeights
 from hwsim.training.algorithms.base import Algorithm, AnalogParams
+from hwsim.training.digital_accumulator import chi_update
 
 _NAND = "Nandakumar et al., Front. Neurosci. 14:406 (2020)"
 
@@ -54,47 +57,37 @@ class MixedPrecision(Algorithm):
         self.backends[name] = AnalogWeights([(arr, 1.0)], scale=a)
         return self.backends[name]
 
-    def _quantize(self, chi, eps):
-        """χ on the fixed-point grid of chi_bits (saturating)."""
-        p = self.params
-        if p.chi_bits == 0:
-            return chi
-        lsb = eps / (1 << p.chi_frac_bits)
-        top = (2.0 ** (p.chi_bits - 1) - 1) * lsb
-        return np.clip(np.round(chi / lsb), -top / lsb, top / lsb) * lsb
-
     def update(self, network, batch_size):
+        p = self.params
         for layer in network.analog_layers():
             name = layer.name
             arr, x, d = self.arrays[name], layer.last_input, layer.last_delta
             m, n = arr.shape
-            delta = -(self.lr / self.params.weight_scale) * (d.T @ x)
-            eps = arr.granularity
-            chi = self._quantize(self.chi[name] + delta, eps)
-            self.accumulated[name] += chi - self.chi[name]      # what χ actually received
+            # one fused pass (hwsim.training.digital_accumulator): χ += −η/a·dᵀx, quantize,
+            # A += Δχ, n = clip(trunc(χ/ε), ±P), χ −= n·ε, W += n·ε, max |n| per row
+            res = chi_update(self.chi[name], d.T @ x, -(self.lr / p.weight_scale),
+                             self.accumulated[name], self.written[name], arr.granularity,
+                             chi_bits=p.chi_bits, chi_frac_bits=p.chi_frac_bits,
+                             max_pulses=p.max_pulses, backend=self.ctx.backend)
             self.hw.digital("mac", len(x) * m * n, layer=name, phase="update")
-            counts = np.clip(np.trunc(chi / eps), -self.params.max_pulses,
-                             self.params.max_pulses).astype(np.int64)
-            self.hw.accumulate(name, m * n, "H", "update", compares=m * n,
-                               writes=int(np.count_nonzero(counts)))
-            chi -= counts * eps
-            self.written[name] += counts * eps
-            self.chi[name] = chi
-            if counts.any():
-                if self.params.write == "parallel":
-                    arr.apply_pulses(counts, phase="update")
+            self.hw.accumulate(name, m * n, "H", "update", compares=m * n, writes=res.writes)
+            if res.writes:
+                if p.write == "parallel":
+                    arr.apply_pulses(res.counts, phase="update")
                 else:
-                    self._serial(arr, counts)
+                    self._serial(arr, res.counts, res.row_max)
             arr.end_of_batch()
 
-    def _serial(self, arr, counts):
-        """Row-by-row write: one row step per row with pulses (``serial_write`` op)."""
+    def _serial(self, arr, counts, per_row):
+        """Row-by-row write: one row step per row with pulses (``serial_write`` op).
+
+        ``per_row`` is max_j |counts[i, j]| (from the χ kernel).
+        """
         from hwsim.physics.update import apply_pulses
         total = apply_pulses(arr.array, counts, arr.rng("write"), self.ctx.backend,
                              lumped_noise_threshold=arr.update_cfg.lumped_noise_threshold)
         arr.pulses += total
         arr.note_write()
-        per_row = np.abs(counts).max(axis=1)
         self.hw.serial_write(arr.layer, int(np.count_nonzero(per_row)), arr.role, "update",
                              pulses=total, max_pulses=int(per_row.max()),
                              row_slots=total, col_slots=0)
