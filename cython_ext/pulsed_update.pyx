@@ -183,6 +183,12 @@ cdef extern from "pulse_simd.h":
                              const double* hi, int64_t* cnt, const int32_t* cols, int64_t k0,
                              int64_t k1, double sgn, double sigma, double sadd, double sslope,
                              uint64_t c0, uint64_t step, const double* table, int tshift) nogil
+    void hwsim_counts_linear_avx512(double* w, const double* dw_up, const double* dw_dn,
+                                    const double* pu, const double* pd, const double* lo,
+                                    const double* hi, int64_t* cnt, const int64_t* idx,
+                                    const int64_t* counts, int64_t len, uint64_t key,
+                                    double sigma, double sadd, double sslope,
+                                    const double* table, int tshift) nogil
 
 
 cdef bint USE_SIMD = hwsim_has_avx512()
@@ -555,6 +561,30 @@ def count_update(double[:, ::1] w, const double[:, ::1] dw_up, const double[:, :
     cdef Py_ssize_t m = w.shape[0], n = w.shape[1], nc = counts.shape[1], i, c, j
     cdef bint full = cols.shape[0] == 0
     cdef int64_t cnt, total = 0
+    cdef int64_t* idx
+    cdef int64_t* val
+    cdef int64_t nz = 0
+    if USE_SIMD and code == 1 and not lumped and dv.touched == NULL:
+        # list the devices with pulses, then 8 of them per vector step
+        idx = <int64_t*>malloc((m * nc + 1) * sizeof(int64_t))
+        val = <int64_t*>malloc((m * nc + 1) * sizeof(int64_t))
+        if not idx or not val:
+            free(idx); free(val)
+            raise MemoryError()
+        with nogil:
+            for i in range(m):
+                for c in range(nc):
+                    cnt = counts[i, c]
+                    if cnt != 0:
+                        idx[nz] = i * n + (c if full else cols[c])
+                        val[nz] = cnt
+                        nz += 1
+                        total += cnt if cnt > 0 else -cnt
+            hwsim_counts_linear_avx512(dv.w, dv.dw_up, dv.dw_dn, dv.pu, dv.pd, dv.bmin,
+                                       dv.bmax, dv.counter, idx, val, nz, key_noise,
+                                       dv.sigma, dv.sadd, dv.sslope, dv.table, dv.tshift)
+        free(idx); free(val)
+        return total
     with nogil:
         for i in range(m):
             for c in range(nc):
