@@ -6,6 +6,11 @@ prints the wall time, the share spent in ``hw.flush`` and the ratio to analog SG
 measured in the same run.  Targets: c-TTv2 ≤ 3.5 s, SGD ≤ 1.5 s per 8k samples.
 
     python benchmarks/bench_training.py [--samples 8000] [--repeats 1] [--no-timing]
+                                        [--breakdown]
+
+``--breakdown`` also prints where the wall time goes (network forward and backward,
+the algorithm's update and within it the pulsed updates, count writes and column
+reads, the op timing), measured by wrapping those calls, per 8k samples.
 """
 from __future__ import annotations
 
@@ -47,7 +52,23 @@ class _Timed:
         return r
 
 
-def run(algo: str, samples: int, timing: bool) -> tuple[float, float]:
+def _breakdown(algo: str, samples: int, timing: bool) -> None:
+    br = _Breakdown()
+    try:
+        wall, flush = run(algo, samples, timing, on_prepared=br.wrap_update)
+    finally:
+        br.restore()
+    scale = 8000 / samples
+    print(f"  breakdown of one more run ({wall * scale:.2f} s / 8k):")
+    order = ("algorithm update", "  pulsed updates", "  count writes", "  column reads",
+             "network forward (MVMs)", "network backward (MVMs)")
+    for label in order:
+        if label in br.t:
+            print(f"    {label:26s} {br.t[label] * scale:6.2f} s")
+    print(f"    {'op timing (hw.flush)':26s} {flush * scale:6.2f} s")
+
+
+def run(algo: str, samples: int, timing: bool, on_prepared=None) -> tuple[float, float]:
     from hwsim.config.experiment import load_experiment
     from hwsim.training.runner import prepare, stream, train_epoch
     from hwsim.training.algorithms.base import NullHardware
@@ -57,11 +78,49 @@ def run(algo: str, samples: int, timing: bool) -> tuple[float, float]:
     ds = prep.dataset
     prep.dataset = dataclasses.replace(ds, train_x=ds.train_x[:samples],
                                        train_y=ds.train_y[:samples])
+    if on_prepared is not None:
+        on_prepared(prep.algorithm)
     hw = _Timed(_hardware(prep)) if timing else NullHardware()
     prep.context.hw = hw
     t = time.perf_counter()
     train_epoch(prep, hw, stream(0, "data"))
     return time.perf_counter() - t, (hw.flush_s if isinstance(hw, _Timed) else 0.0)
+
+
+class _Breakdown:
+    """Wall time inside a few training calls (wrapped for the run, restored after)."""
+
+    def __init__(self):
+        import collections
+        from hwsim.training import network
+        from hwsim.training.algorithms import analog
+        self.t = collections.Counter()
+        self.saved = []
+        for obj, name, label in ((network.Network, "forward", "network forward (MVMs)"),
+                                 (network.Network, "backward", "network backward (MVMs)"),
+                                 (analog.AnalogArray, "pulsed_update", "  pulsed updates"),
+                                 (analog.AnalogArray, "apply_pulses", "  count writes"),
+                                 (analog.AnalogArray, "read_columns", "  column reads")):
+            self._wrap(obj, name, label)
+
+    def _wrap(self, obj, name, label):
+        f = getattr(obj, name)
+        self.saved.append((obj, name, f))
+
+        def timed(*a, **k):
+            t = time.perf_counter()
+            try:
+                return f(*a, **k)
+            finally:
+                self.t[label] += time.perf_counter() - t
+        setattr(obj, name, timed)
+
+    def wrap_update(self, algo):
+        self._wrap(type(algo), "update", "algorithm update")
+
+    def restore(self):
+        for obj, name, f in reversed(self.saved):
+            setattr(obj, name, f)
 
 
 def main() -> None:
@@ -70,6 +129,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=1)
     ap.add_argument("--no-timing", action="store_true")
     ap.add_argument("--algos", default=",".join(ALGOS))
+    ap.add_argument("--breakdown", action="store_true")
     a = ap.parse_args()
     res = {}
     for algo in a.algos.split(","):
@@ -78,6 +138,8 @@ def main() -> None:
         fl = statistics.median(r[1] for r in runs) * 8000 / a.samples
         res[algo] = wall
         print(f"{algo:16s} {wall:7.2f} s / 8k samples   (hw.flush {fl:6.2f} s)", flush=True)
+        if a.breakdown:
+            _breakdown(algo, a.samples, not a.no_timing)
     if "sgd" in res:
         for algo, w in res.items():
             print(f"{algo:16s} ratio to sgd {w / res['sgd']:5.2f}")

@@ -45,6 +45,7 @@ def _drift(name, offset=0.05, sweeps=100):
     eng = algo.engines["fc"]
     # a constant offset on what a read of A sees: reference error / symmetry-point mismatch
     eng.A.array.reference -= offset
+    eng.A.note_write(reference=True)
     c0 = eng.C.weights()
     eng._transfers(8 * sweeps)
     return float(np.mean(np.abs(eng.C.weights() - c0)))

@@ -115,3 +115,14 @@ def test_apply_pulses_on_columns_equals_full_matrix():
     nb = b.apply_pulses(full)
     assert na == nb == np.abs(counts).sum()
     assert np.array_equal(a.array.w, b.array.w)
+
+
+def test_in_place_reference_change_is_seen_after_note_write():
+    arr = _trained(_ctx())
+    x = np.random.default_rng(3).uniform(0, 1, (3, SHAPE[1]))
+    assert arr._read_matrix() is arr.array.w          # no offsets: the live weights are read
+    arr.forward(x)
+    arr.array.reference += 0.02                       # in place: a static-offset study
+    arr.note_write(reference=True)
+    w = arr._read_matrix()
+    assert w is not arr.array.w and np.array_equal(w, arr.array.w - 0.02)

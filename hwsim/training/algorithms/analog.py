@@ -76,10 +76,15 @@ class AnalogArray:
         cache = self.ir.get(direction)
         return None if cache is None else cache.get(w, transposed=direction == "backward")
 
-    def note_write(self) -> None:
+    def note_write(self, reference: bool = False) -> None:
         """The devices changed: drop the cached visible weights and IR-drop matrices.
-        Every write method here calls it; call it after writing ``array`` directly."""
+        Every write method here calls it; call it after writing ``array`` directly, with
+        ``reference=True`` after changing ``array.reference`` in place (reference offsets
+        are static device properties: whether they are all zero is checked once per
+        reference array, not per write)."""
         self._read_cache = None
+        if reference:
+            self._ref_zero = None
         for cache in self.ir.values():
             cache.note_update()
 
