@@ -1,6 +1,5 @@
-# Hot kernels of the pulsed update (PHYSICS.md §2).  The NumPy oracle is
-# hwsim/physics/update_oracle.py; both must agree bit for bit.
-"""Pulsed-update kernels: stochastic bit trains, mean counts and explicit pulse counts.
+"""Pulsed-update kernels (PHYSICS.md §2): stochastic bit trains, mean counts and explicit
+pulse counts.  The NumPy oracle is hwsim/physics/update_oracle.py (equal bit for bit).
 
 Per pulse on device idx (up = potentiation):
 
@@ -11,7 +10,7 @@ Per pulse on device idx (up = potentiation):
 Lumped (ConstantStep with small σ): n pulses as one step ``n·Δ ± sqrt(n)·std·ξ``.
 Random words come from the counter-based generator of hwsim/physics/counter_rng.py;
 the counter of pulse slot s of device (i, j) in sample b is ((b·M + i)·N + j)·64 + s.
-LINEAR-family slots run 8 devices per AVX-512 step when the CPU has it (same bits).
+LINEAR-family slots and counts run 8 devices per AVX-512 step when the CPU has it.
 """
 from libc.math cimport exp, pow, sqrt, floor, fabs
 from libc.stdint cimport uint64_t, int64_t, int32_t, int8_t, uint8_t
@@ -19,6 +18,9 @@ from libc.stdlib cimport malloc, calloc, free
 import numpy as np
 
 cdef uint64_t PHI = 0x9E3779B97F4A7C15ULL
+cdef double SQRT_INT[65]
+for _k in range(65):
+    SQRT_INT[_k] = sqrt(<double>_k)
 
 
 ctypedef struct Dev:
@@ -149,7 +151,7 @@ cdef inline void n_pulses(Dev* dv, Py_ssize_t idx, bint up, int64_t n, uint64_t 
     if dv.lumped:
         w = dv.w[idx]
         dev = dv.dw_up[idx] if up else dv.dw_dn[idx]
-        std = (dv.sigma * dev + dev * (dv.sadd + dv.sslope * fabs(w))) * sqrt(<double>n)
+        std = (dv.sigma * dev + dev * (dv.sadd + dv.sslope * fabs(w))) * (SQRT_INT[n] if n < 65 else sqrt(<double>n))
         finish(dv, idx, up, w, dev * <double>n, std, key, ctr0)
     else:
         for k in range(n):
