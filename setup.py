@@ -25,13 +25,17 @@ COMPILER_DIRECTIVES = {
 
 
 def _extensions():
+    import Cython
+    # the Cython that compiled the kernels, recorded in every report (Cython itself is a
+    # build dependency only, so it is usually not installed where hwsim runs)
+    built_with = ("HWSIM_CYTHON_VERSION", '"%s"' % Cython.__version__)
     exts = []
     for path in sorted(glob.glob(os.path.join("cython_ext", "*.pyx"))):
         name = os.path.splitext(os.path.basename(path))[0]
         exts.append(Extension(
             f"hwsim._ext.{name}", [path],
             include_dirs=[numpy.get_include(), "cython_ext"],   # + our C headers
-            define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+            define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION"), built_with],
             # no FMA contraction: kernels do the same IEEE operations as their NumPy oracles
             extra_compile_args=["-O3", "-ffp-contract=off"],
         ))

@@ -27,6 +27,17 @@ from numpy.random cimport bitgen_t
 
 import numpy as np
 
+cdef extern from *:
+    """
+    #ifndef HWSIM_CYTHON_VERSION
+    #define HWSIM_CYTHON_VERSION "unknown"
+    #endif
+    """
+    const char* HWSIM_CYTHON_VERSION
+
+#: version of the Cython that compiled the kernels (setup.py passes it to the C compiler)
+BUILT_WITH_CYTHON = HWSIM_CYTHON_VERSION.decode()
+
 # --- ziggurat tables -------------------------------------------------------------
 cdef enum:
     ZIG_LAYERS = 256

@@ -29,13 +29,19 @@ TICKS_PER_SECOND = 10**12
 
 
 def package_versions() -> dict:
-    """Versions of the packages a result depends on ('not installed' when absent)."""
+    """Versions of the packages a result depends on ('not installed' when absent);
+    ``cython`` is the Cython that compiled the installed kernels."""
     out = {"python": platform.python_version(), "hwsim": hwsim.__version__}
-    for name, dist in (("numpy", "numpy"), ("simpy", "simpy"), ("cython", "Cython")):
+    for name, dist in (("numpy", "numpy"), ("simpy", "simpy")):
         try:
             out[name] = metadata.version(dist)
         except metadata.PackageNotFoundError:
             out[name] = "not installed"
+    try:
+        from hwsim._ext.quantize import BUILT_WITH_CYTHON
+        out["cython"] = BUILT_WITH_CYTHON
+    except ImportError:
+        out["cython"] = "kernels not built"
     return out
 
 

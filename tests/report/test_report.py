@@ -5,6 +5,7 @@ import ast
 import csv
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -64,6 +65,8 @@ def test_json_byte_identical(tmp_path, table):
     assert back["meta"]["seed"] == 7 and back["meta"]["backend"] == "numpy"
     assert set(back["meta"]["versions"]) == {"python", "numpy", "simpy", "cython", "hwsim"}
     assert back["meta"]["versions"]["hwsim"] == hwsim.__version__
+    # the Cython that built the kernels, also where Cython itself is not installed
+    assert re.fullmatch(r"\d+\.\d+.*", back["meta"]["versions"]["cython"])
     assert back["meta"]["config"]["adc"]["bits"] == 8
     keys = list(json.loads(to_json_text({"b": 1, "a": {"d": 2, "c": np.float64(-0.0)}})))
     assert keys == ["a", "b"]
