@@ -39,7 +39,8 @@ def _extensions():
             # no FMA contraction: kernels do the same IEEE operations as their NumPy oracles
             extra_compile_args=["-O3", "-ffp-contract=off"],
         ))
-    return cythonize(exts, compiler_directives=COMPILER_DIRECTIVES, quiet=True)
+    return cythonize(exts, compiler_directives=COMPILER_DIRECTIVES, quiet=True,
+                     include_path=["cython_ext"])          # shared .pxd declarations
 
 
 def _config_files():

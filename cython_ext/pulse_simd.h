@@ -1,6 +1,7 @@
-/* AVX-512 loops of the pulsed update for the LINEAR device family (model code 1: soft
-   bounds and linear step), used by cython_ext/pulsed_update.pyx (see there for the
-   update equations).  8 devices per step; each step is hw_pulse8, the same IEEE
+/* AVX-512 loops of the pulsed update, used by cython_ext/pulsed_update.pyx (see there for
+   the update equations): packing of the stochastic trains (every model; 8 lines per step)
+   and the pulses of the LINEAR device family (model code 1: soft bounds and linear step;
+   8 devices per step); each step is hw_pulse8, the same IEEE
    operations in the same order as one_pulse/finish, with explicit-rounding intrinsics
    that are never contracted into FMAs, so results are bit-identical to the scalar loops
    and the oracle.  Chosen at run time (CPUID); the scalar loops are the fallback. */
@@ -11,6 +12,8 @@
     const double* hi, int64_t* cnt, const int32_t* cols, int64_t k0, int64_t k1, \
     double sgn, double sigma, double sadd, double sslope, uint64_t c0, uint64_t step, \
     const double* table, int tshift
+#define HW_PACK_ARGS const uint64_t* thr, int64_t nl, int bl, uint64_t key, uint64_t ctr0, \
+    uint64_t* out
 #define HW_CNT_ARGS double* w, const double* dw_up, const double* dw_dn, const double* pu, \
     const double* pd, const double* lo, const double* hi, int64_t* cnt, \
     const int64_t* idx, const int64_t* counts, int64_t len, uint64_t key, double sigma, \
@@ -23,7 +26,7 @@
 #define HW_GATHER(msk, j, ptr) _mm512_mask_i64gather_pd(_mm512_setzero_pd(), msk, j, ptr, 8)
 #define HW_SET(v) _mm512_set1_epi64((long long)(v))
 #define HW_PHI 0x9E3779B97F4A7C15ULL
-#define HW_AVX512 __attribute__((target("avx512f,avx512dq,avx512vl")))
+#define HW_AVX512 __attribute__((target("avx512f,avx512dq,avx512vl"), unused))
 
 static int hwsim_has_avx512(void) { __builtin_cpu_init(); return __builtin_cpu_supports(
     "avx512f") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"); }
@@ -81,6 +84,40 @@ HW_AVX512 static void hwsim_linear_avx512(HW_LIN_ARGS) {
     }
 }
 
+/* Slot masks of lines l = 0..nl−1 (pack_line, 8 lines per step): word p of line l is
+   mix64(key + (ctr0 + 32·l + p + 1)·φ); slot 2p fires when its low 32 bits are below
+   thr[l], slot 2p + 1 (< bl) when its high 32 bits are.  Comparisons set mask bits, no
+   branch on data (a random 50 % branch costs more than the draw). */
+HW_AVX512 static void hwsim_pack_avx512(HW_PACK_ARGS) {
+    const __m512i vphi = HW_SET(HW_PHI), lo32 = HW_SET(0xFFFFFFFFULL),
+        izero = _mm512_setzero_si512();
+    const __m512i lane = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
+    for (int64_t l = 0; l < nl; l += 8) {
+        __mmask8 m = (nl - l >= 8) ? (__mmask8)0xFF : (__mmask8)((1u << (nl - l)) - 1u);
+        __m512i t = _mm512_maskz_loadu_epi64(m, thr + l);
+        __m512i mask = izero;
+        if (_mm512_mask_cmpneq_epu64_mask(m, t, izero)) {
+            __m512i ctr = _mm512_add_epi64(HW_SET(ctr0 + 32 * (uint64_t)l + 1),
+                                           _mm512_slli_epi64(lane, 5));
+            __m512i x = _mm512_add_epi64(HW_SET(key), _mm512_mullo_epi64(ctr, vphi));
+            for (int p = 0; 2 * p < bl; p++) {
+                __m512i h = _mm512_mullo_epi64(_mm512_xor_si512(x, _mm512_srli_epi64(x, 30)),
+                                               HW_SET(0xBF58476D1CE4E5B9ULL));
+                h = _mm512_mullo_epi64(_mm512_xor_si512(h, _mm512_srli_epi64(h, 27)),
+                                       HW_SET(0x94D049BB133111EBULL));
+                h = _mm512_xor_si512(h, _mm512_srli_epi64(h, 31));
+                mask = _mm512_mask_or_epi64(mask, _mm512_cmplt_epu64_mask(
+                    _mm512_and_si512(h, lo32), t), mask, HW_SET(1ULL << (2 * p)));
+                if (2 * p + 1 < bl)
+                    mask = _mm512_mask_or_epi64(mask, _mm512_cmplt_epu64_mask(
+                        _mm512_srli_epi64(h, 32), t), mask, HW_SET(1ULL << (2 * p + 1)));
+                x = _mm512_add_epi64(x, vphi);
+            }
+        }
+        _mm512_mask_storeu_epi64(out + l, m, mask);
+    }
+}
+
 /* Explicit counts: |n[t]| pulses on device idx[t] (row-major flat index, listed once),
    up for n > 0; each lane keeps its weight in a register through its own pulses, and
    pulse k of device idx uses counter idx·2^32 + k, as n_pulses does. */
@@ -116,8 +153,9 @@ HW_AVX512 static void hwsim_counts_linear_avx512(HW_CNT_ARGS) {
 }
 #else
 static int hwsim_has_avx512(void) { return 0; }
-static void hwsim_linear_avx512(HW_LIN_ARGS) {}                     /* never called */
-static void hwsim_counts_linear_avx512(HW_CNT_ARGS) {}              /* never called */
+static __attribute__((unused)) void hwsim_linear_avx512(HW_LIN_ARGS) {}  /* never called */
+static __attribute__((unused)) void hwsim_counts_linear_avx512(HW_CNT_ARGS) {}  /* never called */
+static __attribute__((unused)) void hwsim_pack_avx512(HW_PACK_ARGS) {}  /* never called */
 #endif
 
 #endif

@@ -1,5 +1,7 @@
-"""Pulsed-update kernels (PHYSICS.md §2): stochastic bit trains, mean counts and explicit
-pulse counts.  The NumPy oracle is hwsim/physics/update_oracle.py (equal bit for bit).
+"""Pulsed-update kernel of stochastic bit trains (PHYSICS.md §2); the mean-count and
+explicit-count kernels are in pulse_counts.pyx (re-exported here), the device arithmetic
+both share in pulse_device.pxd.  The NumPy oracle is hwsim/physics/update_oracle.py
+(equal bit for bit).
 
 Per pulse on device idx (up = potentiation):
 
@@ -10,156 +12,19 @@ Per pulse on device idx (up = potentiation):
 Lumped (ConstantStep with small σ): n pulses as one step ``n·Δ ± sqrt(n)·std·ξ``.
 Random words come from the counter-based generator of hwsim/physics/counter_rng.py;
 the counter of pulse slot s of device (i, j) in sample b is ((b·M + i)·N + j)·64 + s.
-LINEAR-family slots and counts run 8 devices per AVX-512 step when the CPU has it.
+With AVX-512 (chosen at run time), trains are packed 8 lines per step and LINEAR-family
+slots run 8 devices per step (cython_ext/pulse_simd.h).
 """
-from libc.math cimport exp, pow, sqrt, floor, fabs
 from libc.stdint cimport uint64_t, int64_t, int32_t, int8_t, uint8_t
 from libc.stdlib cimport malloc, calloc, free
 import numpy as np
 
+from pulse_device cimport (Dev, make_dev, rand64, popcount64, hwsim_ctz64, one_pulse,
+                           n_pulses)
+from hwsim._ext import pulse_counts
+from hwsim._ext.pulse_counts import mean_count_update, count_update   # noqa: F401
+
 cdef uint64_t PHI = 0x9E3779B97F4A7C15ULL
-cdef double SQRT_INT[65]
-for _k in range(65):
-    SQRT_INT[_k] = sqrt(<double>_k)
-
-
-ctypedef struct Dev:
-    double* w
-    const double* dw_up
-    const double* dw_dn
-    const double* bmin
-    const double* bmax
-    const double* pu
-    const double* pd
-    const double* nodes_up
-    const double* nodes_dn
-    int n_up
-    int n_dn
-    const double* table      # interleaved (node, slope) pairs: one cache line per draw
-    int tshift               # 64 − log2(cells): the top bits of a word pick the cell
-    int64_t* counter
-    uint8_t* touched
-    int code
-    int lumped
-    double sigma, sadd, sslope, A_up, A_dn, g_up, g_dn, eb
-
-
-cdef inline uint64_t mix64(uint64_t x) noexcept nogil:
-    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL
-    x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL
-    return x ^ (x >> 31)
-
-
-cdef inline uint64_t rand64(uint64_t key, uint64_t ctr) noexcept nogil:
-    return mix64(key + (ctr + 1) * PHI)
-
-
-cdef inline int popcount64(uint64_t x) noexcept nogil:
-    x = x - ((x >> 1) & 0x5555555555555555ULL)
-    x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL)
-    x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0FULL
-    return <int>((x * 0x0101010101010101ULL) >> 56)
-
-
-cdef extern from *:
-    """
-    static inline int hwsim_ctz64(unsigned long long x) { return __builtin_ctzll(x); }
-    """
-    int hwsim_ctz64(unsigned long long x) noexcept nogil
-
-
-cdef inline double normal(const Dev* dv, uint64_t h) noexcept nogil:
-    cdef Py_ssize_t k = <Py_ssize_t>(h >> dv.tshift)
-    cdef double f = <double>((h >> 20) & 0xFFFFFFFFULL) * (1.0 / 4294967296.0)
-    return dv.table[2 * k] + f * dv.table[2 * k + 1]
-
-
-cdef inline double interp(const double* nodes, int n, double u) noexcept nogil:
-    if u < 0.0:
-        u = 0.0
-    if u > 1.0:
-        u = 1.0
-    cdef double pos = u * (n - 1)
-    cdef int k = <int>pos
-    if k > n - 2:
-        k = n - 2
-    cdef double f = pos - k
-    return nodes[k] + f * (nodes[k + 1] - nodes[k])
-
-
-cdef inline double q_step(const Dev* dv, bint up, double w, Py_ssize_t idx) noexcept nogil:
-    cdef double q, z, v
-    cdef int code = dv.code
-    if code == 0:
-        return 1.0
-    if code == 1:
-        q = 1.0 - (dv.pu[idx] if up else dv.pd[idx]) * w
-    elif code == 2:
-        z = dv.pu[idx] * w + dv.eb
-        if up:
-            q = 1.0 - dv.A_up * exp(dv.g_up * z)
-        else:
-            q = 1.0 - dv.A_dn * exp(-dv.g_dn * z)
-    elif code == 3:
-        v = (dv.bmax[idx] - w) * dv.pu[idx] if up else (w - dv.bmin[idx]) * dv.pu[idx]
-        if v < 0.0:
-            v = 0.0
-        return pow(v, dv.pd[idx])
-    elif code == 4:
-        v = (w - dv.bmin[idx]) * dv.pu[idx]
-        if up:
-            return interp(dv.nodes_up, dv.n_up, v)
-        return interp(dv.nodes_dn, dv.n_dn, v)
-    elif code == 5:
-        v = 1.0 - dv.pu[idx] * w if up else 1.0 + dv.pu[idx] * w
-        if v < 0.0:
-            v = 0.0
-        return pow(v, dv.pd[idx])
-    else:
-        v = 1.0 - dv.pu[idx] * w if up else 1.0 + dv.pu[idx] * w
-        q = (exp(dv.pd[idx] * v) - 1.0) / (exp(dv.pd[idx]) - 1.0)
-    if q < 0.0:
-        q = 0.0
-    return q
-
-
-cdef inline void finish(Dev* dv, Py_ssize_t idx, bint up, double w, double base, double std,
-                        uint64_t key, uint64_t ctr) noexcept nogil:
-    cdef double lo = dv.bmin[idx], hi = dv.bmax[idx]
-    if std > 0.0:
-        base = base + std * normal(dv, rand64(key, ctr))
-    # w - base == w + (-1.0)*base exactly: branch-free direction
-    w = w + (1.0 if up else -1.0) * base
-    w = lo if w < lo else w
-    dv.w[idx] = hi if w > hi else w
-
-
-cdef inline void one_pulse(Dev* dv, Py_ssize_t idx, bint up, uint64_t key,
-                           uint64_t ctr) noexcept nogil:
-    cdef double w = dv.w[idx]
-    cdef double dev = dv.dw_up[idx] if up else dv.dw_dn[idx]
-    cdef double base = dev * q_step(dv, up, w, idx)
-    cdef double std = dv.sigma * base + dev * (dv.sadd + dv.sslope * fabs(w))
-    finish(dv, idx, up, w, base, std, key, ctr)
-
-
-cdef inline void n_pulses(Dev* dv, Py_ssize_t idx, bint up, int64_t n, uint64_t key,
-                          uint64_t ctr0) noexcept nogil:
-    """n pulses in a row (counters ctr0 + k) or one lumped ConstantStep step."""
-    cdef double w, dev, std
-    cdef int64_t k
-    if dv.lumped:
-        w = dv.w[idx]
-        dev = dv.dw_up[idx] if up else dv.dw_dn[idx]
-        std = (dv.sigma * dev + dev * (dv.sadd + dv.sslope * fabs(w))) * (SQRT_INT[n] if n < 65 else sqrt(<double>n))
-        finish(dv, idx, up, w, dev * <double>n, std, key, ctr0)
-    else:
-        for k in range(n):
-            one_pulse(dv, idx, up, key, ctr0 + <uint64_t>k)
-    if dv.counter != NULL:
-        dv.counter[idx] += n
-    if dv.touched != NULL:
-        dv.touched[idx] = 1
 
 
 cdef inline void slot_pulses(Dev* dv, Py_ssize_t i, Py_ssize_t b, Py_ssize_t m, Py_ssize_t n,
@@ -185,12 +50,8 @@ cdef extern from "pulse_simd.h":
                              const double* hi, int64_t* cnt, const int32_t* cols, int64_t k0,
                              int64_t k1, double sgn, double sigma, double sadd, double sslope,
                              uint64_t c0, uint64_t step, const double* table, int tshift) nogil
-    void hwsim_counts_linear_avx512(double* w, const double* dw_up, const double* dw_dn,
-                                    const double* pu, const double* pd, const double* lo,
-                                    const double* hi, int64_t* cnt, const int64_t* idx,
-                                    const int64_t* counts, int64_t len, uint64_t key,
-                                    double sigma, double sadd, double sslope,
-                                    const double* table, int tshift) nogil
+    void hwsim_pack_avx512(const uint64_t* thr, int64_t nl, int bl, uint64_t key,
+                           uint64_t ctr0, uint64_t* out) nogil
 
 
 cdef bint USE_SIMD = hwsim_has_avx512()
@@ -202,6 +63,7 @@ def simd(enable=None):
     global USE_SIMD
     if enable is not None:
         USE_SIMD = bool(enable) and hwsim_has_avx512()
+        pulse_counts.simd(USE_SIMD)
     return bool(USE_SIMD)
 
 
@@ -220,63 +82,38 @@ cdef inline void lumped_row(Dev* dv, Py_ssize_t i, Py_ssize_t b, Py_ssize_t m, P
         n_pulses(dv, i * n + j, up, cnt, key, <uint64_t>((b * m + i) * n + j) * 64)
 
 
-cdef void make_dev(Dev* dv, double[:, ::1] w, const double[:, ::1] dw_up,
-                   const double[:, ::1] dw_dn, const double[:, ::1] bmin,
-                   const double[:, ::1] bmax, const double[:, ::1] pu, const double[:, ::1] pd,
-                   const double[::1] scalars, const double[::1] nodes_up,
-                   const double[::1] nodes_dn, const double[::1] table,
-                   int64_t[:, ::1] counter, uint8_t[:, ::1] touched,
-                   int code, int lumped):
-    dv.w = &w[0, 0]
-    dv.dw_up = &dw_up[0, 0]
-    dv.dw_dn = &dw_dn[0, 0]
-    dv.bmin = &bmin[0, 0]
-    dv.bmax = &bmax[0, 0]
-    dv.pu = &pu[0, 0]
-    dv.pd = &pd[0, 0]
-    dv.nodes_up = &nodes_up[0]
-    dv.nodes_dn = &nodes_dn[0]
-    dv.n_up = <int>nodes_up.shape[0]
-    dv.n_dn = <int>nodes_dn.shape[0]
-    dv.table = &table[0]
-    cdef Py_ssize_t cells = table.shape[0] // 2
-    dv.tshift = 64
-    while cells > 1:
-        cells >>= 1
-        dv.tshift -= 1
-    dv.counter = &counter[0, 0] if counter.shape[0] > 0 else NULL
-    dv.touched = &touched[0, 0] if touched.shape[0] > 0 else NULL
-    dv.code = code
-    dv.lumped = lumped
-    dv.sigma, dv.sadd, dv.sslope = scalars[0], scalars[1], scalars[2]
-    dv.A_up, dv.A_dn, dv.g_up, dv.g_dn, dv.eb = scalars[3], scalars[4], scalars[5], \
-        scalars[6], scalars[7]
-
-
-cdef inline uint64_t pack_line(uint64_t thr, int bl, uint64_t key, uint64_t ctr0) noexcept nogil:
-    """Slot mask of one line: bit s set when slot s < bl fires (u32 < thr)."""
-    cdef uint64_t mask = 0, h
+cdef inline void pack_lines_of(const uint64_t* thr, Py_ssize_t nl, int bl, uint64_t key,
+                               uint64_t ctr0, uint64_t* out) noexcept nogil:
+    """Slot masks of lines l < nl: bit s set when slot s < bl fires, i.e. when the low
+    (s even) or high (s odd) 32 bits of word s/2 of line l — rand64(key, ctr0 + 32·l + s/2)
+    — are below thr[l].  The comparisons set bits without branching on the data."""
+    cdef Py_ssize_t l
+    cdef uint64_t mask, h, t
     cdef int p
-    if thr == 0:
-        return 0
-    for p in range((bl + 1) >> 1):
-        h = rand64(key, ctr0 + <uint64_t>p)
-        if (h & 0xFFFFFFFFULL) < thr:
-            mask |= (<uint64_t>1) << (2 * p)
-        if 2 * p + 1 < bl and (h >> 32) < thr:
-            mask |= (<uint64_t>1) << (2 * p + 1)
-    return mask
+    if USE_SIMD:
+        hwsim_pack_avx512(thr, nl, bl, key, ctr0, out)
+        return
+    for l in range(nl):
+        t = thr[l]
+        mask = 0
+        if t != 0:
+            for p in range((bl + 1) >> 1):
+                h = rand64(key, ctr0 + <uint64_t>(32 * l + p))
+                mask |= (<uint64_t>((h & 0xFFFFFFFFULL) < t)) << (2 * p)
+                if 2 * p + 1 < bl:
+                    mask |= (<uint64_t>((h >> 32) < t)) << (2 * p + 1)
+        out[l] = mask
 
 
 def pack_lines(const uint64_t[:, ::1] thr, const int32_t[::1] bl, uint64_t key):
     """Slot masks (B, L) of every line of every sample (test hook of the packing)."""
-    cdef Py_ssize_t nb = thr.shape[0], nl = thr.shape[1], b, l
+    cdef Py_ssize_t nb = thr.shape[0], nl = thr.shape[1], b
     out = np.zeros((nb, nl), dtype=np.uint64)
     cdef uint64_t[:, ::1] o = out
-    with nogil:
-        for b in range(nb):
-            for l in range(nl):
-                o[b, l] = pack_line(thr[b, l], bl[b], key, <uint64_t>(b * nl + l) * 32)
+    if nl:
+        with nogil:
+            for b in range(nb):
+                pack_lines_of(&thr[b, 0], nl, bl[b], key, <uint64_t>(b * nl) * 32, &o[b, 0])
     return out
 
 
@@ -323,17 +160,19 @@ def stochastic_update(double[:, ::1] w, const double[:, ::1] dw_up, const double
     cdef uint64_t mk, ri, ctr0
     cdef int64_t nar, ncol, rslots, cslots, slot_cost, cnt, pos = 0, total_cs = 0
     cdef int64_t total_p = 0, total_r = 0, total_c = 0
-    cdef int blb, sri
+    cdef int sri
     cdef bint up
     cdef bint simd_linear = USE_SIMD and code == 1 and not lumped and dv.touched == NULL
     cdef uint64_t c0
     if rmask and cmask:
         with nogil:   # column trains first: their slot count sizes the column lists
             for b in range(nb):
+                pack_lines_of(&thr_cols[b, 0], n, bl[b], key_cols, <uint64_t>(b * n) * 32,
+                              cmask + b * n)
+                pack_lines_of(&thr_rows[b, 0], m, bl[b], key_rows, <uint64_t>(b * m) * 32,
+                              rmask + b * m)
                 for j in range(n):
-                    mk = pack_line(thr_cols[b, j], bl[b], key_cols, <uint64_t>(b * n + j) * 32)
-                    cmask[b * n + j] = mk
-                    total_cs += popcount64(mk)
+                    total_cs += popcount64(cmask[b * n + j])
         centries = <int32_t*>malloc((total_cs + 1) * sizeof(int32_t))
     if not (rmask and cmask and acols and centries and coff and nac and use_slots and pulses
             and rowcnt and tlist and npos and csplit):
@@ -343,15 +182,13 @@ def stochastic_update(double[:, ::1] w, const double[:, ::1] dw_up, const double
     with nogil:
         # ---- phase 1: pack the trains, per-sample activity, column lists per slot
         for b in range(nb):
-            blb = bl[b]
             nar = ncol = rslots = cslots = 0
             pulses[b] = 0
             for s in range(64):
                 nsr[s] = 0
                 nsc[s] = 0
             for i in range(m):
-                mk = pack_line(thr_rows[b, i], blb, key_rows, <uint64_t>(b * m + i) * 32)
-                rmask[b * m + i] = mk
+                mk = rmask[b * m + i]
                 if mk:
                     nar += 1
                     rslots += popcount64(mk)
@@ -504,97 +341,3 @@ def stochastic_update(double[:, ::1] w, const double[:, ::1] dw_up, const double
     free(rmask); free(cmask); free(acols); free(centries); free(coff); free(nac)
     free(use_slots); free(pulses); free(rowcnt); free(tlist); free(npos); free(csplit)
     return total_p, total_r, total_c
-
-
-def mean_count_update(double[:, ::1] w, const double[:, ::1] dw_up, const double[:, ::1] dw_dn,
-                      const double[:, ::1] bmin, const double[:, ::1] bmax,
-                      const double[:, ::1] pu, const double[:, ::1] pd,
-                      const double[::1] scalars, const double[::1] nodes_up,
-                      const double[::1] nodes_dn, const double[::1] table,
-                      int64_t[:, ::1] counter,
-                      uint8_t[:, ::1] touched, int code, int lumped,
-                      const double[:, ::1] row_amp, const double[:, ::1] col_amp,
-                      const int8_t[:, ::1] sign_rows, const int8_t[:, ::1] sign_cols,
-                      int bl_max, uint64_t key_noise, int64_t[::1] pulses_out):
-    """Deterministic trains: n_ij = min(floor(a_i c_j + 0.5), BL_max) pulses per sample."""
-    cdef Dev dv
-    make_dev(&dv, w, dw_up, dw_dn, bmin, bmax, pu, pd, scalars, nodes_up, nodes_dn, table,
-             counter, touched, code, lumped)
-    cdef Py_ssize_t nb = row_amp.shape[0], m = w.shape[0], n = w.shape[1], b, i, j
-    cdef double a, c
-    cdef int64_t cnt, total
-    with nogil:
-        for b in range(nb):
-            total = 0
-            for i in range(m):
-                a = row_amp[b, i]
-                if a == 0.0:
-                    continue
-                for j in range(n):
-                    c = col_amp[b, j]
-                    if c == 0.0:
-                        continue
-                    cnt = <int64_t>floor(a * c + 0.5)
-                    if cnt > bl_max:
-                        cnt = bl_max
-                    if cnt <= 0:
-                        continue
-                    n_pulses(&dv, i * n + j, sign_rows[b, i] * sign_cols[b, j] < 0, cnt,
-                             key_noise, <uint64_t>((b * m + i) * n + j) * 64)
-                    total += cnt
-            pulses_out[b] = total
-
-
-def count_update(double[:, ::1] w, const double[:, ::1] dw_up, const double[:, ::1] dw_dn,
-                 const double[:, ::1] bmin, const double[:, ::1] bmax,
-                 const double[:, ::1] pu, const double[:, ::1] pd,
-                 const double[::1] scalars, const double[::1] nodes_up,
-                 const double[::1] nodes_dn, const double[::1] table,
-                 int64_t[:, ::1] counter,
-                 uint8_t[:, ::1] touched, int code, int lumped,
-                 const int64_t[:, ::1] counts, uint64_t key_noise, const int64_t[::1] cols):
-    """|n_ij| pulses on each device, up for n > 0 (counter (i·N + j)·2³² + k).
-    ``cols`` empty: counts is (M, N); else counts is (M, k) for the distinct array
-    columns cols (validated by the caller), and only those columns are visited.
-    Returns the number of pulses applied."""
-    cdef Dev dv
-    make_dev(&dv, w, dw_up, dw_dn, bmin, bmax, pu, pd, scalars, nodes_up, nodes_dn, table,
-             counter, touched, code, lumped)
-    cdef Py_ssize_t m = w.shape[0], n = w.shape[1], nc = counts.shape[1], i, c, j
-    cdef bint full = cols.shape[0] == 0
-    cdef int64_t cnt, total = 0
-    cdef int64_t* idx
-    cdef int64_t* val
-    cdef int64_t nz = 0
-    if USE_SIMD and code == 1 and not lumped and dv.touched == NULL:
-        # list the devices with pulses, then 8 of them per vector step
-        idx = <int64_t*>malloc((m * nc + 1) * sizeof(int64_t))
-        val = <int64_t*>malloc((m * nc + 1) * sizeof(int64_t))
-        if not idx or not val:
-            free(idx); free(val)
-            raise MemoryError()
-        with nogil:
-            for i in range(m):
-                for c in range(nc):
-                    cnt = counts[i, c]
-                    if cnt != 0:
-                        idx[nz] = i * n + (c if full else cols[c])
-                        val[nz] = cnt
-                        nz += 1
-                        total += cnt if cnt > 0 else -cnt
-            hwsim_counts_linear_avx512(dv.w, dv.dw_up, dv.dw_dn, dv.pu, dv.pd, dv.bmin,
-                                       dv.bmax, dv.counter, idx, val, nz, key_noise,
-                                       dv.sigma, dv.sadd, dv.sslope, dv.table, dv.tshift)
-        free(idx); free(val)
-        return total
-    with nogil:
-        for i in range(m):
-            for c in range(nc):
-                cnt = counts[i, c]
-                if cnt == 0:
-                    continue
-                j = c if full else cols[c]
-                n_pulses(&dv, i * n + j, cnt > 0, cnt if cnt > 0 else -cnt, key_noise,
-                         (<uint64_t>(i * n + j)) << 32)
-                total += cnt if cnt > 0 else -cnt
-    return total

@@ -120,15 +120,25 @@ def test_apply_pulses_and_serial_write_match_oracle(model):
     assert np.all(r1.max_pulses_per_row <= 7)
 
 
-def test_packing_kernel_matches_oracle():
-    g = np.random.default_rng(0)
-    thr = np.floor(g.random((7, 33)) * 2.0**32).astype(np.uint64)
+@pytest.mark.parametrize("vector", [True, False])
+@pytest.mark.parametrize("lines", [33, 8, 3])          # vector tails of 1, 0 and 3 lines
+def test_packing_kernel_matches_oracle(vector, lines):
+    """The AVX-512 packing (8 lines per step) and the scalar packing equal the oracle."""
+    g = np.random.default_rng(lines)
+    thr = np.floor(g.random((7, lines)) * 2.0**32).astype(np.uint64)
     thr[0, :5] = 0
     thr[1, :5] = np.uint64(2**32)
+    thr[4, :] = 0                                      # a sample without activity
     bl = np.array([1, 2, 31, 64, 17, 0, 5], np.int32)
-    masks = kernel.pack_lines(thr, bl, np.uint64(12345))
+    had = kernel.simd()
+    try:
+        kernel.simd(vector)
+        masks = kernel.pack_lines(thr, bl, np.uint64(12345))
+    finally:
+        kernel.simd(had)
     assert np.array_equal(masks, pack_trains(thr, bl, np.uint64(12345)))
     assert np.all(masks[0, :5] == 0) and np.all(masks[1, :5] == 3) and np.all(masks[5] == 0)
+    assert np.all(masks[4] == 0) and np.count_nonzero(masks[3]) > lines // 2
 
 
 # ---- statistics of the stochastic update ------------------------------------------------
