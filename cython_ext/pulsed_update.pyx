@@ -27,6 +27,37 @@ from hwsim._ext.pulse_counts import mean_count_update, count_update   # noqa: F4
 cdef uint64_t PHI = 0x9E3779B97F4A7C15ULL
 
 
+cdef extern from *:
+    """
+    static inline void hwsim_prefetch(const void* p) { __builtin_prefetch(p, 0, 3); }
+    """
+    void hwsim_prefetch(const void* p) noexcept nogil
+
+
+cdef inline void prefetch_lines(const void* start, Py_ssize_t nbytes) noexcept nogil:
+    cdef const char* c = <const char*>start
+    cdef Py_ssize_t k
+    for k in range(0, nbytes, 64):
+        hwsim_prefetch(c + k)
+
+
+cdef inline void prefetch_rows(const Dev* dv, Py_ssize_t i0, Py_ssize_t i1,
+                               Py_ssize_t n) noexcept nogil:
+    """Ask for the device state of rows i0..i1 at once: the slot loops reach it through
+    gathers in data order, whose cache misses would otherwise wait one after another."""
+    cdef Py_ssize_t o = i0 * n, nb = (i1 - i0) * n * 8
+    prefetch_lines(dv.w + o, nb)
+    prefetch_lines(dv.dw_up + o, nb)
+    prefetch_lines(dv.dw_dn + o, nb)
+    prefetch_lines(dv.bmin + o, nb)
+    prefetch_lines(dv.bmax + o, nb)
+    if dv.code != 0:
+        prefetch_lines(dv.pu + o, nb)
+        prefetch_lines(dv.pd + o, nb)
+    if dv.counter != NULL:
+        prefetch_lines(dv.counter + o, nb)
+
+
 cdef inline void slot_pulses(Dev* dv, Py_ssize_t i, Py_ssize_t b, Py_ssize_t m, Py_ssize_t n,
                              Py_ssize_t s, const int32_t* centries, int64_t k0, int64_t k1,
                              bint up, uint64_t key) noexcept nogil:
@@ -247,6 +278,9 @@ def stochastic_update(double[:, ::1] w, const double[:, ::1] dw_up, const double
             stats[3, b] = nar
             stats[4, b] = ncol
         # ---- phase 2: row blocks that stay in cache, samples in order inside a block
+        # the normal table (64 KiB) is read at random by every noisy pulse: ask for all
+        # of it now rather than miss on it one gather at a time
+        prefetch_lines(dv.table, (<Py_ssize_t>2 << (64 - dv.tshift)) * 8)
         rb = (1 << 18) // (n * 56)
         if rb < 1:
             rb = 1
