@@ -42,6 +42,7 @@ class Buffer(LanedComponent):
     ACTIONS = {"read_bit": "one bit read from the buffer",
                "write_bit": "one bit written into the buffer"}
     OPS = ("buffer_read", "buffer_write", "transfer")
+    STRUCTURAL_ACCOUNTING = True      # bits = 8 × bytes (meta bytes or n)
     STATS = (StatSpec("bytes_read", "B", "bytes read"),
              StatSpec("bytes_written", "B", "bytes written"),
              StatSpec("peak_access_bytes", "B", "largest single access"))

@@ -40,6 +40,7 @@ class Chopper(LanedComponent):
              out("lines", "bits", "sign control of the tile's chopped lines", optional=True))
     ACTIONS = {"flip": "one line's chopper sign toggled"}
     OPS = ("flip",)
+    STRUCTURAL_ACCOUNTING = True      # flips = n
     STATS = (StatSpec("flips", "lines", "line sign flips applied"),)
 
     def __init__(self, path, params, clock, ledger, rows: int = 1, cols: int = 1):

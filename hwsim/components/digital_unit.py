@@ -38,6 +38,7 @@ class DigitalUnit(LanedComponent):
              out("out", "digital_vector", "results (to buffer, DACs, interconnect)", multi=True))
     ACTIONS = {"op": "one elementary digital operation of the given kind"}
     OPS = ("digital",)
+    STRUCTURAL_ACCOUNTING = True      # ops = n, function from meta kind
     STATS = (StatSpec("ops", "ops", "elementary operations executed"),)
 
     def timing(self, txn):

@@ -39,6 +39,7 @@ class Interconnect(LanedComponent):
              out("out", "digital_vector", "messages delivered to the destinations", multi=True))
     ACTIONS = {"transfer_bit": "one bit moved over one hop (link and router)"}
     OPS = ("transfer", "buffer_read", "buffer_write")
+    STRUCTURAL_ACCOUNTING = True      # bits = 8 × bytes × hops
     STATS = (StatSpec("bytes_moved", "B", "bytes delivered"),)
 
     def timing(self, txn):

@@ -32,9 +32,10 @@ class Component:
     STATS: tuple = ()                 # extra StatSpec declarations
     ACTIONS: dict = {}                # action name -> description
     OPS: tuple = ()                   # operations this block takes part in
-    #: True when actions() reads only the transaction's structure (n and meta outside
-    #: hwsim.sim.opcache.VALUE_STATS) and on_operation() does nothing: the timing cache
-    #: then re-adds the ledger rows of a miss on every hit instead of calling account()
+    #: True when actions() and on_operation() read only the transaction's structure (n
+    #: and meta outside hwsim.sim.opcache.VALUE_STATS): the timing cache then re-adds the
+    #: ledger rows and statistics increments of a miss on every hit instead of calling
+    #: account() (tests/sim/test_timing_cache.py checks the claim for every such block)
     STRUCTURAL_ACCOUNTING = False
 
     def __init__(self, path: str, params, clock: Clock, ledger: ActionLedger):
@@ -63,11 +64,8 @@ class Component:
     def account(self, txn: Transaction) -> None:
         """Record the whole operation's actions and value statistics (once per operation,
         in both modes; the timing cache calls it for operations it does not simulate)."""
-        record, path, kind, phase = self.ledger.record, self.path, self.KIND, txn.phase
-        for action, count, attrs in self.actions(txn):
-            if action not in self.ACTIONS:
-                self._undeclared(action)
-            record(path, kind, action, count, phase, **attrs)
+        self.ledger.record_actions(self.path, self.KIND, txn.phase, self.actions(txn),
+                                   self.ACTIONS, self._undeclared)
         self.on_operation(txn)
 
     def on_operation(self, txn: Transaction) -> None:

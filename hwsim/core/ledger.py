@@ -41,6 +41,25 @@ class ActionLedger:
             return
         self._counts[self.key(path, kind, action, phase, attrs)] += count
 
+    def record_actions(self, path: str, kind: str, phase: str | None, actions, declared,
+                       undeclared) -> None:
+        """:meth:`record` of every ``(action, count, attrs)`` a component's ``actions()``
+        yields (one call per operation and block: the hot path of training); an action
+        not in ``declared`` calls ``undeclared(action)``, which raises."""
+        counts, keys = self._counts, self._keys
+        ph = phase or self.phase
+        for action, count, attrs in actions:
+            if action not in declared:
+                undeclared(action)
+            if count < 0:
+                raise ValueError(f"{path}: negative action count {count} for '{action}'")
+            if count == 0:
+                continue
+            key = keys.get((path, kind, action, ph, *attrs.items()))
+            if key is None:
+                key = self.key(path, kind, action, ph, attrs)
+            counts[key] += count
+
     def key(self, path: str, kind: str, action: str, phase: str | None,
             attrs: dict) -> ActionKey:
         """The row an action is counted in (memoised: one ActionKey per distinct row)."""

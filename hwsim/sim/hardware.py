@@ -22,8 +22,30 @@ from hwsim.errors import SimulationError
 from hwsim.sim.engine import Simulator
 from hwsim.sim.program import Op, Program
 
-_SPLIT_BY_CELLS = ("sum_gv2", "pulses", "adc_saturations", "writes", "compares")
-_SPLIT_BY_LINES = ("row_slots", "col_slots", "rng_draws")
+_SPLIT_BY_CELLS = frozenset(("sum_gv2", "pulses", "adc_saturations", "writes", "compares"))
+_SPLIT_BY_LINES = frozenset(("row_slots", "col_slots", "rng_draws"))
+
+
+def txn_meta(spec, meta: tuple) -> dict:
+    """Meta of the transaction ``spec`` of an op with ``meta`` (sorted pairs).
+
+    A tile's transaction carries the op's statistics, those counted per cell scaled by
+    the tile's ``share`` of the cells (and, for writes, the per-line ones by its share of
+    the ``lines``), plus ``extra`` (its line counts); ``share`` None: the op's meta as is
+    (digital, transfer) or, with ``extra``, just ``extra`` (digital work of a tile op)."""
+    _kind, _n, _route, share, lines, extra = spec
+    if share is None:
+        return dict(extra) if extra is not None else dict(meta)
+    tm = {}
+    for k, v in meta:
+        if k in _SPLIT_BY_CELLS:
+            v = v * share
+        elif lines is not None and k in _SPLIT_BY_LINES:
+            v = v * lines
+        tm[k] = v
+    if extra is not None:
+        tm.update(extra)
+    return tm
 
 
 class Hardware:
@@ -165,61 +187,76 @@ class Hardware:
 
     def _transactions(self, op: Op):
         """Yield (op, n, route, meta) transactions for one op."""
+        meta = op.meta
+        for spec in self.txn_specs(op):
+            yield spec[0], spec[1], spec[2], txn_meta(spec, meta)
+
+    def txn_specs(self, op: Op) -> list:
+        """The transactions of ``op`` as specs ``(kind, n, route, share, lines, extra)``
+        (see :func:`txn_meta`); they depend on the op's structure, except for the compare
+        count of an ``accumulate`` on tiles without an accumulator (:meth:`structural`)."""
         m = self.machine
-        meta = op.meta_dict()
         kind = op.op
         if kind == "digital":
-            yield "digital", op.n, (m.digital,), meta
-            return
+            return [("digital", op.n, (m.digital,), None, None, None)]
         if kind == "transfer":
-            yield "transfer", op.n, (m.buffer, m.noc), meta
-            return
+            return [("transfer", op.n, (m.buffer, m.noc), None, None, None)]
         if self.mapping is None:
             raise SimulationError(f"op '{kind}' on layer '{op.layer}' needs a layer mapping")
         lm = self.mapping[op.layer]
         slots = lm.tiles(op.role if op.role in lm.arrays else next(iter(lm.arrays)))
         if kind == "read_column":
-            col = int(meta.get("col", 0))
+            col = int(op.meta_dict().get("col", 0))
             slots = tuple(s for s in slots if s.col0 <= col < s.col0 + s.cols) or slots[:1]
         cells = sum(s.rows * s.cols for s in slots)
+        specs = []
         for s in slots:
             g = m.tiles[s.tile]
             share = (s.rows * s.cols) / cells
-            tm = {k: (v * share if k in _SPLIT_BY_CELLS else v) for k, v in meta.items()}
             if kind in ("forward", "read_column"):
-                tm.update(lines_in=s.cols, lines_out=s.rows)
-                yield kind, op.n, (g.dac, g.array, g.adc), tm
+                specs.append((kind, op.n, (g.dac, g.array, g.adc), share, None,
+                              {"lines_in": s.cols, "lines_out": s.rows}))
             elif kind == "backward":
-                tm.update(lines_in=s.rows, lines_out=s.cols)
-                yield kind, op.n, (g.dac, g.array, g.adc), tm
+                specs.append((kind, op.n, (g.dac, g.array, g.adc), share, None,
+                              {"lines_in": s.rows, "lines_out": s.cols}))
             elif kind in ("update", "serial_write"):
                 lines = (s.rows + s.cols) / (lm.out_features + lm.in_features)
-                for k in _SPLIT_BY_LINES:
-                    if k in tm:
-                        tm[k] = tm[k] * lines
                 route = (g.pgen, g.array) if kind == "update" else (g.array,)
-                yield kind, op.n, route, tm
+                specs.append((kind, op.n, route, share, lines, None))
             elif kind == "accumulate":
                 if g.acc is None:   # no tile accumulator: the chip's digital unit adds/compares
-                    yield "digital", max(1, round(op.n * share)), (m.digital,), {"kind": "add"}
-                    cmp_ = round(tm.get("compares", 0))
+                    specs.append(("digital", max(1, round(op.n * share)), (m.digital,), None,
+                                  None, {"kind": "add"}))
+                    cmp_ = round(dict(op.meta).get("compares", 0) * share)
                     if cmp_ > 0:
-                        yield "digital", cmp_, (m.digital,), {"kind": "compare"}
+                        specs.append(("digital", cmp_, (m.digital,), None, None,
+                                      {"kind": "compare"}))
                 else:
-                    yield kind, max(1, round(op.n * share)), (g.acc,), tm
+                    specs.append((kind, max(1, round(op.n * share)), (g.acc,), share, None,
+                                  None))
             elif kind == "flip":
                 if g.chopper is None:
                     raise SimulationError(f"op 'flip' on layer '{op.layer}': the tiles have no "
                                           f"chopper (add tile.periphery.chopper)")
-                yield kind, op.n, (g.chopper,), tm
+                specs.append((kind, op.n, (g.chopper,), share, None, None))
             else:
                 raise SimulationError(f"unknown op kind '{kind}'")
         if kind == "forward" and lm.grid[1] > 1:
-            yield "digital", op.n * lm.partial_sum_adds_per_vector, (m.digital,), \
-                {"kind": "partial_sum"}
+            specs.append(("digital", op.n * lm.partial_sum_adds_per_vector, (m.digital,), None,
+                          None, {"kind": "partial_sum"}))
         if kind == "backward" and lm.grid[0] > 1:
-            yield "digital", op.n * lm.partial_sum_adds_per_vector_t, (m.digital,), \
-                {"kind": "partial_sum"}
+            specs.append(("digital", op.n * lm.partial_sum_adds_per_vector_t, (m.digital,),
+                          None, None, {"kind": "partial_sum"}))
+        return specs
+
+    def structural(self, op: Op) -> bool:
+        """True when :meth:`txn_specs` depends on the op's structure only (everything but
+        the compare count of an accumulate on tiles without an accumulator)."""
+        if op.op != "accumulate" or self.mapping is None:
+            return True
+        lm = self.mapping[op.layer]
+        slots = lm.tiles(op.role if op.role in lm.arrays else next(iter(lm.arrays)))
+        return all(self.machine.tiles[s.tile].acc is not None for s in slots)
 
     @property
     def now(self) -> int:

@@ -39,6 +39,7 @@ import math
 
 from hwsim.core.ledger import ActionKey
 from hwsim.core.transaction import Transaction
+from hwsim.sim.hardware import txn_meta
 
 _MAX_STATS_PREFIX = "peak_"
 _TIME_STATS = ("last_out_tick",)
@@ -64,6 +65,12 @@ class _TeeLedger:
         self.main.record(path, kind, action, count, phase=phase, **attrs)
         if self.calls is not None:
             self.calls.append((path, kind, action, count, phase, attrs))
+
+    def record_actions(self, path, kind, phase, actions, declared, undeclared):
+        for action, count, attrs in actions:
+            if action not in declared:
+                undeclared(action)
+            self.record(path, kind, action, count, phase, **attrs)
 
     def __getattr__(self, name):
         return getattr(self.main, name)
@@ -257,9 +264,68 @@ class TimingCache(OpCache):
     ``actions()`` and ``on_operation()`` are evaluated on the actual op, in the
     order the engine would record them.  Ledger counts of one (component, action)
     row are added in op order either way, so cached and uncached runs give
-    bit-identical reports (a test compares them)."""
+    bit-identical reports (a test compares them).
+
+    Blocks with ``STRUCTURAL_ACCOUNTING`` (their actions and statistics read only what
+    the key holds) are not called on hits: the ledger rows and statistics increments of
+    the miss are re-added.  What an op of a given structure needs on a hit — its key,
+    the blocks it touches, the transactions whose blocks must see the actual values and
+    the structural ledger rows — is worked out once per structure (a *recipe*)."""
 
     CAPTURES_LEDGER = False          # hits evaluate the components' actions afresh
+
+    def __init__(self, hw, enabled: bool = True, max_entries: int = 200_000):
+        super().__init__(hw, enabled, max_entries)
+        self._recipes: dict = {}      # op structure → recipe
+        self._by_key: dict = {}       # op key → recipe (ops differing only in ``col``)
+
+    def run(self, op) -> None:
+        hw = self.hw
+        if not hw.structural(op):     # transactions depend on the op's values
+            OpCache.run(self, op)
+            return
+        now = hw.sim.now + self.lag
+        env = hw.sim.env
+        while env.peek() <= now:      # completion events of the previous op (no effect)
+            env.step()
+        if not self.enabled or env.peek() != math.inf:
+            self.sync()
+            self.bypassed += 1
+            hw.run_program([op])
+            self._refresh_busy(self.comps)
+            return
+        shape = (op.op, op.n, op.layer, op.role, op.phase,
+                 tuple([kv for kv in op.meta if kv[0] not in VALUE_STATS]))
+        recipe = self._recipes.get(shape)
+        if recipe is None:
+            recipe = self._recipes[shape] = self._recipe(op)
+        op_key, paths, period, live, rows = recipe
+        busy = self.busy
+        state = tuple((p, busy[p] - now) for p in paths if busy.get(p, now) > now) \
+            if busy else ()
+        key = (op_key, now % period, state)
+        entry = self.table.get(key)
+        if entry is None:
+            self.misses += 1
+            entry = self._simulate(op, now)
+            if len(self.table) < self.max_entries:
+                self.table[key] = entry
+        else:
+            self.hits += 1
+            self._account_live(op, live, rows)
+            self._apply_timing(entry, now)
+
+    def _recipe(self, op):
+        """(key, touched paths, their hyperperiod, live transactions, structural rows)."""
+        hw = self.hw
+        txns = list(hw._transactions(op))
+        op_key = self._key_op(op, txns)
+        recipe = self._by_key.get(op_key)
+        if recipe is None:
+            paths = tuple(sorted({p for _k, _n, route, _m in txns for p in route}))
+            live, rows = self._accounting(op, hw.txn_specs(op), txns)
+            recipe = self._by_key[op_key] = (op_key, paths, self._period_of(paths), live, rows)
+        return recipe
 
     def _key_op(self, op, txns):
         """The transactions the op expands to, without value statistics: timing depends
@@ -275,64 +341,86 @@ class TimingCache(OpCache):
         hw = self.hw
         self.sync()
         touched = self._touched(op)
-        plan, rows = self._accounting(op)
-        before = [dict(c.stats.values) for _p, c in touched]
+        before = []
+        for _p, c in touched:
+            vals = c.stats.values
+            before.append(dict(vals))
+            if c.STRUCTURAL_ACCOUNTING:
+                for k in vals:
+                    if k.startswith(_MAX_STATS_PREFIX):
+                        vals[k] = 0                # collect this op's own maximum
         ops_done = hw.sim.ops_done
         hw.run_program([op])
         t1 = hw.sim.now
         rec = []
         for (p, c), saved in zip(touched, before):
             vals = c.stats.values
-            add = tuple((k, vals[k] - saved.get(k, 0)) for k in _TIMING_STATS
-                        if k != "last_out_tick" and vals[k] != saved.get(k, 0))
+            structural = c.STRUCTURAL_ACCOUNTING
+            add, maxes = [], []
+            for k, v in vals.items():
+                old = saved.get(k, 0)
+                if k == "last_out_tick":
+                    continue
+                if k.startswith(_MAX_STATS_PREFIX):
+                    if structural:
+                        maxes.append((k, v))
+                        vals[k] = max(old, v)
+                elif v != old and (structural or k in _TIMING_STATS):
+                    add.append((k, v - old))
             last = vals["last_out_tick"] - t0 if vals["last_out_tick"] > saved.get(
                 "last_out_tick", 0) else None
-            rec.append((c, add, last, c.free_at - t0))
+            rec.append((c, tuple(add), tuple(maxes), last, c.free_at - t0))
         self._refresh_busy(dict(touched))
-        return (t1 - t0, op.phase, tuple(rec), hw.sim.ops_done - ops_done, plan, rows)
+        return (t1 - t0, op.phase, tuple(rec), hw.sim.ops_done - ops_done)
 
-    def _accounting(self, op):
-        """How a hit of ``op`` records its actions: ``plan`` lists, per transaction, the
-        blocks whose account() must see the actual op (value statistics); ``rows`` are the
-        ledger increments of the blocks with STRUCTURAL_ACCOUNTING, the same on every
-        hit of this entry (their actions read only what the cache key holds)."""
-        ledger, plan, rows = self.hw.machine.ledger, [], []
-        for i, (kind, n, route, meta) in enumerate(self.hw._transactions(op)):
-            live = []
+    def _accounting(self, op, specs, txns):
+        """``live``: per transaction whose blocks must see the actual op (value
+        statistics), its spec and those blocks; ``rows``: the ledger increments of the
+        blocks with STRUCTURAL_ACCOUNTING, the same on every hit of this structure."""
+        ledger, live, rows = self.hw.machine.ledger, [], []
+        for spec, (kind, n, route, meta) in zip(specs, txns):
+            blocks = []
             for path in route:
                 c = self.comps[path]
                 if not c.STRUCTURAL_ACCOUNTING:
-                    live.append(c)
+                    blocks.append(c)
                     continue
                 txn = Transaction(op=kind, n=n, route=route, layer=op.layer, phase=op.phase,
                                   meta=meta, item=0, n_total=n)
                 rows.extend((ledger.key(path, c.KIND, action, op.phase, attrs), count)
                             for action, count, attrs in c.actions(txn) if count)
-            if live:
-                plan.append((i, tuple(live)))
-        return tuple(plan), tuple(rows)
+            if blocks:
+                live.append((spec, tuple(blocks)))
+        return tuple(live), tuple(rows)
 
-    def _apply(self, entry, t0, op=None, txns=()) -> None:
-        hw = self.hw
-        dur, phase, rec, ops_done, plan, rows = entry
-        for i, live in plan:
-            kind, n, route, meta = txns[i]
-            txn = Transaction(op=kind, n=n, route=route, layer=op.layer, phase=op.phase,
-                              meta=meta, item=0, n_total=n)
-            for c in live:
+    def _account_live(self, op, live, rows) -> None:
+        """A hit's actions: the live blocks see the op's values, structural rows re-added."""
+        meta, layer, phase = op.meta, op.layer, op.phase
+        for spec, blocks in live:
+            kind, n, route = spec[0], spec[1], spec[2]
+            txn = Transaction(op=kind, n=n, route=route, layer=layer, phase=phase,
+                              meta=txn_meta(spec, meta), item=0, n_total=n)
+            for c in blocks:
                 c.account(txn)
         counts = self._counts
         for key, count in rows:
             counts[key] += count
+
+    def _apply_timing(self, entry, t0) -> None:
+        hw = self.hw
+        dur, phase, rec, ops_done = entry
         self.lag += dur
         hw.phase_ticks[phase] = hw.phase_ticks.get(phase, 0) + dur
         hw.ops_executed += 1
         hw.sim.ops_done += ops_done
         busy = self.busy
-        for c, add, last, free_rel in rec:
+        for c, add, maxes, last, free_rel in rec:
             vals = c.stats.values
             for k, v in add:
                 vals[k] += v
+            for k, v in maxes:
+                if v > vals[k]:
+                    vals[k] = v
             if last is not None and t0 + last > vals["last_out_tick"]:
                 vals["last_out_tick"] = t0 + last
             c.free_at = t0 + free_rel
@@ -340,3 +428,9 @@ class TimingCache(OpCache):
         now = t0 + dur
         for p in [p for p, f in busy.items() if f <= now]:
             del busy[p]
+
+    def _apply(self, entry, t0, op=None, txns=()) -> None:
+        """A hit through :meth:`OpCache.run` (ops whose transactions depend on values)."""
+        live, rows = self._accounting(op, self.hw.txn_specs(op), txns)
+        self._account_live(op, live, rows)
+        self._apply_timing(entry, t0)

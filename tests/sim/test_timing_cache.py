@@ -61,3 +61,21 @@ def test_value_statistics_never_change_timing(kind):
         small = dict(base, col=0, **{k: 1 for k in VALUE_STATS})
         large = dict(base, col=5, **{k: 7 for k in VALUE_STATS})
         assert comp.timing(_txn(op, 8, small)) == comp.timing(_txn(op, 8, large)), (kind, op)
+
+
+@pytest.mark.parametrize("kind", sorted(k for k, c in kinds().items() if c.STRUCTURAL_ACCOUNTING))
+def test_structural_accounting_ignores_values(kind):
+    """Blocks whose ledger rows and statistics the cache re-adds on hits (instead of
+    calling account()) record the same actions and statistics whatever the values."""
+    cls = kinds()[kind]
+    geometry = {"Chopper": {"rows": 8, "cols": 8}, "DAC": {"lines": 8}, "ADC": {"lines": 8}}
+    base = {"lines_in": 8, "lines_out": 8, "max_pulses": 3, "kind": "add", "bytes": 64}
+    for op in cls.OPS:
+        seen = []
+        for fill, col in ((1, 0), (7, 5)):
+            ledger = ActionLedger()
+            comp = cls("x", cls.Params(), Clock("c", 1e9), ledger, **geometry.get(kind, {}))
+            comp.account(_txn(op, 8, dict(base, col=col, **{k: fill for k in VALUE_STATS})))
+            seen.append((ledger.to_rows(), dict(comp.stats.values)))
+        assert seen[0] == seen[1], (kind, op)
+        assert seen[0][0], (kind, op)          # it did record something
