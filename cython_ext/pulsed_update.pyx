@@ -195,15 +195,34 @@ def stochastic_update(double[:, ::1] w, const double[:, ::1] dw_up, const double
     cdef bint up
     cdef bint simd_linear = USE_SIMD and code == 1 and not lumped and dv.touched == NULL
     cdef uint64_t c0
-    if rmask and cmask:
+    if rmask and cmask and acols and tlist and npos and nac:
         with nogil:   # column trains first: their slot count sizes the column lists
             for b in range(nb):
                 pack_lines_of(&thr_cols[b, 0], n, bl[b], key_cols, <uint64_t>(b * n) * 32,
                               cmask + b * n)
                 pack_lines_of(&thr_rows[b, 0], m, bl[b], key_rows, <uint64_t>(b * m) * 32,
                               rmask + b * m)
+                # active columns grouped by the sign of x (positive first): inside each
+                # group the pulse direction depends on the row only, so the inner loops
+                # never branch on data (device order does not matter, devices are
+                # independent); one pass, the negative ones parked in tlist meanwhile
+                ncol = nneg = cslots = 0
                 for j in range(n):
-                    total_cs += popcount64(cmask[b * n + j])
+                    mk = cmask[b * n + j]
+                    if mk:
+                        cslots += popcount64(mk)
+                        if sign_cols[b, j] > 0:
+                            acols[b * n + ncol] = <int32_t>j
+                            ncol += 1
+                        elif sign_cols[b, j] < 0:
+                            tlist[nneg] = <int32_t>j
+                            nneg += 1
+                npos[b] = ncol
+                for k in range(nneg):
+                    acols[b * n + ncol + k] = tlist[k]
+                nac[b] = ncol + nneg
+                stats[2, b] = cslots
+                total_cs += cslots
         centries = <int32_t*>malloc((total_cs + 1) * sizeof(int32_t))
     if not (rmask and cmask and acols and centries and coff and nac and use_slots and pulses
             and rowcnt and tlist and npos and csplit):
@@ -211,9 +230,10 @@ def stochastic_update(double[:, ::1] w, const double[:, ::1] dw_up, const double
         free(use_slots); free(pulses); free(rowcnt); free(tlist); free(npos); free(csplit)
         raise MemoryError()
     with nogil:
-        # ---- phase 1: pack the trains, per-sample activity, column lists per slot
+        # ---- phase 1: per-sample activity, column lists per slot
         for b in range(nb):
-            nar = ncol = rslots = cslots = 0
+            nar = rslots = 0
+            ncol = nac[b]
             pulses[b] = 0
             for s in range(64):
                 nsr[s] = 0
@@ -226,28 +246,11 @@ def stochastic_update(double[:, ::1] w, const double[:, ::1] dw_up, const double
                     while mk:
                         nsr[hwsim_ctz64(mk)] += 1
                         mk &= mk - 1
-            for j in range(n):
-                mk = cmask[b * n + j]
-                if mk:
-                    ncol += 1
-                    cslots += popcount64(mk)
-                    while mk:
-                        nsc[hwsim_ctz64(mk)] += 1
-                        mk &= mk - 1
-            # active columns grouped by the sign of x (positive first): inside each group
-            # the pulse direction depends on the row only, so the inner loops never
-            # branch on data (device order does not matter, devices are independent)
-            ncol = 0
-            for j in range(n):
-                if cmask[b * n + j] and sign_cols[b, j] > 0:
-                    acols[b * n + ncol] = <int32_t>j
-                    ncol += 1
-            npos[b] = ncol
-            for j in range(n):
-                if cmask[b * n + j] and sign_cols[b, j] < 0:
-                    acols[b * n + ncol] = <int32_t>j
-                    ncol += 1
-            nac[b] = ncol
+            for jj in range(ncol):
+                mk = cmask[b * n + acols[b * n + jj]]
+                while mk:
+                    nsc[hwsim_ctz64(mk)] += 1
+                    mk &= mk - 1
             slot_cost = 0
             for s in range(64):
                 slot_cost += nsr[s] * nsc[s]
@@ -274,7 +277,6 @@ def stochastic_update(double[:, ::1] w, const double[:, ::1] dw_up, const double
             use_slots[b] = strategy == 2 or (strategy == 0 and (
                 not lumped or slot_cost < 2 * nar * ncol))
             stats[1, b] = rslots
-            stats[2, b] = cslots
             stats[3, b] = nar
             stats[4, b] = ncol
         # ---- phase 2: row blocks that stay in cache, samples in order inside a block
