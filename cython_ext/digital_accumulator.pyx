@@ -1,5 +1,7 @@
-# Mixed-precision digital accumulator χ (Nandakumar et al., Front. Neurosci. 14:406,
-# 2020): one fused pass per layer and mini-batch over the (M, N) word array.
+# Digital accumulators of the training algorithms: the Tiki-Taka v2 transfer buffer H
+# (transfer_accumulate, at the end of this file) and the mixed-precision word array χ
+# (Nandakumar et al., Front. Neurosci. 14:406, 2020): one fused pass per layer and
+# mini-batch over the (M, N) word array.
 #
 # Per element (g = the batch gradient dᵀx, c = −η/weight_scale):
 #
@@ -23,6 +25,7 @@
 # AVX2 / AVX-512 copies (4 / 8 doubles per instruction); the best copy the CPU has is
 # chosen at run time (CPUID), ``isa()`` selects one for tests.  Vector and scalar
 # instructions are the same IEEE operations, so every copy gives the same bits.
+from libc.math cimport fabs, trunc
 from libc.stdint cimport int64_t
 
 cdef extern from *:
@@ -167,4 +170,40 @@ def chi_update(double[:, ::1] chi, const double[:, ::1] grad, double coef,
             writes += fn(&chi[i, 0], &grad[i, 0], &accumulated[i, 0], &written[i, 0],
                          &counts[i, 0], n, coef, eps, quantize, lsb, lo, hi, -pmax, pmax,
                          &row_max[i])
+    return writes
+
+
+def transfer_accumulate(double[:, ::1] H, const int64_t[::1] cols, const double[:, ::1] v,
+                        double scale, const double[::1] c_in, const double[::1] c_out,
+                        bint chopped, double momentum, int64_t max_pulses, bint enabled,
+                        int64_t[:, ::1] counts):
+    """Tiki-Taka v2 transfer of the read columns ``cols`` into the buffer H (in place);
+    returns the threshold crossings.  Per row i and read column c (j = cols[c]):
+
+        h = H[i, j] + (scale · c_in[j] · c_out[i]) · v[c, i]     (sign 1 unless chopped)
+        fire = enabled and |h| ≥ 1
+        counts[i, c] = clip(trunc(h), ±max_pulses) if fire else 0
+        H[i, j] = h · momentum if fire else h
+
+    Shapes, distinct columns and finiteness are checked by the Python wrapper.
+    """
+    cdef Py_ssize_t m = H.shape[0], k = cols.shape[0], i, c, j
+    cdef double pmax = <double>max_pulses, h, q, sg
+    cdef int64_t writes = 0
+    with nogil:
+        for i in range(m):
+            for c in range(k):
+                j = cols[c]
+                sg = scale * (c_in[j] * c_out[i]) if chopped else scale * 1.0
+                h = H[i, j] + sg * v[c, i]
+                if enabled and fabs(h) >= 1.0:
+                    q = trunc(h)
+                    q = -pmax if q < -pmax else q
+                    q = pmax if q > pmax else q
+                    counts[i, c] = <int64_t>q
+                    H[i, j] = h * momentum
+                    writes += 1
+                else:
+                    counts[i, c] = 0
+                    H[i, j] = h
     return writes

@@ -1,4 +1,6 @@
-"""The χ word array of mixed precision: accumulate, quantize, threshold, write back.
+"""Digital accumulators of the training programs: the χ word array of mixed precision
+(accumulate, quantize, threshold, write back) and the transfer buffer H of Tiki-Taka v2,
+c-TTv2 and AGAD (:func:`transfer_accumulate`).
 
 Nandakumar et al., Front. Neurosci. 14:406 (2020), PHYSICS.md §4.  Per layer and
 mini-batch, with the batch gradient ``g = dᵀx`` and ``c = −η/weight_scale``::
@@ -142,3 +144,67 @@ def chi_update_numpy(chi, grad, coef, accumulated, written, eps, grid, max_pulse
     row_max = (np.abs(counts).max(axis=1) if counts.shape[1]
                else np.zeros(counts.shape[0], dtype=np.int64))
     return ChiWrite(counts, writes, row_max)
+
+
+def transfer_accumulate(H: np.ndarray, cols: np.ndarray, v: np.ndarray, scale: float,
+                        c_in: np.ndarray | None, c_out: np.ndarray | None, momentum: float,
+                        max_pulses: int, *, enabled: bool = True,
+                        backend: str = "cython") -> tuple[np.ndarray, int]:
+    """Transfer of the column reads ``v`` (k, M) of columns ``cols`` into H (in place).
+
+    Gokmen & Haensch, Front. Neurosci. 14:103 (2020) (TTv2); Rasch et al., Nat. Commun.
+    15:7133 (2024) (c-TTv2, AGAD; PHYSICS.md §4)::
+
+        h    = H[:, cols] + (scale · s ⊙ v)ᵀ,   s[c, i] = c_in[cols[c]] · c_out[i] (chopped)
+        fire = |h| ≥ 1   (none while not ``enabled``: AGAD warm-up)
+        n    = clip(trunc(h), ±max_pulses) where fire, else 0
+        H[:, cols] = h, times ``momentum`` where fire
+
+    ``c_in``/``c_out`` None: no choppers (s = 1).  Returns (n (M, k) int64, crossings).
+    The compiled kernel and :func:`transfer_accumulate_numpy` agree bit for bit.
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    _state(H, "H", None)
+    m, n = H.shape
+    cols = np.ascontiguousarray(cols, dtype=np.int64)
+    v = np.ascontiguousarray(v, dtype=np.float64)
+    k = cols.size
+    if cols.ndim != 1 or (k and (cols.min() < 0 or cols.max() >= n)) or \
+            len(set(cols.tolist())) != k:
+        raise ValueError(f"cols must be distinct column indices within 0..{n - 1}")
+    if v.shape != (k, m):
+        raise ValueError(f"v has shape {v.shape}, expected ({k}, {m}) (one read per column)")
+    if (c_in is None) != (c_out is None) or (c_in is not None and (
+            np.shape(c_in) != (n,) or np.shape(c_out) != (m,))):
+        raise ValueError(f"c_in ({n},) and c_out ({m},) must both be given or both None")
+    if not (isinstance(max_pulses, (int, np.integer)) and 1 <= max_pulses <= MAX_PULSES_LIMIT):
+        raise ValueError(f"max_pulses must be an integer in [1, {MAX_PULSES_LIMIT}]")
+    if backend == "numpy":
+        return transfer_accumulate_numpy(H, cols, v, scale, c_in, c_out, momentum,
+                                         max_pulses, enabled)
+    counts = np.empty((m, k), dtype=np.int64)
+    chopped = c_in is not None
+    ones = _ONES if not chopped else None
+    writes = kernels().transfer_accumulate(
+        H, cols, v, float(scale), c_in if chopped else ones, c_out if chopped else ones,
+        chopped, float(momentum), int(max_pulses), bool(enabled), counts)
+    return counts, int(writes)
+
+
+_ONES = np.ones(1)
+
+
+def transfer_accumulate_numpy(H, cols, v, scale, c_in, c_out, momentum, max_pulses,
+                              enabled):
+    """NumPy twin of the kernel (inputs validated): the operations of the original code."""
+    sign = c_in[cols][:, None] * c_out[None, :] if c_in is not None else 1.0
+    h = H[:, cols] + (scale * sign * v).T
+    fire = np.abs(h) >= 1.0
+    if not enabled:
+        fire[:] = False
+    counts = np.clip(np.trunc(h), -max_pulses, max_pulses).astype(np.int64)
+    counts[~fire] = 0
+    h[fire] *= momentum
+    H[:, cols] = h
+    return counts, int(fire.sum())

@@ -38,6 +38,7 @@ import math
 import numpy as np
 
 from hwsim.training.algorithms.analog import AnalogArray, AnalogWeights
+from hwsim.training.digital_accumulator import transfer_accumulate
 
 
 class TransferEngine:
@@ -143,7 +144,6 @@ class TransferEngine:
             self.stats["C_pulses"] += self.C.pulsed_update(e, -v, p.transfer_lr / p.weight_scale,
                                                            phase="transfer").device_pulses
         else:
-            sign = (self.c_in[cols][:, None] * self.c_out[None, :]) if self.chopped else 1.0
             vt = v
             if self.agad:
                 vt = v - self.p_ref[:, cols].T
@@ -153,15 +153,11 @@ class TransferEngine:
                 hw.digital("add", v.size, layer=name, phase="transfer")
                 hw.digital("mult", v.size, layer=name, phase="transfer")
                 hw.digital("mac", v.size, layer=name, phase="transfer")
-            h = self.H[:, cols] + (self._scale() * sign * vt).T
-            fire = np.abs(h) >= 1.0
-            if self.agad and self.sweeps < self.half_period:
-                fire[:] = False                               # AGAD warm-up
-            counts = np.clip(np.trunc(h), -p.max_pulses, p.max_pulses).astype(np.int64)
-            counts[~fire] = 0
-            h[fire] *= p.momentum
-            self.H[:, cols] = h
-            writes = int(fire.sum())
+            counts, writes = transfer_accumulate(
+                self.H, cols, vt, self._scale(), self.c_in if self.chopped else None,
+                self.c_out if self.chopped else None, p.momentum, p.max_pulses,
+                enabled=not (self.agad and self.sweeps < self.half_period),   # AGAD warm-up
+                backend=self.algo.ctx.backend)
             hw.accumulate(name, v.size, "H", "transfer", compares=v.size, writes=writes)
             if writes:
                 self.stats["C_pulses"] += self.C.apply_pulses(counts, cols=cols)
