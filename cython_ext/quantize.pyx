@@ -21,6 +21,7 @@
 # on the 2-core development VM, alone more than the MVM periphery budget; with
 # pre-drawn noise arrays the kernels stay bitwise comparable to the twin.
 from cpython.pycapsule cimport PyCapsule_GetPointer
+from libc.float cimport DBL_MAX
 from libc.math cimport exp, fabs, log, sqrt
 from libc.stdint cimport uint32_t, uint64_t
 from numpy.random cimport bitgen_t
@@ -268,23 +269,17 @@ def abs_line_sums(const double[:, ::1] w, double[::1] out, bint along_rows):
             hw_abs_col_sums(&w[0, 0], &out[0], m, n)
 
 
-def dac_stage(const double[:, ::1] x, const double[::1] scale, double bound,
-              double delta, double inv_delta, double noise_std, object noise,
-              object bit_generator, double[:, ::1] v, double[::1] sq_sums):
-    """DAC of a batch: v = round(clip(x*scale_b, ±bound)*inv_delta)*delta (+ input noise).
-
-    Input noise: ``noise`` (pre-drawn array, already scaled by σ) if given, else
-    N(0, noise_std²) from ``bit_generator`` if noise_std > 0.  Adds Σ_b v² per input
-    line into ``sq_sums``.  Returns the number of nonzero DAC codes (active lines).
-    """
+cdef Py_ssize_t _dac_rows(const double[:, ::1] x, const double[::1] scale, double bound,
+                         double delta, double inv_delta, double noise_std, object noise,
+                         object bit_generator, double[:, ::1] v,
+                         double[::1] sq_sums) except -1:
+    """The DAC of dac_stage/dac_front (shapes checked by the callers)."""
     cdef Py_ssize_t B = x.shape[0], K = x.shape[1], b, j
     cdef Py_ssize_t active = 0
     cdef const double[:, ::1] nz
     cdef bint use_arr = noise is not None
     cdef bint use_gen = (not use_arr) and noise_std > 0.0
     cdef bitgen_t *bg = NULL
-    _same(B, K, v.shape[0], v.shape[1], "dac_stage v")
-    _same(B, K, scale.shape[0], sq_sums.shape[0], "dac_stage scale/sq_sums")
     if use_arr:
         nz = noise
         _same(B, K, nz.shape[0], nz.shape[1], "dac_stage noise")
@@ -310,6 +305,58 @@ def dac_stage(const double[:, ::1] x, const double[::1] scale, double bound,
         if use_gen:
             bit_generator.lock.release()
     return active
+
+
+def dac_stage(const double[:, ::1] x, const double[::1] scale, double bound,
+              double delta, double inv_delta, double noise_std, object noise,
+              object bit_generator, double[:, ::1] v, double[::1] sq_sums):
+    """DAC of a batch: v = round(clip(x*scale_b, ±bound)*inv_delta)*delta (+ input noise).
+
+    Input noise: ``noise`` (pre-drawn array, already scaled by σ) if given, else
+    N(0, noise_std²) from ``bit_generator`` if noise_std > 0.  Adds Σ_b v² per input
+    line into ``sq_sums``.  Returns the number of nonzero DAC codes (active lines).
+    """
+    _same(x.shape[0], x.shape[1], v.shape[0], v.shape[1], "dac_stage v")
+    _same(x.shape[0], x.shape[1], scale.shape[0], sq_sums.shape[0], "dac_stage scale/sq_sums")
+    return _dac_rows(x, scale, bound, delta, inv_delta, noise_std, noise, bit_generator, v,
+                     sq_sums)
+
+
+def dac_front(const double[:, ::1] x, bint abs_max, double bound, double out_gain,
+              double delta, double inv_delta, double noise_std, object bit_generator,
+              double[:, ::1] v, double[::1] in_scale, double[::1] out_scale,
+              double[::1] sq_sums):
+    """First read of a batch in one call: input check, noise management and DAC.
+
+    ``abs_max``: m_b = max_j |x_bj|, in_scale_b = bound / m_b (0 when m_b = 0) and
+    out_scale_b = m_b · (out_gain / bound); else in_scale_b = 1, out_scale_b = out_gain.
+    Then the DAC of :func:`dac_stage` (full scale ``bound``, noise from
+    ``bit_generator``).  Returns the nonzero DAC codes, or −1 when x holds NaN or inf
+    (then nothing is converted).
+    """
+    cdef Py_ssize_t B = x.shape[0], K = x.shape[1], b, j
+    cdef double m, a, c = out_gain / bound
+    cdef bint finite = True
+    _same(B, K, v.shape[0], v.shape[1], "dac_front v")
+    _same(B, K, in_scale.shape[0], sq_sums.shape[0], "dac_front in_scale/sq_sums")
+    _same(B, 1, out_scale.shape[0], 1, "dac_front out_scale")
+    with nogil:
+        for b in range(B):
+            m = 0.0
+            for j in range(K):
+                a = fabs(x[b, j])
+                finite = finite & (a <= DBL_MAX)         # false for NaN and inf
+                m = a if a > m else m
+            if abs_max:
+                in_scale[b] = bound / m if m > 0.0 else 0.0
+                out_scale[b] = m * c
+            else:
+                in_scale[b] = 1.0
+                out_scale[b] = out_gain
+    if not finite:
+        return -1
+    return _dac_rows(x, in_scale, bound, delta, inv_delta, noise_std, None, bit_generator, v,
+                     sq_sums)
 
 
 def adc_stage(const double[:, ::1] y, const double[::1] row_std, object elem_std,

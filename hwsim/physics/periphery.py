@@ -70,7 +70,7 @@ def _matrix(a, name: str, check_finite: bool = True) -> np.ndarray:
     return arr
 
 
-def _inputs(x, k: int, transposed: bool) -> np.ndarray:
+def _inputs(x, k: int, transposed: bool, check_finite: bool = True) -> np.ndarray:
     arr = np.asarray(x, dtype=np.float64)
     if arr.ndim == 1:
         arr = arr[None, :]
@@ -78,12 +78,27 @@ def _inputs(x, k: int, transposed: bool) -> np.ndarray:
     if arr.ndim != 2 or arr.shape[1] != k:
         raise ValueError(f"inputs must be {what} with {k} columns, got shape {np.shape(x)}")
     arr = np.ascontiguousarray(arr)
-    _finite(arr, "inputs")
+    if check_finite:
+        _finite(arr, "inputs")
     return arr
 
 
 def _product(v: np.ndarray, w: np.ndarray, transposed: bool) -> np.ndarray:
     return v @ w if transposed else v @ w.T
+
+
+_STEPS: dict = {}
+
+
+def _steps(cfg) -> tuple:
+    """(in_delta, in_inv, out_delta, out_inv) of a periphery config, computed once."""
+    hit = _STEPS.get(id(cfg))
+    if hit is None or hit[0] is not cfg:      # (the config is kept: its id stays unique)
+        i_d = qz.step_size(cfg.inp_bound, cfg.inp_res_bits)
+        o_d = qz.step_size(cfg.out_bound, cfg.out_res_bits)
+        hit = _STEPS[id(cfg)] = (cfg, (i_d, 1.0 / i_d if i_d > 0 else 0.0,
+                                       o_d, 1.0 / o_d if o_d > 0 else 0.0))
+    return hit[1]
 
 
 class _Reader:
@@ -92,10 +107,7 @@ class _Reader:
     def __init__(self, w_prog, w_read, cfg, rng, transposed, use_ext):
         self.cfg, self.rng, self.transposed, self.use_ext = cfg, rng, transposed, use_ext
         self.w_prog, self.w_read = w_prog, w_read
-        self.in_delta = qz.step_size(cfg.inp_bound, cfg.inp_res_bits)
-        self.out_delta = qz.step_size(cfg.out_bound, cfg.out_res_bits)
-        self.in_inv = 1.0 / self.in_delta if self.in_delta > 0 else 0.0
-        self.out_inv = 1.0 / self.out_delta if self.out_delta > 0 else 0.0
+        self.in_delta, self.in_inv, self.out_delta, self.out_inv = _steps(cfg)
         k = w_prog.shape[0] if transposed else w_prog.shape[1]
         self.sq_sums = np.zeros(k)
         self.w_sq = w_prog * w_prog if (cfg.w_noise > 0 and cfg.w_noise_type == "relative") else None
@@ -116,6 +128,22 @@ class _Reader:
         v, active = qz.dac_stage(x, in_scale, cfg.inp_bound, self.in_delta, self.in_inv,
                                  cfg.inp_noise, None, rng if cfg.inp_noise > 0 else None,
                                  self.sq_sums, self.use_ext)
+        return self._convert(v, out_scale, active)
+
+    def first_read(self, x, out_gain):
+        """The first pass in one compiled call up to the product: input check, noise
+        management and DAC (:func:`hwsim.physics.quantize.dac_front`); returns
+        (y, saturations, flags, active, in_scale, out_scale)."""
+        cfg = self.cfg
+        v, active, in_scale, out_scale = qz.dac_front(
+            x, cfg.noise_management == "abs_max", cfg.inp_bound, out_gain, self.in_delta,
+            self.in_inv, cfg.inp_noise, self.rng if cfg.inp_noise > 0 else None, self.sq_sums)
+        if active < 0:
+            raise ValueError("inputs contains NaN or inf")
+        return self._convert(v, out_scale, active) + (in_scale, out_scale)
+
+    def _convert(self, v, out_scale, active):
+        cfg, rng = self.cfg, self.rng
         u = _product(v, self.w_read, self.transposed)
         noisy = cfg.out_noise > 0 or cfg.w_noise > 0
         std = self._noise_std(v)
@@ -145,7 +173,8 @@ def mvm(w, x, cfg, rng, *, transposed: bool = False, backend: str = "cython",
     use_ext = qz.check_backend(backend)
     w = _matrix(w, "w", check_finite=False)   # checked through its line sums below
     k, p = (w.shape[0], w.shape[1]) if transposed else (w.shape[1], w.shape[0])
-    x = _inputs(x, k, transposed)
+    fused = use_ext and not cfg.is_perfect and cfg.noise_management in ("abs_max", "none")
+    x = _inputs(x, k, transposed, check_finite=not fused)   # (fused: checked by dac_front)
     needs_rng = not cfg.is_perfect and (cfg.inp_noise > 0 or cfg.out_noise > 0 or cfg.w_noise > 0)
     if needs_rng and not isinstance(rng, np.random.Generator):
         raise ValueError(f"a numpy.random.Generator is required for a noisy MVM, got {rng!r}")
@@ -162,6 +191,11 @@ def mvm(w, x, cfg, rng, *, transposed: bool = False, backend: str = "cython",
             w_prog, out_gain = w * (cfg.omega / w_max), w_max / cfg.omega
             line_sums = line_sums * (cfg.omega / w_max)
 
+    if fused:
+        w_read = _read_matrix(w, w_prog, w_eff, cfg, transposed)
+        reader = _Reader(w_prog, w_read, cfg, rng, transposed, use_ext)
+        y, sat, flags, active, in_scale, out_scale = reader.first_read(x, out_gain)
+        return _finish(reader, x, y, sat, flags, active, in_scale, out_scale, k, p, line_sums)
     if cfg.noise_management == "abs_max":
         x_max = qz.row_abs_max(x, use_ext)
         pos = x_max > 0
@@ -178,19 +212,31 @@ def mvm(w, x, cfg, rng, *, transposed: bool = False, backend: str = "cython",
                          active_inputs=int(np.count_nonzero(x)))
         return _product(x, w, transposed), stats
 
+    w_read = _read_matrix(w, w_prog, w_eff, cfg, transposed)
+    reader = _Reader(w_prog, w_read, cfg, rng, transposed, use_ext)
+    y, sat, flags, active = reader.read(x, in_scale, out_scale)
+    return _finish(reader, x, y, sat, flags, active, in_scale, out_scale, k, p, line_sums)
+
+
+def _read_matrix(w, w_prog, w_eff, cfg, transposed):
+    """The matrix the product multiplies: ``w_eff`` (IR drop, given), else computed
+    here (slow: use the cache), else the programmed weights."""
     if w_eff is not None:
         w_read = _matrix(w_eff, "w_eff")
         if w_read.shape != w.shape:
             raise ValueError(f"w_eff must have the shape of w {w.shape}, got {w_read.shape}")
-    elif cfg.ir_drop > 0:
-        w_read = effective_matrix(w_prog, cfg.ir_drop, transposed=transposed)
-    else:
-        w_read = w_prog
+        return w_read
+    if cfg.ir_drop > 0:
+        return effective_matrix(w_prog, cfg.ir_drop, transposed=transposed)
+    return w_prog
 
-    reader = _Reader(w_prog, w_read, cfg, rng, transposed, use_ext)
-    y, sat, flags, active = reader.read(x, in_scale, out_scale)
+
+def _finish(reader, x, y, sat, flags, active, in_scale, out_scale, k, p, line_sums):
+    """Bound management's repeats after the first pass, and the statistics."""
+    cfg = reader.cfg
+    n_b = x.shape[0]
     dac, adc, repeats = n_b * k, n_b * p, 0
-    if cfg.bound_management == "iterative":
+    if cfg.bound_management == "iterative" and flags.any():
         idx = np.flatnonzero(flags)
         for _ in range(cfg.max_bm_repeats):
             if idx.size == 0:

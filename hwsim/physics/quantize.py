@@ -164,6 +164,20 @@ def dac_stage(x, scale, bound, delta, inv, noise_std, noise, rng, sq_sums, use_e
     return t, active
 
 
+def dac_front(x, abs_max, bound, out_gain, delta, inv, noise_std, rng, sq_sums):
+    """Compiled first pass of a read: input check, noise management and DAC in one call.
+
+    Returns (v, active, in_scale, out_scale); active is −1 when x holds NaN or inf.
+    Equal to :func:`row_abs_max`, the scales of :func:`hwsim.physics.periphery.mvm` and
+    :func:`dac_stage` one after another (which the NumPy backend runs)."""
+    v = np.empty_like(x)
+    in_scale, out_scale = np.empty(x.shape[0]), np.empty(x.shape[0])
+    active = _ext.dac_front(x, abs_max, bound, out_gain, delta, inv, noise_std,
+                            rng.bit_generator if rng is not None else None, v, in_scale,
+                            out_scale, sq_sums)
+    return v, int(active), in_scale, out_scale
+
+
 def adc_stage(y, noise_std, noise, rng, bound, delta, inv, out_scale, use_ext):
     """ADC: ``t = y + noise``, clip ±bound, quantize, times ``out_scale_b``.
 
@@ -173,14 +187,14 @@ def adc_stage(y, noise_std, noise, rng, bound, delta, inv, out_scale, use_ext):
     """
     if use_ext:
         out = np.empty_like(y)
-        flags = np.zeros(y.shape[0], dtype=np.int8)
+        flags = np.zeros(y.shape[0], dtype=bool)       # written through an int8 view
         gen = rng.bit_generator if (noise is None and rng is not None) else None
         row_std, elem_std = (noise_std, None) if noise_std.ndim == 1 else (None, noise_std)
         if row_std is None:
             row_std = np.zeros(y.shape[0])
         sat = _ext.adc_stage(y, row_std, elem_std, noise, gen, bound, delta, inv, out_scale,
-                             out, flags)
-        return out, int(sat), flags.astype(bool)
+                             out, flags.view(np.int8))
+        return out, int(sat), flags
     t = y
     if noise is not None:
         t = t + noise
