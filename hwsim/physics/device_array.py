@@ -114,6 +114,11 @@ class DeviceArray:
 
     def visible_columns(self, cols) -> np.ndarray:
         """Columns ``cols`` of :meth:`visible_weights` (M, k), without building the rest."""
+        c = np.asarray(cols)
+        if c.ndim == 1 and c.size and c.dtype.kind in "iu":
+            c0 = int(c[0])
+            if c0 >= 0 and c.tolist() == list(range(c0, c0 + c.size)):
+                cols = slice(c0, c0 + c.size)     # a run of columns: views, one copy
         out = self.w[:, cols] - self.reference[:, cols]
         if self.cfg.write_noise_std > 0:
             out += self.write_noise[:, cols]

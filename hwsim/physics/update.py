@@ -320,11 +320,12 @@ def apply_pulses(array: DeviceArray, n, rng: np.random.Generator, backend: str =
     counts = np.ascontiguousarray(counts, dtype=np.int64)
     lumped = _lumped(array, lumped_noise_threshold)
     touched = _touched(array) if cols is None else None
-    key_n = draw_key(rng)
     if backend == "cython":
+        key_n = _keys(rng, 1)[0]                      # = draw_key(rng), without its overhead
         total = int(_kernel().count_update(*_device_args(array, lumped, touched), counts, key_n,
                                            _ALL_COLS if cols is None else cols))
     else:
+        key_n = draw_key(rng)
         total = oracle.count_update(array, counts, key_n, _noise(array), lumped, touched, cols)
     if touched is not None:
         array.redraw_write_noise(touched.astype(bool), rng)

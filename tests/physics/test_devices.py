@@ -241,3 +241,20 @@ def test_set_weights_clips_into_device_bounds(model, seed, w):
     assert np.all(arr.w >= arr.b_min) and np.all(arr.w <= arr.b_max)
     with pytest.raises(ValueError):
         arr.set_weights(np.full((3, 4), np.nan))
+
+
+@pytest.mark.parametrize("cols", [[3, 4, 5, 6], [6, 5, 4], [0, 2, 1], [7], [2, 9, 0, 1],
+                                  np.array([4, 5], np.int32)])
+@pytest.mark.parametrize("noise", [0.0, 0.4])
+def test_visible_columns_equal_columns_of_visible_weights(cols, noise):
+    """Runs of columns (read through slices) and any other selection give the columns of
+    visible_weights exactly, write noise and reference included."""
+    cfg = DeviceConfig(model="soft_bounds", write_noise_std=noise, ref_std=0.2)
+    arr = DeviceArray(cfg, (5, 10), np.random.default_rng(3))
+    arr.set_weights(np.random.default_rng(4).uniform(-0.5, 0.5, (5, 10)),
+                    np.random.default_rng(5))
+    got = arr.visible_columns(np.asarray(cols))
+    want = arr.visible_weights()[:, np.asarray(cols)]
+    assert got.shape == want.shape and np.array_equal(got, want)
+    got[:] = 7.0                                  # a fresh array, never a view
+    assert not np.any(arr.visible_weights() == 7.0)

@@ -259,9 +259,10 @@ class AnalogArray:
         self.pulses += total
         self.note_write()
         if total:
-            self.hw.update(self.layer, int(mag.max()), self.role, phase, pulses=total,
-                           row_slots=int(mag.max(axis=1).sum()),
-                           col_slots=int(mag.max(axis=0).sum()), rng_draws=0)
+            rows = mag.max(axis=1)
+            self.hw.update(self.layer, int(rows.max()), self.role, phase, pulses=total,
+                           row_slots=int(rows.sum()), col_slots=int(mag.max(axis=0).sum()),
+                           rng_draws=0)
         return total
 
     def end_of_batch(self) -> None:
