@@ -8,11 +8,15 @@ rates: η = 0.125 ("SGD", BL 1–2 on fc1/fc2) and η ≈ 0.7/0.25/0.04 ("c-TTv2
 BL 3–4).  Prints the median full-call time, the kernel-only time (fresh stream keys per
 call, as in training), the compiled plan, the fixed cost (full − kernel) and, in the same
 run, the AVX-512 row loop against the scalar loop (``kernel.simd(False)``); single thread.
-Then a Tiki-Taka transfer write: 10 of 784 columns of a 256×784 array, as the (M, N)
-count matrix the caller builds (zeros + column assignment + ``apply_pulses``) against the
-column-restricted ``apply_pulses(..., cols=)``.
+``--cold`` adds the kernel time after a 40 MB sweep before every call (the caches as the
+forward and backward passes of training leave them) and the kernel's fixed part (the
+same call with all thresholds zero: no pulse).  Then a Tiki-Taka transfer write: 10 of
+784 columns of a 256×784 array, as the (M, N) count matrix the caller builds (zeros +
+column assignment + ``apply_pulses``) against the column-restricted
+``apply_pulses(..., cols=)``; and the packing of the trains of 10 samples × 1 040 lines at
+BL 31 (40 % of the lines silent), AVX-512 against the scalar loop.
 
-    /work/venv/bin/python benchmarks/bench_update_training.py [--repeats 200]
+    /work/venv/bin/python benchmarks/bench_update_training.py [--repeats 200] [--cold]
 """
 from __future__ import annotations
 
@@ -47,18 +51,51 @@ def _call(rows, cols, density, lr, seed):
     return arr, x, d, lr
 
 
-def _kernel_time(arr, x, d, lr, ucfg, repeats):
-    """Kernel only, on the plan of (x, d), with fresh stream keys per call."""
+_SWEEP = None
+
+
+def _sweep():
+    """Read 40 MB: evicts the arrays of one call from L1/L2 (and most of a shared L3)."""
+    global _SWEEP
+    if _SWEEP is None:
+        _SWEEP = np.ones(40_000_000 // 8)
+    _SWEEP.sum()
+
+
+def _kernel_time(arr, x, d, lr, ucfg, repeats, cold=False, silent=False):
+    """Kernel only, on the plan of (x, d), with fresh stream keys per call; ``cold``:
+    after a cache sweep; ``silent``: with every threshold zero (the fixed part)."""
     plan = plan_stochastic_trains(x, d, lr, arr.granularity, ucfg)
     args = U._device_args(arr, False, None)
     st = np.zeros((5, len(x)), np.int64)
-    keys = iter(_KEYS * (1 + 2 * repeats // len(_KEYS)))
+    keys = iter(_KEYS * (1 + 3 * repeats // len(_KEYS)))
+    thr_rows, thr_cols = plan.thr_rows, plan.thr_cols
+    if silent:
+        thr_rows, thr_cols = np.zeros_like(thr_rows), np.zeros_like(thr_cols)
 
     def run():
-        U._kernel().stochastic_update(*args, plan.thr_rows, plan.thr_cols, plan.sign_rows,
+        U._kernel().stochastic_update(*args, thr_rows, thr_cols, plan.sign_rows,
                                       plan.sign_cols, plan.bl, *next(keys), 0, st)
     run()
-    return median_time(run, repeats), int(st[0].sum()), plan.bl
+    return median_time(run, repeats, _sweep if cold else None), int(st[0].sum()), plan.bl
+
+
+def _packing(repeats):
+    """Trains of 10 samples × 1 040 lines at BL 31: AVX-512 packing vs the scalar loop."""
+    kernel = U._kernel()
+    g = np.random.default_rng(2)
+    thr = np.floor(g.random((10, 1040)) * 0.3 * 2.0**32).astype(np.uint64)
+    thr[:, g.random(1040) < 0.4] = 0
+    bl = np.full(10, 31, np.int32)
+    had = kernel.simd()
+    try:
+        t_vec = median_time(lambda: kernel.pack_lines(thr, bl, np.uint64(7)), repeats)
+        kernel.simd(False)
+        t_sca = median_time(lambda: kernel.pack_lines(thr, bl, np.uint64(7)), repeats)
+    finally:
+        kernel.simd(had)
+    print(f"packing 10x1040 lines, BL 31: AVX-512 {1e6 * t_vec:.0f} us, scalar "
+          f"{1e6 * t_sca:.0f} us ({t_sca / t_vec:.1f}x)")
 
 
 def _plan_time(arr, x, d, lr, ucfg, repeats):
@@ -94,6 +131,7 @@ def _column_write(repeats):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--repeats", type=int, default=200)
+    ap.add_argument("--cold", action="store_true", help="also time with cold caches")
     args = ap.parse_args()
     kernel = U._kernel()
     had = kernel.simd()
@@ -119,9 +157,17 @@ def main() -> None:
                       f"{pulses:>8d}{1e3 * full:>9.3f}{1e3 * t_vec:>8.3f}{1e3 * t_plan:>7.3f}"
                       f"{1e3 * (full - t_vec):>7.3f}{1e3 * t_sca:>8.3f}{t_sca / t_vec:>6.2f}x"
                       f"{1e9 * t_vec / max(pulses, 1):>9.1f}")
+                if args.cold:
+                    t_cold = _kernel_time(arr, x, d, lr, ucfg, args.repeats, cold=True)[0]
+                    t_fix = _kernel_time(arr, x, d, lr, ucfg, args.repeats, silent=True)[0]
+                    t_fixc = _kernel_time(arr, x, d, lr, ucfg, args.repeats, cold=True,
+                                          silent=True)[0]
+                    print(f"{'':8}{'cold caches':>17}: kernel {1e3 * t_cold:.3f} ms; fixed part "
+                          f"(no pulse) {1e3 * t_fix:.3f} ms warm, {1e3 * t_fixc:.3f} ms cold")
     finally:
         kernel.simd(had)
     _column_write(args.repeats)
+    _packing(args.repeats)
 
 
 if __name__ == "__main__":
