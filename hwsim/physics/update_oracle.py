@@ -1,4 +1,5 @@
-"""NumPy oracle of the pulsed-update kernels (``cython_ext/pulsed_update.pyx``).
+"""NumPy oracle of the pulsed-update kernels (``cython_ext/pulsed_update.pyx``: stochastic
+trains; ``cython_ext/pulse_counts.pyx``: mean and explicit counts).
 
 Same equations, same random words (counter-based, :mod:`hwsim.physics.counter_rng`),
 same floating-point operations in the same order, so the oracle and the kernel agree
