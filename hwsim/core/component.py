@@ -33,7 +33,7 @@ class Component:
     ACTIONS: dict = {}                # action name -> description
     OPS: tuple = ()                   # operations this block takes part in
     #: True when actions() and on_operation() read only the transaction's structure (n
-    #: and meta outside hwsim.sim.opcache.VALUE_STATS): the timing cache then re-adds the
+    #: and meta outside hwsim.sim.timing_cache.VALUE_STATS): the timing cache then re-adds the
     #: ledger rows and statistics increments of a miss on every hit instead of calling
     #: account() (tests/sim/test_timing_cache.py checks the claim for every such block)
     STRUCTURAL_ACCOUNTING = False

@@ -71,7 +71,7 @@ class Hardware:
                                   "(item mode is the sequential reference)")
         self.cache = None
         if cache and self.schedule == "sequential":   # exact reuse of op timing
-            from hwsim.sim.opcache import TimingCache
+            from hwsim.sim.timing_cache import TimingCache
             self.cache = TimingCache(self)
 
     # -- the operations API ---------------------------------------------------------

@@ -11,7 +11,7 @@ from hwsim.config.params import build_section, replace
 from hwsim.core import ActionLedger, Clock, Transaction, kinds
 from hwsim.report import to_json_text
 from hwsim.report.runs import run_report
-from hwsim.sim.opcache import VALUE_STATS
+from hwsim.sim.timing_cache import VALUE_STATS
 from hwsim.training.runner import run_experiment
 
 ROOT = Path(__file__).resolve().parents[2]
