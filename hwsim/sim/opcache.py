@@ -133,19 +133,28 @@ class OpCache:
             paths = tuple(sorted({p for _k, _n, route, _m in txns for p in route}))
             blocks = self._blocks[op_key] = (paths, self._period_of(paths))
         paths, period = blocks
-        busy = self.busy
-        state = tuple((p, busy[p] - now) for p in paths if busy.get(p, now) > now) \
-            if busy else ()
-        key = (op_key, now % period, state)
+        key = self._key(op_key, paths, period, now)
         entry = self.table.get(key)
         if entry is None:
-            self.misses += 1
-            entry = self._simulate(op, now)
-            if len(self.table) < self.max_entries:
-                self.table[key] = entry
+            self._miss(key, op, now)
         else:
             self.hits += 1
             self._apply(entry, now, op, txns)
+
+    def _key(self, op_key, paths, period, start) -> tuple:
+        """The cache key of an op starting at ``start`` (the module doc's 1, 2, 3)."""
+        busy = self.busy
+        state = tuple((p, busy[p] - start) for p in paths if busy.get(p, start) > start) \
+            if busy else ()
+        return (op_key, start % period, state)
+
+    def _miss(self, key, op, start):
+        """Simulate ``op`` from ``start`` (the engine's now) and remember the record."""
+        self.misses += 1
+        entry = self._simulate(op, start)
+        if len(self.table) < self.max_entries:
+            self.table[key] = entry
+        return entry
 
     def _period_of(self, paths) -> int:
         """Hyperperiod of the clocks of the blocks an op touches (see the module doc)."""

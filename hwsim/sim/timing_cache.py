@@ -59,19 +59,13 @@ class TimingCache(OpCache):
             recipe = self._recipes[shape] = self._recipe(op)
         op_key, paths, period, live, rows, clock, firsts = recipe
         start = clock.edge(clock.edge_index(now)) if clock is not None else now
-        busy = self.busy
-        state = tuple((p, busy[p] - start) for p in paths if busy.get(p, start) > start) \
-            if busy else ()
-        key = (op_key, start % period, state)
+        key = self._key(op_key, paths, period, start)
         entry = self.table.get(key)
         if entry is None:
-            self.misses += 1
             if start > now:
                 self.sync()
                 hw.sim.env.run(until=start)
-            entry = self._simulate(op, start)
-            if len(self.table) < self.max_entries:
-                self.table[key] = entry
+            self._miss(key, op, start)
         else:
             self.hits += 1
             self._account_live(op, live, rows)
