@@ -94,6 +94,8 @@ def _steps(cfg) -> tuple:
     """(in_delta, in_inv, out_delta, out_inv) of a periphery config, computed once."""
     hit = _STEPS.get(id(cfg))
     if hit is None or hit[0] is not cfg:      # (the config is kept: its id stays unique)
+        if len(_STEPS) > 256:                 # bounded: sweeps make many configs
+            _STEPS.clear()
         i_d = qz.step_size(cfg.inp_bound, cfg.inp_res_bits)
         o_d = qz.step_size(cfg.out_bound, cfg.out_res_bits)
         hit = _STEPS[id(cfg)] = (cfg, (i_d, 1.0 / i_d if i_d > 0 else 0.0,

@@ -185,14 +185,13 @@ def transfer_accumulate(H: np.ndarray, cols: np.ndarray, v: np.ndarray, scale: f
                                          max_pulses, enabled)
     counts = np.empty((m, k), dtype=np.int64)
     chopped = c_in is not None
-    ones = _ONES if not chopped else None
     writes = kernels().transfer_accumulate(
-        H, cols, v, float(scale), c_in if chopped else ones, c_out if chopped else ones,
+        H, cols, v, float(scale), c_in if chopped else _ONES, c_out if chopped else _ONES,
         chopped, float(momentum), int(max_pulses), bool(enabled), counts)
     return counts, int(writes)
 
 
-_ONES = np.ones(1)
+_ONES = np.ones(1)          # stands in for the chopper signs when there are none
 
 
 def transfer_accumulate_numpy(H, cols, v, scale, c_in, c_out, momentum, max_pulses,
