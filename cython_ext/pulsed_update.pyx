@@ -164,10 +164,11 @@ def stochastic_update(double[:, ::1] w, const double[:, ::1] dw_up, const double
     returns the batch totals (pulses, row slots, column slots).  strategy: 0 auto,
     1 row×column popcount pairs, 2 slot by slot (results are identical).
 
-    Phase 1 packs every line of every sample into a uint64 slot mask.  Phase 2 walks
-    blocks of rows that fit in cache and, inside a block, the samples in order: each
-    device still sees its samples and slots in order, and its random words depend only
-    on (b, i, j, s), so the result equals the sample-major order of the oracle."""
+    First every line of every sample is packed into a uint64 slot mask and the active
+    columns are listed; phase 1 builds each sample's column lists per slot.  Phase 2
+    walks blocks of rows that fit in cache and, inside a block, the samples in order:
+    each device still sees its samples and slots in order, and its random words depend
+    only on (b, i, j, s), so the result equals the sample-major order of the oracle."""
     cdef Dev dv
     make_dev(&dv, w, dw_up, dw_dn, bmin, bmax, pu, pd, scalars, nodes_up, nodes_dn, table,
              counter, touched, code, lumped)
