@@ -35,27 +35,11 @@ cdef extern from *:
 
 
 cdef inline void prefetch_lines(const void* start, Py_ssize_t nbytes) noexcept nogil:
+    """Ask for the cache lines of [start, start + nbytes) (the normal table, below)."""
     cdef const char* c = <const char*>start
     cdef Py_ssize_t k
     for k in range(0, nbytes, 64):
         hwsim_prefetch(c + k)
-
-
-cdef inline void prefetch_rows(const Dev* dv, Py_ssize_t i0, Py_ssize_t i1,
-                               Py_ssize_t n) noexcept nogil:
-    """Ask for the device state of rows i0..i1 at once: the slot loops reach it through
-    gathers in data order, whose cache misses would otherwise wait one after another."""
-    cdef Py_ssize_t o = i0 * n, nb = (i1 - i0) * n * 8
-    prefetch_lines(dv.w + o, nb)
-    prefetch_lines(dv.dw_up + o, nb)
-    prefetch_lines(dv.dw_dn + o, nb)
-    prefetch_lines(dv.bmin + o, nb)
-    prefetch_lines(dv.bmax + o, nb)
-    if dv.code != 0:
-        prefetch_lines(dv.pu + o, nb)
-        prefetch_lines(dv.pd + o, nb)
-    if dv.counter != NULL:
-        prefetch_lines(dv.counter + o, nb)
 
 
 cdef inline void slot_pulses(Dev* dv, Py_ssize_t i, Py_ssize_t b, Py_ssize_t m, Py_ssize_t n,
