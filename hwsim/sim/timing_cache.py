@@ -21,6 +21,32 @@ VALUE_STATS = frozenset({"sum_gv2", "pulses", "row_slots", "col_slots", "rng_dra
 _TIMING_STATS = frozenset({"transactions", "items", "busy_ticks", "wait_ticks", "last_out_tick"})
 
 
+class _Timing:
+    """What one simulated op did, relative to its start tick ``t0``: elapsed ticks, phase,
+    per touched block ``(component, integer statistic increments, maxima, last output
+    − t0, free_at − t0)`` and engine ops.  ``deferrable``: every increment is an integer
+    and no block stays busy past the op's end, so hits may be added up lazily
+    (``pending`` hits, the latest at ``t_last``) until someone reads the statistics."""
+    __slots__ = ("dur", "phase", "rec", "ops_done", "deferrable", "pending", "t_last")
+
+    def __init__(self, dur, phase, rec, ops_done):
+        self.dur, self.phase, self.rec, self.ops_done = dur, phase, rec, ops_done
+        self.deferrable = all(free_rel <= dur and all(type(v) is int for _k, v in add)
+                              for _c, add, _m, _l, free_rel in rec)
+        self.pending = self.t_last = 0
+
+
+class _Rows:
+    """Ledger increments ``((ActionKey, count), ...)`` of an op structure's blocks with
+    STRUCTURAL_ACCOUNTING; integer counts are added in bulk (``pending`` hits)."""
+    __slots__ = ("rows", "deferrable", "pending")
+
+    def __init__(self, rows):
+        self.rows = rows
+        self.deferrable = all(type(c) is int for _k, c in rows)
+        self.pending = 0
+
+
 class TimingCache(OpCache):
     """An :class:`OpCache` for training, whose ops carry fresh data statistics every
     mini-batch.  The key keeps only the op's timing-relevant part (its meta without
@@ -43,6 +69,8 @@ class TimingCache(OpCache):
         super().__init__(hw, enabled, max_entries)
         self._recipes: dict = {}      # op structure → recipe
         self._by_key: dict = {}       # op key → recipe (ops differing only in ``col``)
+        self._dirty: list = []        # _Timing entries with deferred hits
+        self._dirty_rows: list = []   # _Rows with deferred hits
 
     def run(self, op) -> None:
         hw = self.hw
@@ -147,7 +175,7 @@ class TimingCache(OpCache):
                 "last_out_tick", 0) else None
             rec.append((c, tuple(add), tuple(maxes), last, c.free_at - t0))
         self._refresh_busy(dict(touched))
-        return (t1 - t0, op.phase, tuple(rec), hw.sim.ops_done - ops_done)
+        return _Timing(t1 - t0, op.phase, tuple(rec), hw.sim.ops_done - ops_done)
 
     def _accounting(self, op, specs, txns):
         """``live``: per transaction whose blocks must see the actual op (value
@@ -167,10 +195,11 @@ class TimingCache(OpCache):
                             for action, count, attrs in c.actions(txn) if count)
             if blocks:
                 live.append((spec, tuple(blocks)))
-        return tuple(live), tuple(rows)
+        return tuple(live), _Rows(tuple(rows))
 
     def _account_live(self, op, live, rows) -> None:
-        """A hit's actions: the live blocks see the op's values, structural rows re-added."""
+        """A hit's actions: the live blocks see the op's values, structural rows re-added
+        (in bulk by :meth:`_settle` when their counts are integers)."""
         meta, layer, phase = op.meta, op.layer, op.phase
         for spec, blocks in live:
             kind, n, route = spec[0], spec[1], spec[2]
@@ -178,32 +207,78 @@ class TimingCache(OpCache):
                               meta=txn_meta(spec, meta), item=0, n_total=n)
             for c in blocks:
                 c.account(txn)
-        counts = self._counts
-        for key, count in rows:
-            counts[key] += count
+        if rows.deferrable:
+            if not rows.pending:
+                self._dirty_rows.append(rows)
+            rows.pending += 1
+        else:
+            counts = self._counts
+            for key, count in rows.rows:
+                counts[key] += count
 
     def _apply_timing(self, entry, t0) -> None:
         hw = self.hw
-        dur, phase, rec, ops_done = entry
+        dur = entry.dur
         self.lag += dur
-        hw.phase_ticks[phase] = hw.phase_ticks.get(phase, 0) + dur
+        hw.phase_ticks[entry.phase] = hw.phase_ticks.get(entry.phase, 0) + dur
         hw.ops_executed += 1
-        hw.sim.ops_done += ops_done
+        hw.sim.ops_done += entry.ops_done
         busy = self.busy
-        for c, add, maxes, last, free_rel in rec:
-            vals = c.stats.values
-            for k, v in add:
-                vals[k] += v
-            for k, v in maxes:
-                if v > vals[k]:
-                    vals[k] = v
-            if last is not None and t0 + last > vals["last_out_tick"]:
-                vals["last_out_tick"] = t0 + last
-            c.free_at = t0 + free_rel
-            busy[c.path] = c.free_at
-        now = t0 + dur
-        for p in [p for p, f in busy.items() if f <= now]:
-            del busy[p]
+        if entry.deferrable:          # statistics added in bulk by _settle
+            if not entry.pending:
+                self._dirty.append(entry)
+            entry.pending += 1
+            entry.t_last = t0
+        else:
+            for c, add, maxes, last, free_rel in entry.rec:
+                vals = c.stats.values
+                for k, v in add:
+                    vals[k] += v
+                for k, v in maxes:
+                    if v > vals[k]:
+                        vals[k] = v
+                if last is not None and t0 + last > vals["last_out_tick"]:
+                    vals["last_out_tick"] = t0 + last
+                c.free_at = t0 + free_rel
+                busy[c.path] = c.free_at
+        if busy:
+            now = t0 + dur
+            for p in [p for p, f in busy.items() if f <= now]:
+                del busy[p]
+
+    def _settle(self) -> None:
+        """Add what deferred hits did to the statistics (integer increments × hits;
+        maxima and the last output / free tick of each entry's latest hit) and the
+        structural ledger rows (integer counts × hits).  Sums of integers are exact in
+        any order, so the totals equal those of applying every hit at once."""
+        for e in self._dirty:
+            k, t = e.pending, e.t_last
+            for c, add, maxes, last, free_rel in e.rec:
+                vals = c.stats.values
+                for name, v in add:
+                    vals[name] += v * k
+                for name, v in maxes:
+                    if v > vals[name]:
+                        vals[name] = v
+                if last is not None and t + last > vals["last_out_tick"]:
+                    vals["last_out_tick"] = t + last
+                if t + free_rel > c.free_at:
+                    c.free_at = t + free_rel
+            e.pending = 0
+        self._dirty.clear()
+        counts = self._counts
+        for rows in self._dirty_rows:
+            k = rows.pending
+            for key, count in rows.rows:
+                counts[key] += count * k
+            rows.pending = 0
+        self._dirty_rows.clear()
+
+    def sync(self) -> None:
+        """Settle the deferred hits, then advance SimPy time (:meth:`OpCache.sync`)."""
+        if self._dirty or self._dirty_rows:
+            self._settle()
+        OpCache.sync(self)
 
     def _apply(self, entry, t0, op=None, txns=()) -> None:
         """A hit through :meth:`OpCache.run` (ops whose transactions depend on values)."""

@@ -154,6 +154,8 @@ def load_checkpoint(path: Path) -> dict:
 
 def _timing_state(hw) -> dict:
     """Totals of the timing model to carry across a checkpoint."""
+    if hw is not None:
+        hw.sync()                 # statistics and ledger rows the timing cache deferred
     return {"ticks": hw.now if hw is not None else 0,
             "phase_ticks": dict(hw.phase_ticks) if hw is not None else {},
             "ledger": hw.machine.ledger if hw is not None else None,
