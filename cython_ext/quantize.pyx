@@ -334,6 +334,14 @@ def dac_front(const double[:, ::1] x, bint abs_max, double bound, double out_gai
     ``bit_generator``).  Returns the nonzero DAC codes, or −1 when x holds NaN or inf
     (then nothing is converted).
     """
+    return _dac_front(x, abs_max, bound, out_gain, delta, inv_delta, noise_std,
+                      bit_generator, v, in_scale, out_scale, sq_sums)
+
+
+cdef Py_ssize_t _dac_front(const double[:, ::1] x, bint abs_max, double bound,
+                           double out_gain, double delta, double inv_delta, double noise_std,
+                           object bit_generator, double[:, ::1] v, double[::1] in_scale,
+                           double[::1] out_scale, double[::1] sq_sums) except -2:
     cdef Py_ssize_t B = x.shape[0], K = x.shape[1], b, j
     cdef double m, a, c = out_gain / bound
     cdef bint finite = True
@@ -359,6 +367,35 @@ def dac_front(const double[:, ::1] x, bint abs_max, double bound, double out_gai
                      sq_sums)
 
 
+def read_pass(const double[:, ::1] x, object w_read, bint transposed, bint abs_max,
+              double in_bound, double out_gain, double in_delta, double in_inv,
+              double in_noise, object in_gen, double out_noise, object out_gen,
+              double out_bound, double out_delta, double out_inv, double[::1] sq_sums):
+    """The first pass of a read without weight noise in one call: :func:`dac_front`
+    (noise from ``in_gen``), the product ``u = v @ w_readᵀ`` (``v @ w_read`` when
+    ``transposed``: numpy's matmul, as hwsim.physics.periphery._product calls it) and
+    :func:`adc_stage` with σ_out = ``out_noise`` for every sample (noise from
+    ``out_gen``).  Returns (y, saturations, per-sample saturation flags, active DAC
+    codes, in_scale, out_scale), or None when x holds NaN or inf."""
+    cdef Py_ssize_t B = x.shape[0], K = x.shape[1], b
+    v = np.empty((B, K))
+    in_scale, out_scale = np.empty(B), np.empty(B)
+    cdef Py_ssize_t active = _dac_front(x, abs_max, in_bound, out_gain, in_delta, in_inv,
+                                        in_noise, in_gen, v, in_scale, out_scale, sq_sums)
+    if active < 0:
+        return None
+    u = v @ w_read if transposed else v @ w_read.T
+    out = np.empty_like(u)
+    flags = np.zeros(B, dtype=bool)              # written through an int8 view
+    row_std = np.empty(B)
+    cdef double[::1] rs = row_std
+    for b in range(B):
+        rs[b] = out_noise
+    sat = _adc(u, rs, None, None, out_gen, out_bound, out_delta, out_inv, out_scale, out,
+               flags.view(np.int8))
+    return out, sat, flags, active, in_scale, out_scale
+
+
 def adc_stage(const double[:, ::1] y, const double[::1] row_std, object elem_std,
               object noise, object bit_generator, double bound, double delta,
               double inv_delta, const double[::1] out_scale, double[:, ::1] out,
@@ -371,6 +408,14 @@ def adc_stage(const double[:, ::1] y, const double[::1] row_std, object elem_std
     ``sat_rows[b]`` is set to 1 for every sample with at least one saturated output.
     Returns the saturation count.
     """
+    return _adc(y, row_std, elem_std, noise, bit_generator, bound, delta, inv_delta,
+                out_scale, out, sat_rows)
+
+
+cdef Py_ssize_t _adc(const double[:, ::1] y, const double[::1] row_std, object elem_std,
+                     object noise, object bit_generator, double bound, double delta,
+                     double inv_delta, const double[::1] out_scale, double[:, ::1] out,
+                     signed char[::1] sat_rows) except -1:
     cdef Py_ssize_t B = y.shape[0], P = y.shape[1], b, i
     cdef Py_ssize_t sat = 0, row_sat
     cdef double sd

@@ -136,10 +136,20 @@ class _Reader:
         """The first pass in one compiled call up to the product: input check, noise
         management and DAC (:func:`hwsim.physics.quantize.dac_front`); returns
         (y, saturations, flags, active, in_scale, out_scale)."""
-        cfg = self.cfg
+        cfg, rng = self.cfg, self.rng
+        abs_max = cfg.noise_management == "abs_max"
+        if cfg.w_noise <= 0:        # the whole pass in one compiled call, same operations
+            res = qz.read_pass(x, self.w_read, self.transposed, abs_max, cfg.inp_bound,
+                               out_gain, self.in_delta, self.in_inv, cfg.inp_noise,
+                               rng if cfg.inp_noise > 0 else None, cfg.out_noise,
+                               rng if cfg.out_noise > 0 else None, cfg.out_bound,
+                               self.out_delta, self.out_inv, self.sq_sums)
+            if res is None:
+                raise ValueError("inputs contains NaN or inf")
+            return res
         v, active, in_scale, out_scale = qz.dac_front(
-            x, cfg.noise_management == "abs_max", cfg.inp_bound, out_gain, self.in_delta,
-            self.in_inv, cfg.inp_noise, self.rng if cfg.inp_noise > 0 else None, self.sq_sums)
+            x, abs_max, cfg.inp_bound, out_gain, self.in_delta, self.in_inv, cfg.inp_noise,
+            rng if cfg.inp_noise > 0 else None, self.sq_sums)
         if active < 0:
             raise ValueError("inputs contains NaN or inf")
         return self._convert(v, out_scale, active) + (in_scale, out_scale)

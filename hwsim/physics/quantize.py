@@ -178,6 +178,19 @@ def dac_front(x, abs_max, bound, out_gain, delta, inv, noise_std, rng, sq_sums):
     return v, int(active), in_scale, out_scale
 
 
+def read_pass(x, w_read, transposed, abs_max, in_bound, out_gain, in_delta, in_inv,
+              in_noise, in_rng, out_noise, out_rng, out_bound, out_delta, out_inv, sq_sums):
+    """Compiled first pass of a read without weight noise: :func:`dac_front`, the product
+    and :func:`adc_stage` (σ_out per sample) in one call, the same operations in the same
+    order (noise from ``in_rng`` / ``out_rng``, each None for none).  Returns
+    (y, saturations, flags, active, in_scale, out_scale), or None when x holds NaN or
+    inf."""
+    return _ext.read_pass(x, w_read, transposed, abs_max, in_bound, out_gain, in_delta,
+                          in_inv, in_noise, in_rng.bit_generator if in_rng is not None else None,
+                          out_noise, out_rng.bit_generator if out_rng is not None else None,
+                          out_bound, out_delta, out_inv, sq_sums)
+
+
 def adc_stage(y, noise_std, noise, rng, bound, delta, inv, out_scale, use_ext):
     """ADC: ``t = y + noise``, clip ±bound, quantize, times ``out_scale_b``.
 

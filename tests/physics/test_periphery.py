@@ -247,3 +247,35 @@ def test_config_sections_validate():
     with pytest.raises(ConfigError):
         build_section(PCMConfig, {"refresh_lower": 0.8, "refresh_upper": 0.7})
     assert any("out_noise" in line for line in describe_section(MVMConfig))
+
+
+@pytest.mark.parametrize("transposed", [False, True])
+@pytest.mark.parametrize("nm", ["abs_max", "none"])
+def test_read_pass_equals_the_stages_one_by_one(transposed, nm):
+    """The compiled first pass (no weight noise) does what dac_front, the product and
+    adc_stage do one after another: same outputs, flags and scales bit for bit, the same
+    input and output noise drawn from the same streams in the same order."""
+    w, x, _ = data(m=24, n=40, b=8, seed=5)
+    w = w * 6                                   # some outputs saturate
+    if transposed:
+        x = np.ascontiguousarray(x[:, :24])
+    cfg = MVMConfig(inp_noise=0.02, out_noise=0.05, noise_management=nm)
+    k = x.shape[1]
+    d_in, d_out = qz.step_size(1.0, cfg.inp_res_bits), qz.step_size(cfg.out_bound,
+                                                                     cfg.out_res_bits)
+    sq1, sq2 = np.zeros(k), np.zeros(k)
+    r1, r2 = np.random.default_rng(3), np.random.default_rng(3)
+    y1, sat1, fl1, act1, is1, os1 = qz.read_pass(
+        x, w, transposed, nm == "abs_max", cfg.inp_bound, 1.5, d_in, 1 / d_in, cfg.inp_noise,
+        r1, cfg.out_noise, r1, cfg.out_bound, d_out, 1 / d_out, sq1)
+    v, act2, is2, os2 = qz.dac_front(x, nm == "abs_max", cfg.inp_bound, 1.5, d_in, 1 / d_in,
+                                     cfg.inp_noise, r2, sq2)
+    u = v @ w if transposed else v @ w.T
+    y2, sat2, fl2 = qz.adc_stage(u, np.full(len(x), cfg.out_noise), None, r2, cfg.out_bound,
+                                 d_out, 1 / d_out, os2, True)
+    for a, b in ((y1, y2), (is1, is2), (os1, os2), (sq1, sq2)):
+        np.testing.assert_array_equal(a.view(np.int64), b.view(np.int64))
+    assert (sat1, act1, fl1.tolist()) == (sat2, act2, fl2.tolist())
+    assert sat1 > 0 and fl1.dtype == bool
+    assert qz.read_pass(np.full_like(x, np.nan), w, transposed, True, 1.0, 1.0, d_in, 1 / d_in,
+                        0.0, None, 0.0, None, cfg.out_bound, d_out, 1 / d_out, sq1) is None
