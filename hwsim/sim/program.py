@@ -24,15 +24,16 @@ transfer       bytes                       —
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 OP_KINDS = ("forward", "backward", "read_column", "update", "serial_write", "accumulate",
             "flip", "digital", "transfer")
 PHASES = ("forward", "backward", "update", "transfer", "digital", "idle")
 
 
-@dataclass(frozen=True)
-class Op:
-    """One hardware operation of a program."""
+class Op(NamedTuple):
+    """One hardware operation of a program (immutable; a named tuple: training issues
+    tens of thousands per epoch, and the timing cache hashes them)."""
     op: str
     n: int
     layer: str = ""

@@ -37,6 +37,7 @@ import math
 
 import numpy as np
 
+from hwsim.physics.quantize import check_backend, row_abs_max
 from hwsim.training.algorithms.analog import AnalogArray, AnalogWeights
 from hwsim.training.digital_accumulator import transfer_accumulate
 
@@ -84,8 +85,10 @@ class TransferEngine:
         p = self.p
         if not p.auto_scale:
             return p.fast_lr
-        xm = float(np.abs(x).max(axis=1).mean())
-        dm = float(np.abs(d).max(axis=1).mean())
+        # per-sample max|·| in one compiled pass each (max is exact in any order)
+        ext = check_backend(self.algo.ctx.backend)
+        xm = float(row_abs_max(np.ascontiguousarray(x, dtype=np.float64), ext).mean())
+        dm = float(row_abs_max(np.ascontiguousarray(d, dtype=np.float64), ext).mean())
         if self.x_hat is None:
             self.x_hat, self.d_hat = xm, dm
         else:
