@@ -20,66 +20,15 @@ The same IEEE operations in the same order as the NumPy plan (no contraction: pl
 x86-64 has no FMA), so thresholds, signs and train lengths are identical.  Each input
 is checked for NaN/inf (|v| > DBL_MAX) in the same pass that finds its maxima.
 """
-from libc.math cimport sqrt, ceil, fabs
-from libc.float cimport DBL_MAX
+from libc.math cimport fabs
 from libc.stdint cimport uint64_t, int64_t, int32_t, int8_t
+
+from pulse_plan_core cimport line_max, sign8, stochastic_plan_core
 
 #: status codes (negative returns) of the plan functions
 X_NOT_FINITE = -1
 D_NOT_FINITE = -2
 P_NOT_FINITE = -3
-
-
-cdef inline double line_max(const double* v, Py_ssize_t n, bint* finite) noexcept nogil:
-    """max |v| over one line (four independent chains: max is exact in any order);
-    clears ``finite`` when some |v| > DBL_MAX (inf or NaN)."""
-    cdef double m0 = 0.0, m1 = 0.0, m2 = 0.0, m3 = 0.0, a0, a1, a2, a3
-    cdef bint ok = True
-    cdef Py_ssize_t j = 0
-    while j + 4 <= n:
-        a0, a1, a2, a3 = fabs(v[j]), fabs(v[j + 1]), fabs(v[j + 2]), fabs(v[j + 3])
-        ok &= (a0 <= DBL_MAX) & (a1 <= DBL_MAX) & (a2 <= DBL_MAX) & (a3 <= DBL_MAX)
-        m0 = a0 if a0 > m0 else m0
-        m1 = a1 if a1 > m1 else m1
-        m2 = a2 if a2 > m2 else m2
-        m3 = a3 if a3 > m3 else m3
-        j += 4
-    while j < n:
-        a0 = fabs(v[j])
-        ok &= a0 <= DBL_MAX
-        m0 = a0 if a0 > m0 else m0
-        j += 1
-    finite[0] &= ok
-    m0 = m1 if m1 > m0 else m0
-    m2 = m3 if m3 > m2 else m2
-    return m2 if m2 > m0 else m0
-
-
-cdef inline int8_t sign8(double v) noexcept nogil:
-    return <int8_t>((v > 0.0) - (v < 0.0))
-
-
-cdef inline bint thresholds(const double* v, Py_ssize_t n, double scale, uint64_t* thr,
-                            int8_t* sgn) noexcept nogil:
-    """thr = floor(min(scale·|v|, 1)·2³²) and sign(v); False when a p is NaN."""
-    cdef Py_ssize_t j
-    cdef double p
-    cdef bint ok = True
-    for j in range(n):
-        p = scale * fabs(v[j])
-        ok &= p == p                   # np.minimum(p, 1.0) would keep a NaN
-        p = p if p < 1.0 else 1.0
-        # 0 ≤ p·2³² ≤ 2³²: truncation is floor, and a signed conversion is one instruction
-        thr[j] = <uint64_t><int64_t>(p * 4294967296.0)
-        sgn[j] = sign8(v[j])
-    return ok
-
-
-cdef inline void signs(const double* v, Py_ssize_t n, uint64_t* thr, int8_t* sgn) noexcept nogil:
-    cdef Py_ssize_t j
-    for j in range(n):
-        thr[j] = 0
-        sgn[j] = sign8(v[j])
 
 
 def stochastic_plan(const double[:, ::1] x, const double[:, ::1] d, double lr, double eps,
@@ -89,47 +38,20 @@ def stochastic_plan(const double[:, ::1] x, const double[:, ::1] d, double lr, d
     """Thresholds, signs and train lengths of the stochastic trains of a mini-batch
     (x: (B, N), d: (B, M)).  Returns the number of clipped samples (k > BL_max), or
     X_NOT_FINITE / D_NOT_FINITE / P_NOT_FINITE."""
-    cdef Py_ssize_t nb = x.shape[0], n = x.shape[1], m = d.shape[1], b
-    cdef bint x_ok = True, d_ok = True
-    cdef double x_m, d_m, k, k_ceil, a, bb, dscale, root
-    cdef int blb
-    cdef int64_t clipped = 0
-    cdef bint ok = True, active
+    cdef Py_ssize_t nb = x.shape[0], n = x.shape[1], m = d.shape[1]
+    cdef int64_t res
+    if d.shape[0] != nb or thr_rows.shape[0] != nb or thr_rows.shape[1] != m or \
+            thr_cols.shape[0] != nb or thr_cols.shape[1] != n or sign_rows.shape[0] != nb or \
+            sign_rows.shape[1] != m or sign_cols.shape[0] != nb or sign_cols.shape[1] != n \
+            or bl.shape[0] != nb:
+        raise ValueError("stochastic_plan: array shapes do not match x (B, N) and d (B, M)")
+    if nb == 0:
+        return 0
     with nogil:
-        for b in range(nb):
-            x_m = line_max(&x[b, 0], n, &x_ok)
-            d_m = line_max(&d[b, 0], m, &d_ok)
-            k = lr * x_m * d_m / eps
-            active = k > 0.0
-            if k > bl_max:
-                clipped += 1
-            if not active:
-                bl[b] = 0
-                signs(&d[b, 0], m, &thr_rows[b, 0], &sign_rows[b, 0])
-                signs(&x[b, 0], n, &thr_cols[b, 0], &sign_cols[b, 0])
-                continue
-            if fixed_bl:
-                blb = bl_max
-            else:
-                k_ceil = ceil(k)
-                blb = <int>k_ceil if k_ceil < bl_max else bl_max
-            bl[b] = blb
-            a = sqrt(lr / (eps * <double>(blb if blb > 1 else 1)))
-            bb = a
-            dscale = 1.0
-            if update_management:
-                if k > bl_max:
-                    dscale = bl_max / k
-                root = sqrt(x_m / (d_m * dscale))
-                a = a * root
-                bb = bb / root
-            ok &= thresholds(&d[b, 0], m, a * dscale, &thr_rows[b, 0], &sign_rows[b, 0])
-            ok &= thresholds(&x[b, 0], n, bb, &thr_cols[b, 0], &sign_cols[b, 0])
-    if not x_ok:
-        return X_NOT_FINITE
-    if not d_ok:
-        return D_NOT_FINITE
-    return clipped if ok else P_NOT_FINITE
+        res = stochastic_plan_core(&x[0, 0], &d[0, 0], nb, n, m, lr, eps, bl_max, fixed_bl,
+                                   update_management, &thr_rows[0, 0], &thr_cols[0, 0],
+                                   &sign_rows[0, 0], &sign_cols[0, 0], &bl[0])
+    return res
 
 
 cdef inline int64_t capped_round(double v, int bl_max) noexcept nogil:

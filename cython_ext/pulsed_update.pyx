@@ -21,6 +21,7 @@ import numpy as np
 
 from pulse_device cimport (Dev, make_dev, rand64, popcount64, hwsim_ctz64, one_pulse,
                            n_pulses)
+from pulse_plan_core cimport stochastic_plan_core
 from hwsim._ext import pulse_counts
 from hwsim._ext.pulse_counts import mean_count_update, count_update   # noqa: F401
 
@@ -157,6 +158,73 @@ def stochastic_update(double[:, ::1] w, const double[:, ::1] dw_up, const double
     make_dev(&dv, w, dw_up, dw_dn, bmin, bmax, pu, pd, scalars, nodes_up, nodes_dn, table,
              counter, touched, code, lumped)
     cdef Py_ssize_t nb = thr_rows.shape[0], m = w.shape[0], n = w.shape[1]
+    cdef int64_t totals[3]
+    if thr_rows.shape[1] != m or thr_cols.shape[0] != nb or thr_cols.shape[1] != n or \
+            sign_rows.shape[0] != nb or sign_rows.shape[1] != m or sign_cols.shape[0] != nb \
+            or sign_cols.shape[1] != n or bl.shape[0] != nb or stats.shape[0] != 5 or \
+            stats.shape[1] != nb:
+        raise ValueError("stochastic_update: train arrays do not match the array and batch")
+    if nb == 0:
+        return 0, 0, 0
+    _stochastic_core(&dv, nb, m, n, &thr_rows[0, 0], &thr_cols[0, 0], &sign_rows[0, 0],
+                     &sign_cols[0, 0], &bl[0], key_rows, key_cols, key_noise, strategy,
+                     &stats[0, 0], totals)
+    return totals[0], totals[1], totals[2]
+
+
+def planned_update(double[:, ::1] w, const double[:, ::1] dw_up, const double[:, ::1] dw_dn,
+                   const double[:, ::1] bmin, const double[:, ::1] bmax,
+                   const double[:, ::1] pu, const double[:, ::1] pd,
+                   const double[::1] scalars, const double[::1] nodes_up,
+                   const double[::1] nodes_dn, const double[::1] table,
+                   int64_t[:, ::1] counter, uint8_t[:, ::1] touched, int code, int lumped,
+                   const double[:, ::1] x, const double[:, ::1] d, double lr, double eps,
+                   int bl_max, bint fixed_bl, bint update_management, uint64_t key_rows,
+                   uint64_t key_cols, uint64_t key_noise, int strategy):
+    """The plan of hwsim._ext.pulse_plan.stochastic_plan and :func:`stochastic_update` in
+    one call (the trains never leave C): x (B, N), d (B, M).  Returns (clipped samples,
+    pulses, row slots, column slots, stats (5, B), BL per sample (B,) int32), or
+    (status < 0, …) when x, d or a probability is not finite (then no pulse is applied)."""
+    cdef Dev dv
+    make_dev(&dv, w, dw_up, dw_dn, bmin, bmax, pu, pd, scalars, nodes_up, nodes_dn, table,
+             counter, touched, code, lumped)
+    cdef Py_ssize_t nb = x.shape[0], m = w.shape[0], n = w.shape[1]
+    if x.shape[1] != n or d.shape[0] != nb or d.shape[1] != m:
+        raise ValueError("planned_update: x must be (B, N) and d (B, M) for an M×N array")
+    stats = np.zeros((5, nb), np.int64)
+    bl = np.zeros(nb, np.int32)
+    if nb == 0:
+        return 0, 0, 0, 0, stats, bl
+    cdef int64_t[:, ::1] st = stats
+    cdef int32_t[::1] blv = bl
+    cdef int64_t totals[3]
+    cdef int64_t clipped
+    cdef uint64_t* thr = <uint64_t*>malloc(nb * (m + n) * sizeof(uint64_t))
+    cdef int8_t* sgn = <int8_t*>malloc(nb * (m + n) * sizeof(int8_t))
+    if thr == NULL or sgn == NULL:
+        free(thr); free(sgn)
+        raise MemoryError()
+    try:
+        with nogil:
+            clipped = stochastic_plan_core(&x[0, 0], &d[0, 0], nb, n, m, lr, eps, bl_max,
+                                           fixed_bl, update_management, thr, thr + nb * m,
+                                           sgn, sgn + nb * m, &blv[0])
+        if clipped < 0:
+            return clipped, 0, 0, 0, stats, bl
+        _stochastic_core(&dv, nb, m, n, thr, thr + nb * m, sgn, sgn + nb * m, &blv[0],
+                         key_rows, key_cols, key_noise, strategy, &st[0, 0], totals)
+    finally:
+        free(thr); free(sgn)
+    return clipped, totals[0], totals[1], totals[2], stats, bl
+
+
+cdef int _stochastic_core(Dev* dv, Py_ssize_t nb, Py_ssize_t m, Py_ssize_t n,
+                          const uint64_t* thr_rows, const uint64_t* thr_cols,
+                          const int8_t* sign_rows, const int8_t* sign_cols, const int32_t* bl,
+                          uint64_t key_rows, uint64_t key_cols, uint64_t key_noise,
+                          int strategy, int64_t* stats, int64_t* totals) except -1:
+    """Body of :func:`stochastic_update` on raw pointers (trains (B, M) / (B, N) in C
+    order, stats (5, B)); totals ← (pulses, row slots, column slots)."""
     cdef Py_ssize_t b, i, j, jj, idx, s, k, i0, i1, rb
     cdef uint64_t* rmask = <uint64_t*>malloc(nb * m * sizeof(uint64_t))
     cdef uint64_t* cmask = <uint64_t*>malloc(nb * n * sizeof(uint64_t))
@@ -178,14 +246,15 @@ def stochastic_update(double[:, ::1] w, const double[:, ::1] dw_up, const double
     cdef int64_t total_p = 0, total_r = 0, total_c = 0
     cdef int sri
     cdef bint up
-    cdef bint simd_linear = USE_SIMD and code == 1 and not lumped and dv.touched == NULL
+    cdef bint simd_linear = USE_SIMD and dv.code == 1 and not dv.lumped and dv.touched == NULL
+    cdef bint lumped = dv.lumped
     cdef uint64_t c0
     if rmask and cmask and acols and tlist and npos and nac:
         with nogil:   # column trains first: their slot count sizes the column lists
             for b in range(nb):
-                pack_lines_of(&thr_cols[b, 0], n, bl[b], key_cols, <uint64_t>(b * n) * 32,
+                pack_lines_of(thr_cols + b * n, n, bl[b], key_cols, <uint64_t>(b * n) * 32,
                               cmask + b * n)
-                pack_lines_of(&thr_rows[b, 0], m, bl[b], key_rows, <uint64_t>(b * m) * 32,
+                pack_lines_of(thr_rows + b * m, m, bl[b], key_rows, <uint64_t>(b * m) * 32,
                               rmask + b * m)
                 # active columns grouped by the sign of x (positive first): inside each
                 # group the pulse direction depends on the row only, so the inner loops
@@ -196,17 +265,17 @@ def stochastic_update(double[:, ::1] w, const double[:, ::1] dw_up, const double
                     mk = cmask[b * n + j]
                     if mk:
                         cslots += popcount64(mk)
-                        if sign_cols[b, j] > 0:
+                        if sign_cols[b * n + j] > 0:
                             acols[b * n + ncol] = <int32_t>j
                             ncol += 1
-                        elif sign_cols[b, j] < 0:
+                        elif sign_cols[b * n + j] < 0:
                             tlist[nneg] = <int32_t>j
                             nneg += 1
                 npos[b] = ncol
                 for k in range(nneg):
                     acols[b * n + ncol + k] = tlist[k]
                 nac[b] = ncol + nneg
-                stats[2, b] = cslots
+                stats[2 * nb + b] = cslots
                 total_cs += cslots
         centries = <int32_t*>malloc((total_cs + 1) * sizeof(int32_t))
     if not (rmask and cmask and acols and centries and coff and nac and use_slots and pulses
@@ -261,9 +330,9 @@ def stochastic_update(double[:, ::1] w, const double[:, ::1] dw_up, const double
             # between consecutive pulses): preferred unless lumped steps on a dense array
             use_slots[b] = strategy == 2 or (strategy == 0 and (
                 not lumped or slot_cost < 2 * nar * ncol))
-            stats[1, b] = rslots
-            stats[3, b] = nar
-            stats[4, b] = ncol
+            stats[1 * nb + b] = rslots
+            stats[3 * nb + b] = nar
+            stats[4 * nb + b] = ncol
         # ---- phase 2: row blocks that stay in cache, samples in order inside a block
         # the normal table (64 KiB) is read at random by every noisy pulse: ask for all
         # of it now rather than miss on it one gather at a time
@@ -279,7 +348,7 @@ def stochastic_update(double[:, ::1] w, const double[:, ::1] dw_up, const double
                     ri = rmask[b * m + i]
                     if ri == 0:
                         continue
-                    sri = sign_rows[b, i]
+                    sri = sign_rows[b * m + i]
                     if use_slots[b] and lumped:
                         # accumulate this row's coincidences, then one lumped step per
                         # device; touched columns listed per sign group (x > 0 from the
@@ -301,9 +370,9 @@ def stochastic_update(double[:, ::1] w, const double[:, ::1] dw_up, const double
                                     nneg += 1
                                     tlist[n - nneg] = <int32_t>j
                                 rowcnt[j] += 1
-                        lumped_row(&dv, i, b, m, n, tlist, 0, ntouch, rowcnt, sri < 0,
+                        lumped_row(dv, i, b, m, n, tlist, 0, ntouch, rowcnt, sri < 0,
                                    key_noise, &pulses[b])
-                        lumped_row(&dv, i, b, m, n, tlist, n - nneg, n, rowcnt, sri > 0,
+                        lumped_row(dv, i, b, m, n, tlist, n - nneg, n, rowcnt, sri > 0,
                                    key_noise, &pulses[b])
                         continue
                     if use_slots[b] and simd_linear:      # word of j: mix64(c0 + j·64φ)
@@ -327,9 +396,9 @@ def stochastic_update(double[:, ::1] w, const double[:, ::1] dw_up, const double
                         while ri:
                             s = hwsim_ctz64(ri)
                             ri &= ri - 1
-                            slot_pulses(&dv, i, b, m, n, s, centries, coff[b * 65 + s],
+                            slot_pulses(dv, i, b, m, n, s, centries, coff[b * 65 + s],
                                         csplit[b * 64 + s], sri < 0, key_noise)
-                            slot_pulses(&dv, i, b, m, n, s, centries, csplit[b * 64 + s],
+                            slot_pulses(dv, i, b, m, n, s, centries, csplit[b * 64 + s],
                                         coff[b * 65 + s + 1], sri > 0, key_noise)
                             pulses[b] += coff[b * 65 + s + 1] - coff[b * 65 + s]
                         continue
@@ -344,10 +413,10 @@ def stochastic_update(double[:, ::1] w, const double[:, ::1] dw_up, const double
                         cnt = popcount64(mk)
                         pulses[b] += cnt
                         if lumped:
-                            n_pulses(&dv, idx, up, cnt, key_noise, ctr0)
+                            n_pulses(dv, idx, up, cnt, key_noise, ctr0)
                         else:
                             while mk:
-                                one_pulse(&dv, idx, up, key_noise, ctr0 + hwsim_ctz64(mk))
+                                one_pulse(dv, idx, up, key_noise, ctr0 + hwsim_ctz64(mk))
                                 mk &= mk - 1
                             if dv.counter != NULL:
                                 dv.counter[idx] += cnt
@@ -355,10 +424,13 @@ def stochastic_update(double[:, ::1] w, const double[:, ::1] dw_up, const double
                                 dv.touched[idx] = 1
             i0 = i1
         for b in range(nb):
-            stats[0, b] = pulses[b]
+            stats[0 * nb + b] = pulses[b]
             total_p += pulses[b]
-            total_r += stats[1, b]
-            total_c += stats[2, b]
+            total_r += stats[1 * nb + b]
+            total_c += stats[2 * nb + b]
     free(rmask); free(cmask); free(acols); free(centries); free(coff); free(nac)
     free(use_slots); free(pulses); free(rowcnt); free(tlist); free(npos); free(csplit)
-    return total_p, total_r, total_c
+    totals[0] = total_p
+    totals[1] = total_r
+    totals[2] = total_c
+    return 0

@@ -234,15 +234,17 @@ _PLAN_ERRORS = {-1: "x contains NaN or inf", -2: "d contains NaN or inf",
 
 
 def _compiled_update(array, x, d, lr, cfg, rng, lumped, touched, strategy) -> UpdateStats:
-    """Plan (hwsim._ext.pulse_plan) and kernel of the parallel update: the same trains,
-    keys and results as the oracle path, with a fixed cost of a few NumPy allocations."""
+    """Plan and kernel of the parallel update: the same trains, keys and results as the
+    oracle path.  Stochastic trains: plan and pulses in one compiled call
+    (``pulsed_update.planned_update``; the trains never leave C); mean counts: the plan
+    of hwsim._ext.pulse_plan, then the kernel."""
     plan, kernel = _plan_kernel(), _kernel()
     (nb, n), m = x.shape, d.shape[1]
     bl_max, eps = int(cfg.bl_max), float(array.granularity)
-    sign_rows, sign_cols = np.empty((nb, m), np.int8), np.empty((nb, n), np.int8)
-    bl = np.empty(nb, np.int32)
     args = _device_args(array, lumped, touched)
     if cfg.pulse_type == "mean_count":
+        sign_rows, sign_cols = np.empty((nb, m), np.int8), np.empty((nb, n), np.int8)
+        bl = np.empty(nb, np.int32)
         row_amp, col_amp = np.empty((nb, m)), np.empty((nb, n))
         act = np.empty((2, nb), np.int64)
         totals = np.empty(3, np.int64)
@@ -257,17 +259,14 @@ def _compiled_update(array, x, d, lr, cfg, rng, lumped, touched, strategy) -> Up
         return UpdateStats(cfg.pulse_type, cfg.scheme, nb, m, n, int(per.sum()),
                            _readonly(per), _readonly(bl), clipped, row_slots, col_slots,
                            _readonly(act)[0], act[1])
-    thr_rows, thr_cols = np.empty((nb, m), np.uint64), np.empty((nb, n), np.uint64)
-    clipped = plan.stochastic_plan(x, d, lr, eps, bl_max, cfg.fixed_bl, cfg.update_management,
-                                   thr_rows, thr_cols, sign_rows, sign_cols, bl)
+    keys = _keys(rng, 3)      # (the plan draws nothing: the same words as after it)
+    clipped, pulses, row_slots, col_slots, st, bl = kernel.planned_update(
+        *args, x, d, lr, eps, bl_max, cfg.fixed_bl, cfg.update_management, *keys, strategy)
     if clipped < 0:
         raise ValueError(_PLAN_ERRORS[clipped])
-    st = np.empty((5, nb), np.int64)     # pulses, row/col slots, active rows/cols
-    pulses, row_slots, col_slots = kernel.stochastic_update(
-        *args, thr_rows, thr_cols, sign_rows, sign_cols, bl, *_keys(rng, 3), strategy, st)
-    _readonly(st)
-    return UpdateStats(cfg.pulse_type, cfg.scheme, nb, m, n, pulses, st[0], _readonly(bl),
-                       clipped, row_slots, col_slots, st[3], st[4])
+    _readonly(st, bl)       # pulses, row/col slots, active rows/cols per sample
+    return UpdateStats(cfg.pulse_type, cfg.scheme, nb, m, n, pulses, st[0], bl, clipped,
+                       row_slots, col_slots, st[3], st[4])
 
 
 def _ideal_update(array, x, d, lr, cfg, rng) -> UpdateStats:

@@ -396,3 +396,37 @@ def test_simd_and_scalar_count_writes_match_oracle_bitwise(model, cols):
     same(arrays[0], arrays[2])
     same(arrays[1], arrays[2])
     assert not np.array_equal(arrays[0].w, twins(cfg, shape)[0].w)
+
+
+@pytest.mark.parametrize("model", ["soft_bounds", "exp_step"])
+def test_train_kernel_on_a_given_plan_equals_the_planned_update(model):
+    """stochastic_update (trains planned by the caller: the benchmark's kernel-only entry)
+    and planned_update (plan and pulses in one call: the training path) apply the same
+    pulses and report the same statistics."""
+    from hwsim.physics import update as U
+    cfg = device(model, dw_min_std=0.3, count_pulses=True)
+    ucfg = UpdateConfig(lumped_noise_threshold=0.0)
+    a, b = twins(cfg, (19, 23))
+    x, d = batch(4, 6, 19, 23)
+    keys = [11, 22, 33]
+    args_a, args_b = U._device_args(a, False, None), U._device_args(b, False, None)
+    plan = plan_stochastic_trains(x, d, 0.3, a.granularity, ucfg)
+    st = np.zeros((5, 6), np.int64)
+    tot = kernel.stochastic_update(*args_a, plan.thr_rows, plan.thr_cols, plan.sign_rows,
+                                   plan.sign_cols, plan.bl, *keys, 0, st)
+    clipped, *tot_b, st_b, bl_b = kernel.planned_update(
+        *args_b, x, d, 0.3, b.granularity, ucfg.bl_max, ucfg.fixed_bl,
+        ucfg.update_management, *keys, 0)
+    same(a, b)
+    assert tuple(tot) == tuple(tot_b) and tot[0] > 50
+    assert np.array_equal(st, st_b) and np.array_equal(plan.bl, bl_b)
+    assert clipped == int(plan.clipped.sum())
+    bad = x.copy()
+    bad[1, 2] = np.nan
+    w0 = b.w.copy()
+    assert kernel.planned_update(*args_b, bad, d, 0.3, b.granularity, 31, False, True,
+                                 *keys, 0)[0] == -1
+    assert np.array_equal(b.w, w0)             # nothing applied on a rejected plan
+    with pytest.raises(ValueError, match="planned_update"):
+        kernel.planned_update(*args_b, np.ascontiguousarray(x[:, :5]), d, 0.3, b.granularity, 31, False, True,
+                              *keys, 0)
