@@ -269,6 +269,23 @@ def abs_line_sums(const double[:, ::1] w, double[::1] out, bint along_rows):
             hw_abs_col_sums(&w[0, 0], &out[0], m, n)
 
 
+def abs_col_sums_at(const double[:, ::1] w, const long long[::1] cols, double[::1] out):
+    """out[k] = Σ_i |w[i, cols[k]]|, rows in order from 0.0: the same additions as the
+    column sums of :func:`abs_line_sums` (so the entries are bitwise equal)."""
+    cdef Py_ssize_t m = w.shape[0], n = w.shape[1], nc = cols.shape[0], i, k
+    if out.shape[0] != nc:
+        raise ValueError("abs_col_sums_at: output length does not match the columns")
+    for k in range(nc):
+        if cols[k] < 0 or cols[k] >= n:
+            raise ValueError(f"abs_col_sums_at: column {cols[k]} outside 0..{n - 1}")
+    with nogil:
+        for k in range(nc):
+            out[k] = 0.0
+        for i in range(m):
+            for k in range(nc):
+                out[k] += fabs(w[i, cols[k]])
+
+
 cdef Py_ssize_t _dac_rows(const double[:, ::1] x, const double[::1] scale, double bound,
                          double delta, double inv_delta, double noise_std, object noise,
                          object bit_generator, double[:, ::1] v,

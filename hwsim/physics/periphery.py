@@ -173,6 +173,20 @@ def abs_line_sums(w, transposed: bool = False, backend: str = "cython") -> np.nd
     return sums
 
 
+def abs_column_sums(w, cols, backend: str = "cython") -> np.ndarray:
+    """:func:`abs_line_sums` (forward) at the columns ``cols`` only, bitwise its entries
+    there (each column is summed on its own, rows in order): keeps cached line sums
+    current after a write to a few columns; validates those columns finite."""
+    w = _matrix(w, "w", check_finite=False)
+    cols = np.ascontiguousarray(cols, dtype=np.int64)
+    if cols.ndim != 1 or (cols.size and (cols.min() < 0 or cols.max() >= w.shape[1])):
+        raise ValueError(f"cols must be column indices within 0..{w.shape[1] - 1}, "
+                         f"got {cols.tolist()}")
+    sums = qz.abs_col_sums_at(w, cols, qz.check_backend(backend))
+    _finite(sums, "w")
+    return sums
+
+
 def mvm(w, x, cfg, rng, *, transposed: bool = False, backend: str = "cython",
         w_eff=None, line_sums=None) -> tuple[np.ndarray, MVMStats]:
     """Batched MVM through the periphery of ``cfg`` (an ``MVMConfig``).

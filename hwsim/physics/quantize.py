@@ -141,6 +141,16 @@ def abs_line_sums(w: np.ndarray, transposed: bool, use_ext: bool) -> np.ndarray:
     return np.abs(w).sum(axis=1 if transposed else 0)
 
 
+def abs_col_sums_at(w: np.ndarray, cols: np.ndarray, use_ext: bool) -> np.ndarray:
+    """Σ_i |w[i, j]| for the columns j in ``cols`` (int64): bitwise the entries of
+    :func:`abs_line_sums` (forward) at those columns (rows added in order)."""
+    if use_ext:
+        out = np.empty(cols.size)
+        _ext.abs_col_sums_at(w, cols, out)
+        return out
+    return np.abs(w[:, cols]).sum(axis=0)
+
+
 def dac_stage(x, scale, bound, delta, inv, noise_std, noise, rng, sq_sums, use_ext):
     """DAC: ``v = q(x · scale_b)`` then ``+ input noise``; returns (v, active count).
 

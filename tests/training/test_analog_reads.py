@@ -8,7 +8,7 @@ import pytest
 from hwsim.config.accelerator import AcceleratorConfig
 from hwsim.config.devices import DeviceConfig
 from hwsim.config.params import build_section
-from hwsim.physics.periphery import abs_line_sums, mvm
+from hwsim.physics.periphery import abs_column_sums, abs_line_sums, mvm
 from hwsim.training.algorithms.analog import AnalogArray
 from hwsim.training.runner import Context
 
@@ -126,3 +126,31 @@ def test_in_place_reference_change_is_seen_after_note_write():
     arr.note_write(reference=True)
     w = arr._read_matrix()
     assert w is not arr.array.w and np.array_equal(w, arr.array.w - 0.02)
+
+
+@pytest.mark.parametrize("backend", ["cython", "numpy"])
+def test_column_write_keeps_forward_line_sums_exact(backend):
+    """After a write to a few columns the cached forward line sums are summed again at
+    those columns only: bitwise the line sums of the written devices, and the next reads
+    (and their energy statistic) equal those of a fresh array state."""
+    ctx = _ctx(seed=6)
+    ctx = Context(accelerator=ctx.accelerator, device=ctx.device, seed=6, backend=backend)
+    a = _trained(ctx)
+    x = np.random.default_rng(2).uniform(0, 1, (3, SHAPE[1]))
+    a.forward(x)                                     # line sums cached
+    before = a._line_sums(False).copy()
+    cols = np.array([4, -1, 9])                      # a negative index: column 19
+    a.apply_pulses(np.full((SHAPE[0], 3), 3, np.int64), cols=cols)
+    assert False in a._cache()                       # kept through the write, not rebuilt
+    kept = a._line_sums(False)
+    fresh = abs_line_sums(a.array.w, False, backend)
+    assert np.array_equal(kept.view(np.int64), fresh.view(np.int64))
+    changed = np.flatnonzero(kept != before)
+    assert set(changed) == {4, 9, 19}
+    assert True not in a._cache()                    # row sums were dropped, not kept
+    with pytest.raises(ValueError, match="column indices"):
+        abs_column_sums(a.array.w, [SHAPE[1]], backend)
+    w = a.array.w.copy()
+    w[0, 2] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        abs_column_sums(w, [2], backend)

@@ -35,7 +35,7 @@ import numpy as np
 
 from hwsim.physics.device_array import DeviceArray
 from hwsim.physics.ir_drop import IRDropCache
-from hwsim.physics.periphery import MVMStats, abs_line_sums, mvm
+from hwsim.physics.periphery import MVMStats, abs_column_sums, abs_line_sums, mvm
 from hwsim.physics.update import UpdateStats, apply_pulses, pulsed_update
 
 
@@ -76,17 +76,27 @@ class AnalogArray:
         cache = self.ir.get(direction)
         return None if cache is None else cache.get(w, transposed=direction == "backward")
 
-    def note_write(self, reference: bool = False) -> None:
+    def note_write(self, reference: bool = False, cols=None) -> None:
         """The devices changed: drop the cached visible weights and IR-drop matrices.
         Every write method here calls it; call it after writing ``array`` directly, with
         ``reference=True`` after changing ``array.reference`` in place (reference offsets
         are static device properties: whether they are all zero is checked once per
-        reference array, not per write)."""
+        reference array, not per write).  ``cols`` (int64 indices): only these columns
+        changed; when reads multiply the live weights, the forward line sums are kept
+        and only those columns summed again (Σ_i |w_ij| depends on column j alone, and
+        is added in the same order: bitwise the full recomputation)."""
+        keep = None
+        if cols is not None and not reference and self._read_cache is not None:
+            keep = self._read_cache[1].get(False)
         self._read_cache = None
         if reference:
             self._ref_zero = None
         for cache in self.ir.values():
             cache.note_update()
+        if keep is not None and self._read_matrix() is self.array.w:
+            keep = keep.copy()
+            keep[cols] = abs_column_sums(self.array.w, cols, self.ctx.backend)
+            self._cache()[False] = keep
 
     # ---- bookkeeping ---------------------------------------------------------------
     def __getstate__(self):
@@ -257,7 +267,8 @@ class AnalogArray:
         total = apply_pulses(self.array, counts, self.rng("write"), self.ctx.backend, cols=cols,
                              lumped_noise_threshold=self.update_cfg.lumped_noise_threshold)
         self.pulses += total
-        self.note_write()
+        self.note_write(cols=None if cols is None
+                        else np.asarray(cols, dtype=np.int64) % self.shape[1])
         if total:
             rows = mag.max(axis=1)
             self.hw.update(self.layer, int(rows.max()), self.role, phase, pulses=total,
