@@ -10,7 +10,9 @@ measured in the same run.  Targets: c-TTv2 ≤ 3.5 s, SGD ≤ 1.5 s per 8k sampl
 
 ``--breakdown`` also prints where the wall time goes (network forward and backward,
 the algorithm's update and within it the pulsed updates, count writes and column
-reads, the op timing), measured by wrapping those calls, per 8k samples.
+reads, the op timing), measured by wrapping those calls, per 8k samples, and the time
+spent inside the compiled kernels (every call into ``hwsim._ext``, the BLAS products of
+the fused reads included): the run's compiled floor, the rest being Python and NumPy.
 """
 from __future__ import annotations
 
@@ -61,7 +63,8 @@ def _breakdown(algo: str, samples: int, timing: bool) -> None:
     scale = 8000 / samples
     print(f"  breakdown of one more run ({wall * scale:.2f} s / 8k):")
     order = ("algorithm update", "  pulsed updates", "  count writes", "  column reads",
-             "network forward (MVMs)", "network backward (MVMs)")
+             "network forward (MVMs)", "network backward (MVMs)",
+             "compiled (kernels, BLAS)")
     for label in order:
         if label in br.t:
             print(f"    {label:26s} {br.t[label] * scale:6.2f} s")
@@ -102,6 +105,7 @@ class _Breakdown:
                                  (analog.AnalogArray, "apply_pulses", "  count writes"),
                                  (analog.AnalogArray, "read_columns", "  column reads")):
             self._wrap(obj, name, label)
+        self.wrap_kernels()
 
     def _wrap(self, obj, name, label):
         f = getattr(obj, name)
@@ -114,6 +118,20 @@ class _Breakdown:
             finally:
                 self.t[label] += time.perf_counter() - t
         setattr(obj, name, timed)
+
+    def wrap_kernels(self):
+        """Every function of the compiled modules (callers look them up on the module at
+        call time): the time inside them is the run's compiled floor, BLAS products of
+        the fused reads included; everything else is Python and NumPy glue."""
+        import importlib
+        for mod in ("quantize", "pulsed_update", "pulse_plan", "pulse_counts",
+                    "digital_accumulator"):
+            m = importlib.import_module(f"hwsim._ext.{mod}")
+            for name in dir(m):
+                f = getattr(m, name)
+                if not name.startswith("_") and callable(f) and type(f).__name__ in (
+                        "builtin_function_or_method", "cython_function_or_method"):
+                    self._wrap(m, name, "compiled (kernels, BLAS)")
 
     def wrap_update(self, algo):
         self._wrap(type(algo), "update", "algorithm update")
