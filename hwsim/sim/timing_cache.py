@@ -61,7 +61,14 @@ class TimingCache(OpCache):
     the key holds) are not called on hits: the ledger rows and statistics increments of
     the miss are re-added.  What an op of a given structure needs on a hit — its key,
     the blocks it touches, the transactions whose blocks must see the actual values and
-    the structural ledger rows — is worked out once per structure (a *recipe*)."""
+    the structural ledger rows — is worked out once per structure (a *recipe*).
+
+    Hits whose statistics increments and structural ledger counts are all integers are
+    added in bulk: each entry counts its pending hits and :meth:`sync` (called before any
+    simulated op, by ``Hardware.sync`` before reports and checkpoints) adds increment ×
+    hits — integer sums are exact in any order; maxima and last output ticks come from
+    each entry's latest hit.  Value-dependent (float) ledger rows are still added op by
+    op, in op order."""
 
     CAPTURES_LEDGER = False          # hits evaluate the components' actions afresh
 
