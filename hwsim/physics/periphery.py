@@ -133,9 +133,10 @@ class _Reader:
         return self._convert(v, out_scale, active)
 
     def first_read(self, x, out_gain):
-        """The first pass in one compiled call up to the product: input check, noise
-        management and DAC (:func:`hwsim.physics.quantize.dac_front`); returns
-        (y, saturations, flags, active, in_scale, out_scale)."""
+        """The first pass: input check, noise management and DAC in one compiled call
+        (:func:`hwsim.physics.quantize.dac_front`), then product and ADC — all three in
+        one call (:func:`hwsim.physics.quantize.read_pass`) when there is no weight read
+        noise.  Returns (y, saturations, flags, active, in_scale, out_scale)."""
         cfg, rng = self.cfg, self.rng
         abs_max = cfg.noise_management == "abs_max"
         if cfg.w_noise <= 0:        # the whole pass in one compiled call, same operations
