@@ -1,0 +1,71 @@
+"""Fingerprint of a short MNIST training run, to check that a speed change is bit-identical.
+
+Trains ``--samples`` samples (one epoch) of configs/mnist_mlp_<algo>.yaml with timing and
+energy on and prints hashes of everything the run produced: the loss, the final tick and
+per-phase ticks, every ledger row (action counts, float sums included), every component's
+statistics and ``free_at``, and the pickled network (weights, device state, counters).
+Run it against two trees and compare the lines:
+
+    PYTHONPATH=/tmp/base python benchmarks/fingerprint.py c-ttv2 --samples 1000
+    PYTHONPATH=.         python benchmarks/fingerprint.py c-ttv2 --samples 1000
+
+The hwsim imported is the one on ``PYTHONPATH`` (configs and data come from this tree).
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import hashlib
+import pickle
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.append(str(ROOT))      # after PYTHONPATH: PYTHONPATH=other/tree wins
+
+
+def _digest(*parts) -> str:
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(p if isinstance(p, bytes) else repr(p).encode())
+    return h.hexdigest()[:16]
+
+
+def fingerprint(algo: str, samples: int) -> str:
+    from hwsim.build.graph import build_machine
+    from hwsim.build.mapping import map_layers
+    from hwsim.config.experiment import load_experiment
+    from hwsim.sim.hardware import Hardware
+    from hwsim.training.runner import prepare, stream, train_epoch
+    cfg = load_experiment(str(ROOT / "configs" / f"mnist_mlp_{algo.replace('-', '_')}.yaml"))
+    prep = prepare(cfg)
+    ds = prep.dataset
+    prep.dataset = dataclasses.replace(ds, train_x=ds.train_x[:samples],
+                                       train_y=ds.train_y[:samples])
+    acc = prep.accelerator
+    shapes = [(s.name, s.out_features, s.in_features) for s in prep.network.layer_shapes()]
+    mapping = map_layers(shapes, prep.algorithm.ROLES, acc.tile.rows, acc.tile.cols,
+                         acc.tile.count)
+    hw = Hardware(build_machine(acc), mapping, cache=acc.engine.cache)
+    prep.context.hw = hw
+    loss, _ = train_epoch(prep, hw, stream(0, "data"))
+    hw.sync()
+    ledger = _digest(*sorted(hw.machine.ledger._counts.items()))
+    stats = _digest(*[(p, sorted(c.stats.values.items()), c.free_at)
+                      for p, c in sorted(hw.machine.components.items())])
+    net = _digest(pickle.dumps(prep.network))
+    return (f"{algo} loss {loss!r} ticks {hw.now} phases {sorted(hw.phase_ticks.items())} "
+            f"ledger {ledger} stats {stats} network {net}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("algos", help="comma-separated: sgd, ttv2, c-ttv2, agad, mixed-precision")
+    ap.add_argument("--samples", type=int, default=1000)
+    a = ap.parse_args()
+    for algo in a.algos.split(","):
+        print(fingerprint(algo, a.samples), flush=True)
+
+
+if __name__ == "__main__":
+    main()
