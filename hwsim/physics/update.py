@@ -238,11 +238,12 @@ def _compiled_update(array, x, d, lr, cfg, rng, lumped, touched, strategy) -> Up
     oracle path.  Stochastic trains: plan and pulses in one compiled call
     (``pulsed_update.planned_update``; the trains never leave C); mean counts: the plan
     of hwsim._ext.pulse_plan, then the kernel."""
-    plan, kernel = _plan_kernel(), _kernel()
+    kernel = _kernel()
     (nb, n), m = x.shape, d.shape[1]
     bl_max, eps = int(cfg.bl_max), float(array.granularity)
     args = _device_args(array, lumped, touched)
     if cfg.pulse_type == "mean_count":
+        plan = _plan_kernel()
         sign_rows, sign_cols = np.empty((nb, m), np.int8), np.empty((nb, n), np.int8)
         bl = np.empty(nb, np.int32)
         row_amp, col_amp = np.empty((nb, m)), np.empty((nb, n))
