@@ -30,8 +30,8 @@ sys.path.append(str(ROOT))      # after PYTHONPATH and site-packages: PYTHONPATH
 
 def _hardware(prep, recorder=None):
     """A fresh machine for ``prep`` with the timing cache (as bench_training builds it)."""
-    from hwsim.build.graph import build_machine
-    from hwsim.build.mapping import map_layers
+    from hwsim.elaborate.graph import build_machine
+    from hwsim.elaborate.mapping import map_layers
     from hwsim.sim.hardware import Hardware
     acc = prep.accelerator
     shapes = [(s.name, s.out_features, s.in_features) for s in prep.network.layer_shapes()]

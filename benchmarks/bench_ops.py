@@ -14,8 +14,8 @@ import statistics
 import time
 from pathlib import Path
 
-from hwsim.build.graph import build_machine
-from hwsim.build.mapping import map_layers
+from hwsim.elaborate.graph import build_machine
+from hwsim.elaborate.mapping import map_layers
 from hwsim.config.accelerator import load_accelerator
 from hwsim.sim.hardware import Hardware
 

@@ -28,8 +28,8 @@ ALGOS = ("sgd", "ttv2", "c-ttv2", "agad", "mixed-precision")
 
 
 def _hardware(prep):
-    from hwsim.build.graph import build_machine
-    from hwsim.build.mapping import map_layers
+    from hwsim.elaborate.graph import build_machine
+    from hwsim.elaborate.mapping import map_layers
     from hwsim.sim.hardware import Hardware
     acc = prep.accelerator
     shapes = [(s.name, s.out_features, s.in_features) for s in prep.network.layer_shapes()]

@@ -1,6 +1,7 @@
 """Fingerprint of a short MNIST training run, to check that a speed change is bit-identical.
 
-Trains ``--samples`` samples (one epoch) of configs/mnist_mlp_<algo>.yaml with timing and
+Trains ``--samples`` samples (one epoch) of configs/mnist_mlp_<algo>.yaml (digits_<algo>.yaml
+for the algorithms without an MNIST experiment: float, HIC, SBPCA) with timing and
 energy on and prints hashes of everything the run produced: the loss, the final tick and
 per-phase ticks, every ledger row (action counts, float sums included), every component's
 statistics and ``free_at``, and the pickled network (weights, device state, counters).
@@ -31,13 +32,41 @@ def _digest(*parts) -> str:
     return h.hexdigest()[:16]
 
 
+ALGOS = ("float", "sgd", "tiki-taka", "ttv2", "c-ttv2", "agad", "mixed-precision", "hic", "sbpca")
+
+
+def config_path(algo: str) -> Path:
+    """The MNIST MLP experiment of ``algo`` where one is shipped, else its digits experiment."""
+    stem = algo.replace("-", "_")
+    for name in (f"mnist_mlp_{stem}.yaml", f"digits_{stem}.yaml", f"{stem}_digits.yaml"):
+        if (ROOT / "configs" / name).exists():
+            return ROOT / "configs" / name
+    raise SystemExit(f"fingerprint: no shipped experiment for {algo!r}")
+
+
+def _imports():
+    """The same functions under the tree's module names (``hwsim.build`` became
+    ``hwsim.elaborate``), so that one script compares trees from before and after."""
+    try:
+        from hwsim.elaborate.graph import build_machine
+        from hwsim.elaborate.mapping import map_layers
+    except ModuleNotFoundError:
+        from hwsim.build.graph import build_machine
+        from hwsim.build.mapping import map_layers
+    return build_machine, map_layers
+
+
+def _ledger_rows(ledger):
+    rows = getattr(ledger, "rows", None)
+    return sorted(rows().items()) if callable(rows) else sorted(ledger._counts.items())
+
+
 def fingerprint(algo: str, samples: int) -> str:
-    from hwsim.build.graph import build_machine
-    from hwsim.build.mapping import map_layers
+    build_machine, map_layers = _imports()
     from hwsim.config.experiment import load_experiment
     from hwsim.sim.hardware import Hardware
     from hwsim.training.runner import prepare, stream, train_epoch
-    cfg = load_experiment(str(ROOT / "configs" / f"mnist_mlp_{algo.replace('-', '_')}.yaml"))
+    cfg = load_experiment(str(config_path(algo)))
     prep = prepare(cfg)
     ds = prep.dataset
     prep.dataset = dataclasses.replace(ds, train_x=ds.train_x[:samples],
@@ -50,20 +79,27 @@ def fingerprint(algo: str, samples: int) -> str:
     prep.context.hw = hw
     loss, _ = train_epoch(prep, hw, stream(0, "data"))
     hw.sync()
-    ledger = _digest(*sorted(hw.machine.ledger._counts.items()))
-    stats = _digest(*[(p, sorted(c.stats.values.items()), c.free_at)
-                      for p, c in sorted(hw.machine.components.items())])
+    rows = _ledger_rows(hw.machine.ledger)
+    comps = sorted(hw.machine.components.items())
+    ledger = _digest(*rows)
+    stats = _digest(*[(p, sorted(c.stats.values.items()), c.free_at) for p, c in comps])
+    # the same without component paths: equal when only names changed (chip.noc -> ...)
+    ledger_values = _digest(*sorted(repr((key[1:], val)) for key, val in rows))
+    stats_values = _digest(*sorted(repr((sorted(c.stats.values.items()), c.free_at))
+                                   for _, c in comps))
     net = _digest(pickle.dumps(prep.network))
     return (f"{algo} loss {loss!r} ticks {hw.now} phases {sorted(hw.phase_ticks.items())} "
-            f"ledger {ledger} stats {stats} network {net}")
+            f"ledger {ledger} stats {stats} network {net} | by value: ledger {ledger_values} "
+            f"stats {stats_values}")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("algos", help="comma-separated: sgd, ttv2, c-ttv2, agad, mixed-precision")
+    ap.add_argument("algos", nargs="?", default="all",
+                    help="comma-separated names, or 'all': " + ", ".join(ALGOS))
     ap.add_argument("--samples", type=int, default=1000)
     a = ap.parse_args()
-    for algo in a.algos.split(","):
+    for algo in (ALGOS if a.algos == "all" else a.algos.split(",")):
         print(fingerprint(algo, a.samples), flush=True)
 
 

@@ -57,7 +57,7 @@ def _load_any(path, overrides):
 
 
 def cmd_validate(args) -> int:
-    from hwsim.build.graph import build_machine, expand
+    from hwsim.elaborate.graph import build_machine, expand
     from hwsim.config.overrides import parse_set_args
     kind, cfg = _load_any(args.file, parse_set_args(args.set))
     if kind == "accelerator":
@@ -144,7 +144,7 @@ def cmd_schema(args) -> int:
 
 
 def cmd_graph(args) -> int:
-    from hwsim.build.dot import write_graph
+    from hwsim.elaborate.dot import write_graph
     from hwsim.config.accelerator import load_accelerator
     from hwsim.config.overrides import parse_set_args
     cfg = load_accelerator(args.accelerator, parse_set_args(args.set))

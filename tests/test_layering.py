@@ -11,7 +11,7 @@ LAYERS = {
     "hwsim.config": 1,
     "hwsim.physics": 2, "hwsim.core": 2, "hwsim._ext": 2,
     "hwsim.components": 3, "hwsim.energy": 3,
-    "hwsim.build": 4,
+    "hwsim.elaborate": 4,
     "hwsim.sim": 5, "hwsim.trace": 5, "hwsim.training": 5,
     "hwsim.report": 6, "hwsim.sweep": 6,
     "hwsim.cli": 7,

@@ -15,7 +15,7 @@ last initiation interval of a stage may end after the run, hence the ``min``.)  
 also embeds ``meta``: the resolved configuration, the seed, the kernel backend and
 the versions of python/numpy/simpy/cython/hwsim, so a result can be re-run
 (DESIGN.md, "Files users write").  The report layer only reads: it takes plain
-objects and dicts and imports neither :mod:`hwsim.sim` nor :mod:`hwsim.build`.
+objects and dicts and imports neither :mod:`hwsim.sim` nor :mod:`hwsim.elaborate`.
 """
 from __future__ import annotations
 

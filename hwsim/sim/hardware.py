@@ -1,7 +1,7 @@
 """The operations API (layer 5) that training algorithms and trace replay drive.
 
-:class:`Hardware` wraps a built :class:`~hwsim.build.graph.Machine` and a layer
-:class:`~hwsim.build.mapping.Mapping`.  Every call (``forward``, ``backward``,
+:class:`Hardware` wraps a built :class:`~hwsim.elaborate.graph.Machine` and a layer
+:class:`~hwsim.elaborate.mapping.Mapping`.  Every call (``forward``, ``backward``,
 ``update``, ``read_column``, ``accumulate``, ``flip``, ``digital``, ``transfer``)
 appends one :class:`~hwsim.sim.program.Op` to the pending program;
 :meth:`Hardware.flush` executes the pending ops on the SimPy engine, so latency and
@@ -16,8 +16,8 @@ Schedule ``sequential``: an op starts when the previous one ended.
 """
 from __future__ import annotations
 
-from hwsim.build.graph import Machine
-from hwsim.build.mapping import Mapping
+from hwsim.elaborate.graph import Machine
+from hwsim.elaborate.mapping import Mapping
 from hwsim.errors import SimulationError
 from hwsim.sim.engine import Simulator
 from hwsim.sim.program import Op, Program

@@ -1,7 +1,7 @@
 """``hwsim replay ARCH.yaml TRACE``: latency, energy and area of a trace on an accelerator.
 
 The trace's layer shapes are mapped on the accelerator with the trace's array roles
-(:func:`hwsim.build.mapping.map_layers`); a network that does not fit is a
+(:func:`hwsim.elaborate.mapping.map_layers`); a network that does not fit is a
 :class:`~hwsim.errors.TraceError` (exit status 2).  Ops are then streamed from the
 file one at a time through :class:`~hwsim.sim.hardware.Hardware` — the same
 operations API the training runner drives — so memory stays bounded by one op, and
@@ -32,7 +32,7 @@ def load_accelerator_ref(accelerator_cfg, overrides=None):
 
 def map_trace(acc, header: dict, trace_file: str):
     """The layer mapping of a trace's network on ``acc``; TraceError if it cannot be mapped."""
-    from hwsim.build.mapping import map_layers
+    from hwsim.elaborate.mapping import map_layers
     shapes = [(x["name"], x["out_features"], x["in_features"]) for x in header["network"]]
     try:
         return map_layers(shapes, header["roles"], acc.tile.rows, acc.tile.cols, acc.tile.count)
@@ -54,7 +54,7 @@ def run_trace(acc, trace_path, *, progress: bool = True, cache: bool = True,
     """Build, map and stream the trace through the hardware; returns (hw, reader, opcache).
     With ``timeline`` every block records its busy intervals (the op cache is then off:
     ops taken from the cache are not simulated, so they would leave no intervals)."""
-    from hwsim.build.graph import build_machine
+    from hwsim.elaborate.graph import build_machine
     from hwsim.sim.hardware import Hardware
     from hwsim.sim.opcache import OpCache
 

@@ -178,8 +178,8 @@ class RunResult:
 def run_experiment(cfg: ExperimentConfig, *, resume: bool = False, trace_path=None,
                    timeline: bool = False, data_dir=None) -> RunResult:
     """Train and simulate; checkpoint after every epoch; return a :class:`RunResult`."""
-    from hwsim.build.graph import build_machine
-    from hwsim.build.mapping import map_layers
+    from hwsim.elaborate.graph import build_machine
+    from hwsim.elaborate.mapping import map_layers
     from hwsim.sim.hardware import Hardware
 
     prep = prepare(cfg, data_dir)

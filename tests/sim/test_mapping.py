@@ -4,7 +4,7 @@ import math
 import pytest
 from hypothesis import given, strategies as st
 
-from hwsim.build.mapping import map_layers
+from hwsim.elaborate.mapping import map_layers
 from hwsim.errors import BuildError
 
 
@@ -56,7 +56,7 @@ def test_unknown_role_and_layer_are_clear_errors():
 def test_a_route_must_follow_connections():
     """The engine refuses an operation whose route skips the graph's connections."""
     from pathlib import Path
-    from hwsim.build.graph import build_machine
+    from hwsim.elaborate.graph import build_machine
     from hwsim.config.accelerator import load_accelerator
     from hwsim.errors import SimulationError
     from hwsim.sim.engine import Simulator

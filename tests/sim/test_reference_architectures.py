@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from hwsim.build.graph import build_machine
-from hwsim.build.mapping import map_layers
+from hwsim.elaborate.graph import build_machine
+from hwsim.elaborate.mapping import map_layers
 from hwsim.config.accelerator import load_accelerator
 from hwsim.energy import TechnologyTable, area_report, estimate
 from hwsim.sim.hardware import Hardware

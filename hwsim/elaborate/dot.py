@@ -4,7 +4,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 
-from hwsim.build.graph import expand
+from hwsim.elaborate.graph import expand
 
 
 def to_dot(cfg) -> str:
