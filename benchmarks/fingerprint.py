@@ -61,6 +61,32 @@ def _ledger_rows(ledger):
     return sorted(rows().items()) if callable(rows) else sorted(ledger._counts.items())
 
 
+def _arrays(obj, seen=None):
+    """Every numpy array reachable from ``obj`` (attributes, containers), as digests."""
+    import numpy as np
+    seen = set() if seen is None else seen
+    if id(obj) in seen:
+        return []
+    seen.add(id(obj))
+    if isinstance(obj, np.ndarray):
+        return [_digest(obj.dtype.str, obj.shape, np.ascontiguousarray(obj).tobytes())]
+    if isinstance(obj, dict):
+        items = list(obj.values())
+    elif isinstance(obj, (list, tuple, set, frozenset)):
+        items = list(obj)
+    elif hasattr(obj, "__dict__") or hasattr(obj, "__slots__"):
+        if type(obj).__module__.startswith(("simpy", "numpy.random")):
+            return []
+        items = list(getattr(obj, "__dict__", {}).values())
+        items += [getattr(obj, k) for k in getattr(type(obj), "__slots__", ()) if hasattr(obj, k)]
+    else:
+        return []
+    out = []
+    for it in items:
+        out += _arrays(it, seen)
+    return out
+
+
 def fingerprint(algo: str, samples: int) -> str:
     build_machine, map_layers = _imports()
     from hwsim.config.experiment import load_experiment
@@ -87,10 +113,18 @@ def fingerprint(algo: str, samples: int) -> str:
     ledger_values = _digest(*sorted(repr((key[1:], val)) for key, val in rows))
     stats_values = _digest(*sorted(repr((sorted(c.stats.values.items()), c.free_at))
                                    for _, c in comps))
-    net = _digest(pickle.dumps(prep.network))
+    try:
+        net = _digest(pickle.dumps(prep.network))
+    except TypeError:       # the float baseline's weights hold the hardware (not picklable)
+        net = _digest(*[(la.name, la.backend.weights().tobytes(),
+                         repr(getattr(la, "bias", None)))
+                        for la in prep.network.analog_layers()])
+    # arrays of the layers only (weights, device state, counters): equal when classes moved
+    arrays = _digest(*sorted(a for la in prep.network.analog_layers()
+                             for a in _arrays(la, {id(prep.context), id(hw)})))
     return (f"{algo} loss {loss!r} ticks {hw.now} phases {sorted(hw.phase_ticks.items())} "
             f"ledger {ledger} stats {stats} network {net} | by value: ledger {ledger_values} "
-            f"stats {stats_values}")
+            f"stats {stats_values} arrays {arrays}")
 
 
 def main() -> None:
