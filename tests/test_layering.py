@@ -7,14 +7,14 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1] / "hwsim"
 
 LAYERS = {
-    "hwsim.units": 0, "hwsim.errors": 0,
+    "hwsim.units": 0, "hwsim.errors": 0, "hwsim.version": 0,
     "hwsim.config": 1,
     "hwsim.physics": 2, "hwsim.core": 2, "hwsim._ext": 2,
     "hwsim.components": 3, "hwsim.energy": 3,
     "hwsim.elaborate": 4,
     "hwsim.sim": 5, "hwsim.trace": 5, "hwsim.training": 5,
     "hwsim.report": 6, "hwsim.sweep": 6,
-    "hwsim.cli": 7,
+    "hwsim.api": 7, "hwsim.cli": 7,
 }
 #: third-party packages a layer must never import (DESIGN.md "never imports").
 FORBIDDEN = {

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import argparse
 
+from hwsim.report.formats import DEFAULT_FORMATS, FORMATS
+
 
 def add_set_option(parser: argparse.ArgumentParser, what: str = "a config key") -> None:
     """``--set KEY=VALUE`` (repeatable): dotted-key overrides of the loaded file."""
@@ -21,3 +23,11 @@ def add_timeline_options(parser: argparse.ArgumentParser) -> None:
                         help="write a Chrome trace-event timeline (open in Perfetto)")
     parser.add_argument("--vcd", metavar="FILE",
                         help="write the busy signals of every component as VCD")
+
+
+def add_format_option(parser: argparse.ArgumentParser) -> None:
+    """``--format NAME`` (repeatable), choices from the report-format registry."""
+    parser.add_argument("--format", action="append", dest="formats", metavar="NAME",
+                        help="report file format, repeatable (default: "
+                        f"{' and '.join(DEFAULT_FORMATS)}); "
+                        + "; ".join(f"{f.name}: {f.filename}" for f in FORMATS.values()))

@@ -2,8 +2,8 @@
 is installed)."""
 from __future__ import annotations
 
+from hwsim.api import load_accelerator
 from hwsim.cli.common import add_set_option
-from hwsim.config.accelerator import load_accelerator
 from hwsim.config.overrides import parse_set_args
 from hwsim.elaborate.dot import write_graph
 

@@ -1,8 +1,10 @@
 """``hwsim replay ACCELERATOR TRACE``: latency, energy and area of a training trace."""
 from __future__ import annotations
 
-from hwsim.cli.common import add_progress_option, add_set_option, add_timeline_options
-from hwsim.report.replays import replay_cli
+from hwsim.api import default_replay_out, replay
+from hwsim.cli.common import (add_format_option, add_progress_option, add_set_option,
+                              add_timeline_options)
+from hwsim.config.overrides import parse_set_args
 
 
 def register(sub) -> None:
@@ -15,10 +17,22 @@ def register(sub) -> None:
     add_set_option(p, "an accelerator key")
     add_progress_option(p)
     add_timeline_options(p)
+    add_format_option(p)
     p.add_argument("--no-cache", action="store_true",
                    help="simulate every op (no reuse of identical ops; same results, slower)")
     p.set_defaults(func=execute)
 
 
 def execute(args) -> int:
-    return replay_cli(args)
+    report = replay(args.accelerator, args.trace,
+                    out=args.out or default_replay_out(args.trace),
+                    overrides=parse_set_args(args.set), progress=not args.no_progress,
+                    cache=not args.no_cache, timeline=args.timeline, vcd=args.vcd,
+                    formats=args.formats)
+    print(report.text())
+    t = report["extra"]["trace"]
+    c = t["op_cache"]
+    print(f"replayed {t['ops_replayed']} ops in {t['replay_wall_s']:.2f} s (op cache: "
+          f"{c['hits']} hits, {c['misses']} simulated)")
+    print(f"wrote {' and '.join(report.files)}")
+    return 0

@@ -1,14 +1,10 @@
 """``hwsim run [EXPERIMENT]``: train a network on an accelerator (default: the quickstart)."""
 from __future__ import annotations
 
-from hwsim.cli.common import add_progress_option, add_set_option, add_timeline_options
-from hwsim.config.experiment import load_experiment, resolve_path
+from hwsim.api import run
+from hwsim.cli.common import (add_format_option, add_progress_option, add_set_option,
+                              add_timeline_options)
 from hwsim.config.overrides import parse_set_args
-from hwsim.report import render_text
-from hwsim.report.runs import run_report, write_run_outputs
-from hwsim.training.runner import run_experiment
-
-QUICKSTART = "quickstart.yaml"
 
 
 def register(sub) -> None:
@@ -25,26 +21,16 @@ def register(sub) -> None:
     p.add_argument("--trace", metavar="FILE",
                    help="record the issued operations to this trace file (.jsonl.gz)")
     add_timeline_options(p)
+    add_format_option(p)
     add_progress_option(p)
     p.set_defaults(func=execute)
 
 
 def execute(args) -> int:
-    path = args.experiment or resolve_path(QUICKSTART, None)
-    overrides = parse_set_args(args.set)
-    if args.epochs is not None:
-        overrides["training.epochs"] = args.epochs
-    if args.seed is not None:
-        overrides["run.seed"] = args.seed
-    if args.out:
-        overrides["run.out"] = args.out
-    if args.no_progress:
-        overrides["run.progress"] = False
-    cfg = load_experiment(path, overrides)
-    result = run_experiment(cfg, resume=args.resume, trace_path=args.trace,
-                            timeline=bool(args.timeline or args.vcd), data_dir=args.data)
-    report = run_report(result)
-    written = write_run_outputs(report, result, timeline=args.timeline, vcd=args.vcd)
-    print(render_text(report))
-    print("wrote " + ", ".join(written))
+    report = run(args.experiment, epochs=args.epochs, seed=args.seed, out=args.out,
+                 overrides=parse_set_args(args.set), progress=False if args.no_progress else None,
+                 data_dir=args.data, resume=args.resume, trace=args.trace,
+                 timeline=args.timeline, vcd=args.vcd, formats=args.formats)
+    print(report.text())
+    print("wrote " + ", ".join(report.files))
     return 0

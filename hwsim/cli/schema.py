@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import json
 
-from hwsim.cli.describe import sections
-from hwsim.config.params import json_schema
+from hwsim.api import schema
 
 
 def register(sub) -> None:
@@ -16,10 +15,7 @@ def register(sub) -> None:
 
 
 def execute(args) -> int:
-    cls = sections()[args.which]
-    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema",
-              "title": f"hwsim {args.which}"} | json_schema(cls)
-    text = json.dumps(schema, indent=1, sort_keys=True)
+    text = json.dumps(schema(args.which), indent=1, sort_keys=True)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as fh:
             fh.write(text + "\n")

@@ -67,8 +67,7 @@ class ExperimentConfig:
 
 def configs_dirs() -> list[Path]:
     """Where shipped configs live: the installed package data, then the source tree."""
-    import hwsim
-    here = Path(hwsim.__file__).resolve().parent
+    here = Path(__file__).resolve().parents[1]                      # the hwsim package
     return [p for p in (here / "configs", here.parent / "configs") if p.is_dir()]
 
 

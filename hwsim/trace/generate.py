@@ -44,6 +44,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from hwsim.errors import ConfigError, TraceError
 
@@ -232,11 +233,12 @@ class _Stream:
 
 
 def generate_trace(network, batch: int, steps: int, algorithm: str, *, out,
-                   samples: int | None = None, **params) -> Path:
+                   samples: int | None = None, progress: bool = False, **params) -> Path:
     """Write the trace of ``steps`` mini-batches of ``batch`` (the last one holds the rest
     of ``samples`` when given) for ``network`` (a YAML path, a :func:`load_network`
     dict or a list of layer-shape dicts).  ``params``: statistics model
-    (:data:`MODEL`) and algorithm parameters (:data:`ALGO`)."""
+    (:data:`MODEL`) and algorithm parameters (:data:`ALGO`).  ``progress``: a tqdm bar
+    over the steps on stderr."""
     from hwsim.trace.format import TraceWriter
     if algorithm not in ALGORITHMS:
         raise TraceError(f"cannot generate traces for algorithm '{algorithm}' (supported: "
@@ -260,27 +262,14 @@ def generate_trace(network, batch: int, steps: int, algorithm: str, *, out,
     with TraceWriter(out, header) as w:
         stream = _Stream(w, net["layers"], algorithm, model, algo)
         left = samples if samples is not None else batch * steps
-        for _ in range(steps):
-            b = min(batch, left)
-            if b <= 0:
-                break
-            stream.step(b)
-            left -= b
+        bar = tqdm(total=steps, unit="step", desc=f"trace {algorithm}", mininterval=0.5,
+                   disable=not progress)
+        with bar:
+            for _ in range(steps):
+                b = min(batch, left)
+                if b <= 0:
+                    break
+                stream.step(b)
+                left -= b
+                bar.update(1)
     return Path(out)
-
-
-def generate_cli(args) -> int:
-    """``hwsim trace generate NETWORK.yaml --batch B --steps S --algorithm A -o OUT``."""
-    from hwsim.config.overrides import parse_set_args
-    params = parse_set_args(args.param)
-    samples = params.pop("samples", None)
-    path = generate_trace(args.network, args.batch, args.steps, args.algorithm,
-                          out=args.out, samples=samples, **params)
-    from hwsim.trace.format import TraceReader
-    r = TraceReader(path)
-    for _ in r:
-        pass
-    f = r.footer
-    print(f"wrote {path}: {f['ops']} ops, {f['steps']} steps, {f['samples']} samples, "
-          f"{path.stat().st_size} bytes")
-    return 0

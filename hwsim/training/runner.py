@@ -176,8 +176,10 @@ class RunResult:
 
 
 def run_experiment(cfg: ExperimentConfig, *, resume: bool = False, trace_path=None,
-                   timeline: bool = False, data_dir=None) -> RunResult:
-    """Train and simulate; checkpoint after every epoch; return a :class:`RunResult`."""
+                   timeline: bool = False, data_dir=None, on_epoch=None) -> RunResult:
+    """Train and simulate; checkpoint after every epoch; return a :class:`RunResult`.
+    ``on_epoch(record)`` is called after each epoch (and its checkpoint) with a copy of
+    the epoch's history record."""
     from hwsim.elaborate.graph import build_machine
     from hwsim.elaborate.mapping import map_layers
     from hwsim.sim.hardware import Hardware
@@ -236,6 +238,8 @@ def run_experiment(cfg: ExperimentConfig, *, resume: bool = False, trace_path=No
                                        "context": prep.context, "timing": _merged(hw, offset)})
             finally:
                 prep.context.hw = live_hw
+        if on_epoch is not None:
+            on_epoch(dict(history[-1]))
     if progress is not None:
         progress.close()
     if hw is not None:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from hwsim.report.replays import replay
+from hwsim.api import replay
 from hwsim.trace.generate import ALGORITHMS, generate_trace
 
 ROOT = Path(__file__).resolve().parents[2]

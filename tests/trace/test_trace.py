@@ -11,7 +11,7 @@ from hwsim.errors import TraceError
 from hwsim.report.runs import run_report
 from hwsim.trace.format import Step, TraceReader, TraceWriter
 from hwsim.trace.generate import generate_trace
-from hwsim.report.replays import replay
+from hwsim.api import replay
 from hwsim.training.runner import run_experiment
 
 ROOT = Path(__file__).resolve().parents[2]

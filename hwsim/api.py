@@ -1,0 +1,330 @@
+"""The public Python API of hwsim (layer 7); ``hwsim`` exports it (``import hwsim``).
+
+Every ``hwsim`` command is a thin layer over one of these calls::
+
+    import hwsim
+    rep = hwsim.run(epochs=1, progress=lambda e: print(e["epoch"], e["test_accuracy"]))
+    rep.final_accuracy, rep.energy_J, rep.energy_by_phase, rep.to_frame()
+    t = hwsim.generate_trace("networks/digits_mlp.yaml", algorithm="sgd", batch=10,
+                             steps=5, out="t.jsonl.gz")
+    hwsim.replay("accelerators/cttv2_tile.yaml", t.path).latency_s
+    hwsim.sweep("sweeps/tile_size.yaml").front
+
+Files are YAML paths (relative to the working directory, else to the shipped
+``configs/``) or, for experiments and accelerators, plain dicts; ``overrides`` are
+dotted keys (``{"tile.rows": 128}``), as ``--set`` on the command line.  Bad input
+raises a :class:`~hwsim.errors.HwsimError` subclass carrying ``file``, ``line`` and
+``key``.  Results are :class:`~hwsim.report.view.Report` objects (plain numbers in SI
+units, ``to_dict()``, ``to_frame()``).
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import os
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import hwsim.components  # noqa: F401  (registers the component kinds)
+from hwsim.config.accelerator import AcceleratorConfig, accelerator_from_data
+from hwsim.config.accelerator import load_accelerator as _load_accelerator_file
+from hwsim.config.devices import load_device
+from hwsim.config.experiment import ExperimentConfig, resolve_path
+from hwsim.config.experiment import load_experiment as _load_experiment_file
+from hwsim.config.overrides import apply_overrides
+from hwsim.config.params import build_section, describe_section, json_schema
+from hwsim.config.yamlio import load_yaml
+from hwsim.core import kinds
+from hwsim.elaborate.graph import build_machine, expand as _expand
+from hwsim.energy import TechnologyTable
+from hwsim.errors import ConfigError, HwsimError
+from hwsim.report.formats import write_report
+from hwsim.report.replays import replay_report
+from hwsim.report.runs import run_report, write_run_outputs
+from hwsim.report.timeline import write_timelines
+from hwsim.report.view import Report
+from hwsim.sweep.runner import run_sweep
+from hwsim.sweep.spec import load_sweep
+from hwsim.trace.format import TraceReader
+from hwsim.trace.generate import generate_trace as _generate_trace
+from hwsim.trace.replay import run_trace
+from hwsim.training.algorithms import algorithm_sections
+from hwsim.training.runner import prepare, run_experiment
+
+#: the embedded default experiment (``hwsim run`` without a file)
+QUICKSTART = "quickstart.yaml"
+
+
+# --- loading ---------------------------------------------------------------------------
+def load_experiment(source: str | os.PathLike | Mapping | ExperimentConfig | None = None,
+                    overrides: Mapping | None = None) -> ExperimentConfig:
+    """An experiment from a YAML path, a dict of the same keys, or ``None`` (the
+    quickstart); ``overrides`` under ``accelerator.`` reach into its accelerator."""
+    overrides = dict(overrides or {})
+    if isinstance(source, ExperimentConfig) and not overrides:
+        return source
+    if isinstance(source, ExperimentConfig):
+        source = dataclasses.asdict(source)
+    if source is None:
+        source = resolve_path(QUICKSTART, None)
+    if not isinstance(source, Mapping):
+        return _load_experiment_file(str(source), overrides)
+    data = copy.deepcopy(dict(source))
+    acc_file = ""
+    ref = data.get("accelerator", "accelerators/cttv2_tile.yaml")
+    if any(k.startswith("accelerator.") for k in overrides) and isinstance(ref, str):
+        acc_file = resolve_path(ref, None, "accelerators")
+        data["accelerator"] = load_yaml(acc_file)
+    if overrides:
+        data = apply_overrides(data, overrides, "<experiment>")
+    cfg = build_section(ExperimentConfig, data, "", None)
+    return dataclasses.replace(cfg, accelerator_file=acc_file or cfg.accelerator_file)
+
+
+def load_accelerator(source: str | os.PathLike | Mapping | AcceleratorConfig,
+                     overrides: Mapping | None = None) -> AcceleratorConfig:
+    """An accelerator from a YAML path (relative, else under ``configs/accelerators``)
+    or a dict of the same keys."""
+    overrides = dict(overrides or {})
+    if isinstance(source, AcceleratorConfig):
+        if not overrides:
+            return source
+        source = dataclasses.asdict(source)
+    if isinstance(source, Mapping):
+        data = copy.deepcopy(dict(source))
+        return accelerator_from_data(apply_overrides(data, overrides, "<accelerator>")
+                                     if overrides else data)
+    path = str(source)
+    if not os.path.exists(path):
+        path = resolve_path(path, None, "accelerators")
+    return _load_accelerator_file(path, overrides or None)
+
+
+# --- training runs ---------------------------------------------------------------------
+def run(experiment: str | os.PathLike | Mapping | ExperimentConfig | None = None, *,
+        epochs: int | None = None, seed: int | None = None, out: str | os.PathLike | None = None,
+        overrides: Mapping | None = None,
+        progress: bool | Callable[[dict], object] | None = None,
+        data_dir: str | os.PathLike | None = None, resume: bool = False,
+        trace: str | os.PathLike | None = None, timeline: str | os.PathLike | None = None,
+        vcd: str | os.PathLike | None = None, formats=None) -> Report:
+    """Train ``experiment`` (``None``: the embedded quickstart) and simulate its
+    latency and energy; write the report into ``out`` (``run.out``).
+
+    ``progress``: ``None`` keeps the experiment's ``run.progress`` bar, ``True``/``False``
+    switch the bar, a callable is called after every epoch with its record
+    (``epoch``, ``train_loss``, ``test_loss``, ``test_accuracy``, ``samples``) and
+    the bar is off.  ``trace``: record the ops to this trace file; ``timeline`` /
+    ``vcd``: write a Chrome-trace / VCD timeline; ``formats``: report formats to write
+    (names of :data:`hwsim.report.formats.FORMATS`, default JSON + CSV, ``()`` none).
+    """
+    over = dict(overrides or {})
+    if epochs is not None:
+        over["training.epochs"] = epochs
+    if seed is not None:
+        over["run.seed"] = seed
+    if out is not None:
+        over["run.out"] = str(out)
+    if progress is not None:
+        over["run.progress"] = progress is True
+    cfg = load_experiment(experiment, over)
+    result = run_experiment(cfg, resume=resume, trace_path=trace,
+                            timeline=bool(timeline or vcd), data_dir=data_dir,
+                            on_epoch=progress if callable(progress) else None)
+    data = run_report(result)
+    files = write_run_outputs(data, result, timeline=timeline, vcd=vcd, formats=formats)
+    return Report(data, out=result.out, files=files)
+
+
+# --- traces ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TraceInfo:
+    """A trace file and the counts of its footer."""
+    path: Path
+    ops: int
+    steps: int
+    samples: int
+    bytes: int
+
+
+def generate_trace(network: str | os.PathLike | list | dict, *, algorithm: str, batch: int,
+                   steps: int, out: str | os.PathLike, samples: int | None = None,
+                   params: Mapping | None = None, progress: bool = False) -> TraceInfo:
+    """Write the op stream of ``algorithm`` on ``network`` (a network YAML, relative or
+    under ``configs/networks``; or layer shapes) for ``steps`` mini-batches of ``batch``
+    to ``out``, with the expected statistics of :mod:`hwsim.trace.generate`;
+    ``params``: its statistics-model and algorithm parameters."""
+    if isinstance(network, (str, os.PathLike)) and not os.path.exists(network):
+        network = resolve_path(str(network), None, "networks")
+    path = _generate_trace(network, batch, steps, algorithm, out=out, samples=samples,
+                           progress=progress, **dict(params or {}))
+    reader = TraceReader(path)
+    for _ in reader:
+        pass
+    f = reader.footer
+    return TraceInfo(Path(path), f["ops"], f["steps"], f["samples"], Path(path).stat().st_size)
+
+
+def default_replay_out(trace: str | os.PathLike) -> Path:
+    """``runs/replay-<trace name without .jsonl.gz>``."""
+    name = Path(trace).name
+    for ext in (".jsonl.gz", ".gz", ".jsonl"):
+        if name.endswith(ext):
+            return Path("runs") / f"replay-{name[: -len(ext)]}"
+    return Path("runs") / f"replay-{Path(name).stem}"
+
+
+def replay(accelerator: str | os.PathLike | Mapping | AcceleratorConfig,
+           trace: str | os.PathLike, *, out: str | os.PathLike | None = None,
+           overrides: Mapping | None = None, progress: bool = True, cache: bool = True,
+           timeline: str | os.PathLike | None = None, vcd: str | os.PathLike | None = None,
+           formats=None) -> Report:
+    """Latency, energy and area of ``trace`` on ``accelerator`` (no numerics).  With
+    ``out`` the report files (``formats``) go there, written only after the whole trace
+    replayed (``hwsim replay`` passes :func:`default_replay_out`); without, nothing is
+    written.  ``cache=False`` simulates every op (same result, slower)."""
+    acc = load_accelerator(accelerator, overrides)
+    t0 = time.perf_counter()
+    hw, reader, runner = run_trace(acc, trace, progress=progress, cache=cache,
+                                   timeline=bool(timeline or vcd))
+    data = replay_report(acc, hw, reader, runner, wall_s=time.perf_counter() - t0)
+    files = []
+    try:
+        if timeline or vcd:
+            files += write_timelines(hw, timeline, vcd)
+        if out is not None:
+            files = write_report(data, out, formats) + files
+    except OSError as exc:
+        raise ConfigError(f"cannot write the replay report: {exc}", file=str(out)) from None
+    return Report(data, out=out, files=files)
+
+
+# --- sweeps ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SweepResult:
+    """Every point of a sweep (grid order; ``status``, ``params``, ``metrics``, ``pareto``…)
+    and its Pareto front."""
+    name: str
+    out: Path
+    objectives: dict
+    points: list
+    wall_s: float
+
+    @property
+    def front(self) -> list:
+        return [p for p in self.points if p.get("pareto")]
+
+    @property
+    def failed(self) -> list:
+        return [p for p in self.points if p["status"] == "failed"]
+
+
+def sweep(spec: str | os.PathLike, *, out: str | os.PathLike | None = None,
+          workers: int | None = None, scheduler=None, progress: bool = True,
+          retry_failed: bool = False, plots: bool = True) -> SweepResult:
+    """Run the design-space sweep ``spec`` (YAML, relative or under ``configs/sweeps``)
+    into ``out`` (default ``runs/sweeps/<name>``); points already done are kept."""
+    path = str(spec)
+    if not os.path.exists(path):
+        path = resolve_path(path, None, "sweeps")
+    if workers is not None and workers < 1:
+        raise ConfigError(f"workers must be >= 1, got {workers}", key="workers")
+    loaded = load_sweep(path)
+    out = Path(out) if out is not None else Path("runs") / "sweeps" / Path(path).stem
+    t0 = time.perf_counter()
+    rows = run_sweep(loaded, out, workers=workers, scheduler=scheduler, progress=progress,
+                     retry_failed=retry_failed, plots=plots)
+    return SweepResult(loaded.name, out, dict(loaded.objectives), rows,
+                       time.perf_counter() - t0)
+
+
+# --- checking --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Validation:
+    """What :func:`validate` checked: ``kind`` (accelerator | experiment), the config,
+    and a one-line summary."""
+    kind: str
+    config: object
+    summary: str
+
+
+def validate(source: str | os.PathLike | Mapping, overrides: Mapping | None = None) -> Validation:
+    """Check an accelerator or experiment (path or dict) as fully as a run would, without
+    running it: the config, its device and technology table, the component graph, and
+    for an experiment the algorithm, data set and network."""
+    data = load_yaml(str(source)) if not isinstance(source, Mapping) else source
+    if isinstance(data, Mapping) and ("workload" in data or "training" in data):
+        cfg = load_experiment(source, overrides)
+        prepare(cfg, data_dir=None, validate_only=True)
+        return Validation("experiment", cfg,
+                          f"valid experiment '{cfg.name}' ({cfg.training.algorithm})")
+    acc = load_accelerator(source, overrides)
+    base = os.path.dirname(acc.file) if acc.file and os.path.exists(acc.file) else None
+    load_device(acc.device, base_dir=base)
+    TechnologyTable.load(acc.technology, base_dir=base)
+    machine = build_machine(acc)
+    return Validation("accelerator", acc,
+                      f"valid accelerator '{acc.name}': {len(machine.components)} components, "
+                      f"{acc.tile.count} tiles of {acc.tile.rows}×{acc.tile.cols}")
+
+
+def expand(source: str | os.PathLike | Mapping | AcceleratorConfig,
+           overrides: Mapping | None = None) -> dict:
+    """The explicit form (every component and connection) of an accelerator."""
+    return _expand(load_accelerator(source, overrides))
+
+
+# --- documentation ---------------------------------------------------------------------
+def sections() -> dict:
+    """Config sections by name: accelerator, experiment and every algorithm's params."""
+    return {"accelerator": AcceleratorConfig, "experiment": ExperimentConfig,
+            **algorithm_sections()}
+
+
+def _lookup(name: str, table: dict):
+    """``table[name]``, else the one entry whose name matches case-insensitively."""
+    if name in table:
+        return name, table[name]
+    hits = [k for k in table if k.casefold() == name.casefold()]
+    return (hits[0], table[hits[0]]) if len(hits) == 1 else (None, None)
+
+
+def _doc(cls) -> str:
+    """First line of a class's docstring, else of its module's."""
+    text = cls.__doc__ or sys.modules[cls.__module__].__doc__ or ""
+    lines = text.strip().splitlines()
+    return lines[0] if lines else ""
+
+
+def describe(name: str | None = None) -> str:
+    """Text: the component kinds and sections (``None``), or the parameters (type,
+    default, unit, range), ports and actions of a kind, or the keys of a section;
+    ``name`` is case-insensitive (``adc`` = ``ADC``)."""
+    secs = sections()
+    if not name:
+        lines = ["component kinds:"] + [f"  {k:20s} {_doc(c)}" for k, c in kinds().items()]
+        return "\n".join(lines + ["sections: " + ", ".join(sorted(secs))])
+    kind, cls = _lookup(name, kinds())
+    if cls is not None:
+        lines = [f"{kind}: {_doc(cls)}", "parameters:", *describe_section(cls.Params), "ports:"]
+        lines += [f"  {p.name} ({p.direction}, {p.payload}{', shared' if p.multi else ''}): "
+                  f"{p.desc}" for p in cls.PORTS]
+        lines += ["actions:"] + [f"  {a}: {d}" for a, d in cls.ACTIONS.items()]
+        return "\n".join(lines)
+    _, sec = _lookup(name, secs)
+    if sec is not None:
+        return "\n".join(describe_section(sec))
+    raise HwsimError(f"unknown kind or section '{name}' (try `hwsim describe`)", key=name)
+
+
+def schema(which: str = "accelerator") -> dict:
+    """The JSON Schema (draft 2020-12) of a section's YAML (:func:`sections`)."""
+    key, cls = _lookup(which, sections())
+    if cls is None:
+        raise HwsimError(f"no schema '{which}' (known: {', '.join(sorted(sections()))})",
+                         key=which)
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema",
+            "title": f"hwsim {key}"} | json_schema(cls)
