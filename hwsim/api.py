@@ -271,10 +271,24 @@ def validate(source: str | os.PathLike | Mapping, overrides: Mapping | None = No
                       f"{acc.tile.count} tiles of {acc.tile.rows}×{acc.tile.cols}")
 
 
-def expand(source: str | os.PathLike | Mapping | AcceleratorConfig,
-           overrides: Mapping | None = None) -> dict:
-    """The explicit form (every component and connection) of an accelerator."""
-    return _expand(load_accelerator(source, overrides))
+def expand(source: str | os.PathLike | Mapping, overrides: Mapping | None = None) -> dict:
+    """The accelerator in explicit form: its own keys (overrides applied; file
+    references made absolute) with ``components`` and ``connections`` listing every
+    instance and wire.  The result is an accelerator document that loads again and
+    builds the same machine (the template's instances are restated, not added)."""
+    acc = load_accelerator(source, overrides)
+    if isinstance(source, Mapping):
+        data = copy.deepcopy(dict(source))
+    else:
+        data = load_yaml(acc.file)
+    if overrides:
+        data = apply_overrides(data, dict(overrides), acc.file or "<accelerator>")
+    base = os.path.dirname(acc.file) if acc.file and os.path.exists(acc.file) else None
+    for key in ("device", "technology"):
+        ref = data.get(key)
+        if base and isinstance(ref, str) and os.path.isfile(os.path.join(base, ref)):
+            data[key] = os.path.abspath(os.path.join(base, ref))
+    return {**data, **_expand(acc)}
 
 
 # --- documentation ---------------------------------------------------------------------

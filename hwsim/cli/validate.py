@@ -23,7 +23,7 @@ def execute(args) -> int:
     overrides = parse_set_args(args.set)
     checked = validate(args.file, overrides)
     if args.expand and checked.kind == "accelerator":
-        print(json.dumps(expand(checked.config), indent=1, sort_keys=True, default=str))
+        print(json.dumps(expand(args.file, overrides), indent=1, sort_keys=True, default=str))
     else:
         print(f"{args.file}: {checked.summary}")
     return 0

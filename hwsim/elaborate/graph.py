@@ -97,10 +97,43 @@ def expand(cfg: AcceleratorConfig) -> dict:
             comps.append({"path": f"{base}.acc", "kind": "DigitalAccumulator",
                           "params": _params_dict(per.accumulator)})
             conns += [(f"{adc}.out", f"{base}.acc.in"), (f"{base}.acc.out", "chip.noc.in")]
+    return _with_explicit(cfg, comps, conns)
+
+
+def _same_instance(a: dict, b: dict) -> bool:
+    """Same kind, geometry and validated parameters (``"5e-05"`` = ``5e-05``)."""
+    if a["kind"] != b["kind"] or dict(a.get("args") or {}) != dict(b.get("args") or {}):
+        return False
+    try:
+        params = kind_of(a["kind"]).Params
+        return build_section(params, dict(a["params"])) == build_section(params, dict(b["params"]))
+    except (KeyError, ConfigError):
+        return False
+
+
+def _with_explicit(cfg: AcceleratorConfig, comps: list, conns: list) -> dict:
+    """The template's instances plus the explicit ``components``/``connections``.  An
+    explicit entry may restate a template instance or connection exactly (so the
+    output of ``hwsim validate --expand`` loads again); a differing one is an error
+    (change the template through its ``tile.*`` keys)."""
+    template = {c["path"]: c for c in comps}
+    restated = set()
     for c in cfg.components:
-        comps.append({"path": c.path, "kind": c.kind, "params": dict(c.params),
-                      "args": dict(c.args)})
-    conns += [tuple(c) for c in cfg.connections]
+        entry = {"path": c.path, "kind": c.kind, "params": dict(c.params), "args": dict(c.args)}
+        if c.path in template and c.path not in restated:
+            if not _same_instance(entry, template[c.path]):
+                raise BuildError(f"component '{c.path}' is part of the tile template and "
+                                 "differs from it; change it through the compact-form keys",
+                                 file=cfg.file, key="components")
+            restated.add(c.path)
+            continue
+        comps.append(entry)
+    pending = set(conns)
+    for c in cfg.connections:
+        if tuple(c) in pending:
+            pending.discard(tuple(c))
+            continue
+        conns.append(tuple(c))
     return {"components": comps, "connections": [list(c) for c in conns]}
 
 
