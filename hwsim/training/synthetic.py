@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hwsim.training.batches import iterate_batches
+
 OPTIONS = {
     "matrix_learning": ("out", "in", "n_train", "n_test", "target_range", "input_range"),
     "least_squares": ("out", "in", "n_train", "n_test", "target_range", "noise"),
@@ -66,7 +68,6 @@ class RegressionDataset:
 
     def batches(self, batch_size: int, rng: np.random.Generator | None = None, shuffle: bool = True,
                 split: str = "train", drop_last: bool = False):
-        from hwsim.training.datasets import iterate_batches   # (datasets imports this module)
         if split not in ("train", "test"):
             raise ValueError(f"split must be 'train' or 'test', got {split!r}")
         x, y = (self.train_x, self.train_y) if split == "train" else (self.test_x, self.test_y)
