@@ -59,6 +59,18 @@ QUICKSTART = "quickstart.yaml"
 
 
 # --- loading ---------------------------------------------------------------------------
+def _find(ref, subdir: str = "") -> str:
+    """``ref`` as given (relative to the working directory), else under the shipped
+    ``configs/`` (or ``configs/<subdir>``); a missing file is a ConfigError naming it."""
+    ref = str(ref)
+    if os.path.exists(ref):
+        return ref
+    try:
+        return resolve_path(ref, None, subdir)
+    except ConfigError:
+        raise ConfigError("file not found", file=ref) from None
+
+
 def load_experiment(source: str | os.PathLike | Mapping | ExperimentConfig | None = None,
                     overrides: Mapping | None = None) -> ExperimentConfig:
     """An experiment from a YAML path, a dict of the same keys, or ``None`` (the
@@ -71,7 +83,7 @@ def load_experiment(source: str | os.PathLike | Mapping | ExperimentConfig | Non
     if source is None:
         source = resolve_path(QUICKSTART, None)
     if not isinstance(source, Mapping):
-        return _load_experiment_file(str(source), overrides)
+        return _load_experiment_file(_find(source), overrides)
     data = copy.deepcopy(dict(source))
     acc_file = ""
     ref = data.get("accelerator", "accelerators/cttv2_tile.yaml")
@@ -97,10 +109,7 @@ def load_accelerator(source: str | os.PathLike | Mapping | AcceleratorConfig,
         data = copy.deepcopy(dict(source))
         return accelerator_from_data(apply_overrides(data, overrides, "<accelerator>")
                                      if overrides else data)
-    path = str(source)
-    if not os.path.exists(path):
-        path = resolve_path(path, None, "accelerators")
-    return _load_accelerator_file(path, overrides or None)
+    return _load_accelerator_file(_find(source, "accelerators"), overrides or None)
 
 
 # --- training runs ---------------------------------------------------------------------
@@ -157,8 +166,8 @@ def generate_trace(network: str | os.PathLike | list | dict, *, algorithm: str, 
     under ``configs/networks``; or layer shapes) for ``steps`` mini-batches of ``batch``
     to ``out``, with the expected statistics of :mod:`hwsim.trace.generate`;
     ``params``: its statistics-model and algorithm parameters."""
-    if isinstance(network, (str, os.PathLike)) and not os.path.exists(network):
-        network = resolve_path(str(network), None, "networks")
+    if isinstance(network, (str, os.PathLike)):
+        network = _find(network, "networks")
     path = _generate_trace(network, batch, steps, algorithm, out=out, samples=samples,
                            progress=progress, **dict(params or {}))
     reader = TraceReader(path)
@@ -227,9 +236,7 @@ def sweep(spec: str | os.PathLike, *, out: str | os.PathLike | None = None,
           retry_failed: bool = False, plots: bool = True) -> SweepResult:
     """Run the design-space sweep ``spec`` (YAML, relative or under ``configs/sweeps``)
     into ``out`` (default ``runs/sweeps/<name>``); points already done are kept."""
-    path = str(spec)
-    if not os.path.exists(path):
-        path = resolve_path(path, None, "sweeps")
+    path = _find(spec, "sweeps")
     if workers is not None and workers < 1:
         raise ConfigError(f"workers must be >= 1, got {workers}", key="workers")
     loaded = load_sweep(path)
@@ -255,7 +262,9 @@ def validate(source: str | os.PathLike | Mapping, overrides: Mapping | None = No
     """Check an accelerator or experiment (path or dict) as fully as a run would, without
     running it: the config, its device and technology table, the component graph, and
     for an experiment the algorithm, data set and network."""
-    data = load_yaml(str(source)) if not isinstance(source, Mapping) else source
+    if not isinstance(source, Mapping):
+        source = _find(source, "accelerators")
+    data = load_yaml(source) if not isinstance(source, Mapping) else source
     if isinstance(data, Mapping) and ("workload" in data or "training" in data):
         cfg = load_experiment(source, overrides)
         prepare(cfg, data_dir=None, validate_only=True)
