@@ -71,15 +71,24 @@ def _find(ref, subdir: str = "") -> str:
         raise ConfigError("file not found", file=ref) from None
 
 
+def _with_overrides(cfg, overrides: dict, load):
+    """A loaded config as is, or re-read from its file with ``overrides``."""
+    if not overrides:
+        return cfg
+    if not (cfg.file and os.path.isfile(cfg.file)):
+        raise ConfigError("overrides of a config object need the file it was read from; "
+                          "pass the path or a dict instead", key=next(iter(overrides)))
+    return load(cfg.file, overrides)
+
+
 def load_experiment(source: str | os.PathLike | Mapping | ExperimentConfig | None = None,
                     overrides: Mapping | None = None) -> ExperimentConfig:
-    """An experiment from a YAML path, a dict of the same keys, or ``None`` (the
-    quickstart); ``overrides`` under ``accelerator.`` reach into its accelerator."""
+    """An experiment from a YAML path (relative, else under the shipped ``configs/``),
+    a dict of the same keys, a loaded config, or ``None`` (the quickstart);
+    ``overrides`` under ``accelerator.`` reach into its accelerator."""
     overrides = dict(overrides or {})
-    if isinstance(source, ExperimentConfig) and not overrides:
-        return source
     if isinstance(source, ExperimentConfig):
-        source = dataclasses.asdict(source)
+        return _with_overrides(source, overrides, _load_experiment_file)
     if source is None:
         source = resolve_path(QUICKSTART, None)
     if not isinstance(source, Mapping):
@@ -98,13 +107,11 @@ def load_experiment(source: str | os.PathLike | Mapping | ExperimentConfig | Non
 
 def load_accelerator(source: str | os.PathLike | Mapping | AcceleratorConfig,
                      overrides: Mapping | None = None) -> AcceleratorConfig:
-    """An accelerator from a YAML path (relative, else under ``configs/accelerators``)
-    or a dict of the same keys."""
+    """An accelerator from a YAML path (relative, else under ``configs/accelerators``),
+    a dict of the same keys, or a loaded config."""
     overrides = dict(overrides or {})
     if isinstance(source, AcceleratorConfig):
-        if not overrides:
-            return source
-        source = dataclasses.asdict(source)
+        return _with_overrides(source, overrides, _load_accelerator_file)
     if isinstance(source, Mapping):
         data = copy.deepcopy(dict(source))
         return accelerator_from_data(apply_overrides(data, overrides, "<accelerator>")

@@ -60,6 +60,11 @@ class Report(Mapping):
         """A deep copy of the report as plain JSON types (what ``report.json`` holds)."""
         return to_jsonable(copy.deepcopy(self._data))
 
+    @property
+    def units(self) -> dict[str, str]:
+        """The unit of each figure and breakdown (:data:`UNITS`)."""
+        return dict(UNITS)
+
     # --- headline figures ------------------------------------------------------------
     @property
     def name(self) -> str:

@@ -39,6 +39,7 @@ def test_run_returns_a_report_and_calls_back_every_epoch(quick):
     assert rep.final_accuracy == seen[0]["test_accuracy"] and 0 < rep.final_accuracy <= 1
     assert rep.per_sample["samples"] == seen[0]["samples"] == 1438
     assert rep.algorithm == "c-ttv2" and rep.name == "quickstart"
+    assert rep.units["energy_by_layer"] == "J" and rep.units["latency_by_phase"] == "s"
     assert sorted(Path(f).name for f in rep.files) == ["energy.csv", "report.json"]
     # the object is the file: report.json holds exactly to_dict()
     assert json.loads((out / "report.json").read_text()) == rep.to_dict()
@@ -90,6 +91,18 @@ def test_run_from_a_dict_with_overrides(tmp_path):
     assert cfg["experiment"]["training"]["batch"] == 20 and rep["meta"]["seed"] == 3
     assert sorted(Path(f).name for f in rep.files) == ["report.json", "report.txt"]
     assert (tmp_path / "a" / "report.txt").read_text().startswith("hwsim report: tiny")
+
+
+def test_loaded_configs_take_overrides_through_their_file():
+    acc = hwsim.load_accelerator(ACC)
+    assert hwsim.load_accelerator(acc) is acc
+    assert hwsim.load_accelerator(acc, {"tile.count": 3}).tile.count == 3
+    exp = hwsim.load_experiment()                                   # the quickstart
+    assert exp.name == "quickstart"
+    assert hwsim.load_experiment(exp, {"training.epochs": 7}).training.epochs == 7
+    inline = hwsim.load_accelerator({"name": "inline"})
+    with pytest.raises(hwsim.ConfigError, match="file it was read from"):
+        hwsim.load_accelerator(inline, {"tile.count": 3})
 
 
 def test_errors_are_exceptions_with_file_line_and_key(tmp_path):
