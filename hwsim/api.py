@@ -41,7 +41,7 @@ from hwsim.core import kinds
 from hwsim.elaborate.graph import build_machine, expand as _expand
 from hwsim.energy import TechnologyTable
 from hwsim.errors import ConfigError, HwsimError
-from hwsim.report.formats import write_report
+from hwsim.report.formats import resolve_formats, write_report
 from hwsim.report.replays import replay_report
 from hwsim.report.runs import run_report, write_run_outputs
 from hwsim.report.timeline import write_timelines
@@ -137,6 +137,7 @@ def run(experiment: str | os.PathLike | Mapping | ExperimentConfig | None = None
     ``vcd``: write a Chrome-trace / VCD timeline; ``formats``: report formats to write
     (names of :data:`hwsim.report.formats.FORMATS`, default JSON + CSV, ``()`` none).
     """
+    resolve_formats(formats)                  # an unknown format fails before the run
     over = dict(overrides or {})
     if epochs is not None:
         over["training.epochs"] = epochs
@@ -202,6 +203,7 @@ def replay(accelerator: str | os.PathLike | Mapping | AcceleratorConfig,
     ``out`` the report files (``formats``) go there, written only after the whole trace
     replayed (``hwsim replay`` passes :func:`default_replay_out`); without, nothing is
     written.  ``cache=False`` simulates every op (same result, slower)."""
+    resolve_formats(formats)
     acc = load_accelerator(accelerator, overrides)
     t0 = time.perf_counter()
     hw, reader, runner = run_trace(acc, trace, progress=progress, cache=cache,
@@ -245,7 +247,7 @@ def sweep(spec: str | os.PathLike, *, out: str | os.PathLike | None = None,
     into ``out`` (default ``runs/sweeps/<name>``); points already done are kept."""
     path = _find(spec, "sweeps")
     if workers is not None and workers < 1:
-        raise ConfigError(f"workers must be >= 1, got {workers}", key="workers")
+        raise ConfigError(f"must be >= 1, got {workers}", key="workers")
     loaded = load_sweep(path)
     out = Path(out) if out is not None else Path("runs") / "sweeps" / Path(path).stem
     t0 = time.perf_counter()

@@ -51,7 +51,7 @@ def register_format(name: str, filename: str, write: Callable[[dict, str], objec
 
 def _write_text(report: dict, path) -> None:
     with open(path, "w", encoding="utf-8", newline="\n") as fh:
-        fh.write(render_text(report) + "\n")
+        fh.write(render_text(report))
 
 
 register_format("json", "report.json", write_json,

@@ -130,3 +130,23 @@ def test_trace_generate_shows_progress(tmp_path, capsys):
     assert main(["trace", "generate", str(net), "--batch", "10", "--steps", "3",
                  "--algorithm", "sgd", "-o", str(out), "--no-progress"]) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_run_writes_the_formats_asked_for_and_prints_the_same_text(tmp_path, capsys):
+    assert main(["run", "--epochs", "1", "--out", str(tmp_path), "--no-progress",
+                 "--format", "json", "--format", "text"]) == 0
+    out = capsys.readouterr().out
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "checkpoint.pkl") == \
+        ["report.json", "report.txt"]
+    text = (tmp_path / "report.txt").read_text()
+    assert out.startswith(text) and out[len(text):].startswith("\nwrote ")
+    assert main(["run", "--epochs", "1", "--out", str(tmp_path / "n"), "--no-progress",
+                 "--format", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown report format(s) nope" in err and err.count("\n") == 1
+    assert not (tmp_path / "n").exists()          # refused before training
+
+
+def test_bad_worker_count_is_one_line_exit_2(capsys):
+    assert main(["sweep", "sweeps/digits_algorithms.yaml", "--workers", "0"]) == 2
+    assert capsys.readouterr().err == "hwsim: error: workers: must be >= 1, got 0\n"
