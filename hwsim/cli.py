@@ -160,8 +160,9 @@ def cmd_replay(args) -> int:
 
 
 def cmd_trace(args) -> int:
-    from hwsim.trace.generate import generate_cli
-    return generate_cli(args)
+    from hwsim.training.trace_generate import generate
+    print(generate(args.network, args.batch, args.steps, args.algorithm, args.out, args.param))
+    return 0
 
 
 def cmd_sweep(args) -> int:
@@ -222,8 +223,8 @@ def make_parser() -> argparse.ArgumentParser:
     tg.add_argument("network", help="network YAML (configs/networks/*.yaml)")
     tg.add_argument("--batch", type=int, required=True)
     tg.add_argument("--steps", type=int, required=True)
-    tg.add_argument("--algorithm", required=True, help="sgd, tiki-taka, ttv2, c-ttv2, agad, "
-                    "float")
+    tg.add_argument("--algorithm", required=True, help="any training algorithm "
+                    "(`hwsim describe` lists them)")
     tg.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                     help="algorithm or statistics-model parameter (see `hwsim trace generate "
                     "--help-model`)")
