@@ -257,16 +257,13 @@ class HIC(Algorithm):
     def _program_m(self, be, n):
         hw, name = self.hw, be.name
         if self.symbolic:
-            pulses, rows, top = n.total, n.rows_written(), n.ppw
+            pulses, rows, top, touched = n.total, n.rows_written(), n.ppw, n
         else:
             touched = n != 0
             pulses = be.m.program_pulses(np.maximum(n, 0), np.maximum(-n, 0), be.rng("M/write"))
             rows, top = int(touched.any(axis=1).sum()), int(np.abs(n).max())
         self.counts["m_pulses"] += pulses
         hw.serial_write(name, rows, "M", "update", pulses=pulses, max_pulses=top)
-        if self.symbolic:          # the model's carry check: the columns written, no carries
-            hw.read_column(name, n.cols_written(), "M", "update", col=0)
-            return
         self.carry(be, touched)
 
     def carry(self, be, touched) -> int:
@@ -274,12 +271,20 @@ class HIC(Algorithm):
 
         Where ``|M| > s_b`` and ``sign(M) ≠ B``: ``B ← −B``, ``M ← M − 2 s_b·B_new``
         (W = s_b·B + M unchanged up to programming noise).  Returns the carries.
+        In symbolic mode ``touched`` is the model's counts: their columns are read, and
+        the model has no carries.
         """
         p, hw, name = self.params, self.hw, be.name
-        cols = np.flatnonzero(np.asarray(touched, bool).any(axis=0))
-        if cols.size == 0:
+        if self.symbolic:
+            k, first = touched.cols_written(), 0
+        else:
+            cols = np.flatnonzero(np.asarray(touched, bool).any(axis=0))
+            k, first = cols.size, int(cols[0]) if cols.size else 0
+        if k == 0:
             return 0
-        hw.read_column(name, cols.size, "M", "update", col=int(cols[0]))
+        hw.read_column(name, k, "M", "update", col=first)
+        if self.symbolic:
+            return 0
         m_val = be.m.weights(rng=be.rng("M/read")) * p.m_range
         carry = touched & (np.abs(m_val) > p.s_b) & (np.sign(m_val) != be.sign)
         if carry.any():

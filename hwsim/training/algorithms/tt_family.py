@@ -192,39 +192,45 @@ class TransferEngine:
         return s
 
     def _chop(self, cols) -> None:
-        if not self.chopped or self.p.in_chop_prob <= 0:
+        p = self.p
+        if not self.chopped or p.in_chop_prob <= 0:
             return
         self.reads_col[cols] += 1
-        if self.p.in_chop_random and self.algo.symbolic:      # expected flips, carried
-            flips = self.algo.ctx.model.flips((self.name, "in"), len(cols), self.p.in_chop_prob)
-            self.algo.hw.flip(self.name, flips, "A", "transfer")
-            return
-        if self.p.in_chop_random:
-            rng = self.algo.ctx.rng(f"{self.name}/chopper")
-            flip = cols[rng.random(len(cols)) < self.p.in_chop_prob]
+        flip = None
+        if p.in_chop_random and self.algo.symbolic:            # expected flips, carried
+            count = self.algo.ctx.model.flips((self.name, "in"), len(cols), p.in_chop_prob)
         else:
-            flip = cols[self.reads_col[cols] >= self.half_period]
-        if flip.size:
+            if p.in_chop_random:
+                rng = self.algo.ctx.rng(f"{self.name}/chopper")
+                flip = cols[rng.random(len(cols)) < p.in_chop_prob]
+            else:
+                flip = cols[self.reads_col[cols] >= self.half_period]
+            count = int(flip.size)
+        if not count:
+            return
+        if flip is not None:
             self.c_in[flip] *= -1
             self.reads_col[flip] = 0
             if self.agad and not self.algo.symbolic:
                 self.p_ref[:, flip] = self.m_mean[:, flip]
-            self.stats["flips"] += int(flip.size)
-            self.algo.hw.flip(self.name, int(flip.size), "A", "transfer")
+        self.stats["flips"] += count
+        self.algo.hw.flip(self.name, count, "A", "transfer")
 
     def _end_sweep(self) -> None:
         self.sweeps += 1
-        if self.chopped and self.p.out_chop_prob > 0 and self.algo.symbolic:
-            flips = self.algo.ctx.model.flips((self.name, "out"), self.c_out.size,
-                                              self.p.out_chop_prob)
-            self.algo.hw.flip(self.name, flips, "A", "transfer")
-        elif self.chopped and self.p.out_chop_prob > 0:
+        if not self.chopped or self.p.out_chop_prob <= 0:
+            return
+        p_out = self.p.out_chop_prob
+        if self.algo.symbolic:                                  # expected flips, carried
+            count = self.algo.ctx.model.flips((self.name, "out"), self.c_out.size, p_out)
+        else:
             rng = self.algo.ctx.rng(f"{self.name}/chopper")
-            flip = rng.random(self.c_out.size) < self.p.out_chop_prob
-            if flip.any():
-                self.c_out[flip] *= -1
-                self.stats["flips"] += int(flip.sum())
-                self.algo.hw.flip(self.name, int(flip.sum()), "A", "transfer")
+            flip = rng.random(self.c_out.size) < p_out
+            self.c_out[flip] *= -1
+            count = int(flip.sum())
+        if count:
+            self.stats["flips"] += count
+            self.algo.hw.flip(self.name, count, "A", "transfer")
 
     def arrays(self):
         return [a for a in (self.A, self.C, self.R) if a is not None]
