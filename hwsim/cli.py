@@ -131,9 +131,12 @@ def _sections() -> dict:
 
 def cmd_schema(args) -> int:
     from hwsim.config.params import json_schema
+    from hwsim.training.algorithms import experiment_schema
     cls = _sections()[args.which]
     schema = {"$schema": "https://json-schema.org/draft/2020-12/schema",
               "title": f"hwsim {args.which}"} | json_schema(cls)
+    if args.which == "experiment":
+        schema = experiment_schema(schema)
     text = json.dumps(schema, indent=1, sort_keys=True)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as fh:

@@ -78,6 +78,9 @@ def test_a_new_algorithm_is_accepted_everywhere(split_sgd, tmp_path, capsys):
     assert "splits" in capsys.readouterr().out
     assert main(["schema", NAME]) == 0
     assert "splits" in json.loads(capsys.readouterr().out)["properties"]
+    assert main(["schema", "experiment"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert NAME in schema["properties"]["training"]["properties"]["algorithm"]["enum"]
     trace = tmp_path / "rec.jsonl.gz"
     assert main(["run", str(exp), "--trace", str(trace)]) == 0
     capsys.readouterr()

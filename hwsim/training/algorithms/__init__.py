@@ -14,7 +14,8 @@ from hwsim.config.yamlio import line_of, load_yaml
 from hwsim.errors import ConfigError
 from hwsim.training.algorithms.base import ALGORITHMS, Algorithm
 
-__all__ = ["ALGORITHMS", "Algorithm", "algorithm_class", "algorithm_sections"]
+__all__ = ["ALGORITHMS", "Algorithm", "algorithm_class", "algorithm_sections",
+           "experiment_schema"]
 
 for _mod in pkgutil.iter_modules(__path__):
     importlib.import_module(f"{__name__}.{_mod.name}")
@@ -47,3 +48,11 @@ def _line(file, key):
 def algorithm_sections() -> dict:
     """The parameter section of every algorithm (``describe``/``schema`` read it)."""
     return {name: cls.Params for name, cls in ALGORITHMS.items()}
+
+
+def experiment_schema(schema: dict) -> dict:
+    """The experiment's JSON Schema with ``training.algorithm`` restricted to the registered
+    names (the config layer declares the key; this layer knows the algorithms)."""
+    prop = schema["properties"]["training"]["properties"]["algorithm"]
+    prop["enum"] = sorted(ALGORITHMS)
+    return schema
