@@ -66,7 +66,7 @@ class _TraceSink(Hardware):
     """The operations API of :class:`~hwsim.sim.hardware.Hardware`, writing every op to a
     trace instead of simulating it (no machine: nothing is timed)."""
 
-    def __init__(self, writer: TraceWriter):          # noqa: super().__init__ builds a machine
+    def __init__(self, writer: TraceWriter):   # not Hardware.__init__: there is no machine
         self.recorder = writer
 
     def issue(self, op) -> None:
