@@ -49,9 +49,9 @@ from hwsim.report.view import Report
 from hwsim.sweep.runner import run_sweep
 from hwsim.sweep.spec import load_sweep
 from hwsim.trace.format import TraceReader
-from hwsim.trace.generate import generate_trace as _generate_trace
+from hwsim.training.trace_generate import generate_trace as _generate_trace
 from hwsim.trace.replay import run_trace
-from hwsim.training.algorithms import algorithm_sections
+from hwsim.training.algorithms import algorithm_sections, experiment_schema
 from hwsim.training.runner import prepare, run_experiment
 
 #: the embedded default experiment (``hwsim run`` without a file)
@@ -172,7 +172,7 @@ def generate_trace(network: str | os.PathLike | list | dict, *, algorithm: str, 
                    params: Mapping | None = None, progress: bool = False) -> TraceInfo:
     """Write the op stream of ``algorithm`` on ``network`` (a network YAML, relative or
     under ``configs/networks``; or layer shapes) for ``steps`` mini-batches of ``batch``
-    to ``out``, with the expected statistics of :mod:`hwsim.trace.generate`;
+    to ``out``, with the expected statistics of :mod:`hwsim.training.algorithms.symbolic`;
     ``params``: its statistics-model and algorithm parameters."""
     if isinstance(network, (str, os.PathLike)):
         network = _find(network, "networks")
@@ -358,5 +358,6 @@ def schema(which: str = "accelerator") -> dict:
     if cls is None:
         raise HwsimError(f"no schema '{which}' (known: {', '.join(sorted(sections()))})",
                          key=which)
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema",
-            "title": f"hwsim {key}"} | json_schema(cls)
+    out = {"$schema": "https://json-schema.org/draft/2020-12/schema",
+           "title": f"hwsim {key}"} | json_schema(cls)
+    return experiment_schema(out) if key == "experiment" else out

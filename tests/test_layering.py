@@ -36,7 +36,6 @@ FORBIDDEN_OWN = {"hwsim.core": {"hwsim.physics"}, "hwsim.config": {"hwsim.physic
 #: Cycles are checked between modules and between the packages of the layer table.
 KNOWN_CYCLES = {
     frozenset({"hwsim.sim.hardware", "hwsim.sim.timing_cache"}),   # modules (branch B)
-    frozenset({"hwsim.trace", "hwsim.training"}),                  # packages (branch A)
 }
 
 

@@ -1,17 +1,18 @@
 """``hwsim trace generate NETWORK``: the op stream of an algorithm from layer shapes, with
-the expected data statistics of :mod:`hwsim.trace.generate` (no numerics run)."""
+the expected data statistics of :mod:`hwsim.training.algorithms.symbolic` (no numerics run)."""
 from __future__ import annotations
 
 from hwsim.api import generate_trace
 from hwsim.cli.common import add_progress_option
 from hwsim.config.overrides import parse_set_args
-from hwsim.trace.generate import ALGO, ALGORITHMS, MODEL
+from hwsim.training.algorithms import ALGORITHMS
+from hwsim.training.algorithms.symbolic import MODEL
 
 
 def _epilog() -> str:
     model = ", ".join(f"{k}={v}" for k, v in MODEL.items())
-    algo = ", ".join(f"{k}={v}" for k, v in ALGO.items())
-    return (f"--param keys (defaults): statistics model: {model}; algorithm: {algo}; "
+    return (f"--param keys (defaults): statistics model: {model}; and the algorithm's own "
+            "parameters (`hwsim describe ALGORITHM`); "
             "samples=N: the last mini-batch holds the rest of N samples.")
 
 

@@ -20,8 +20,7 @@ import numpy as np
 from hwsim.config.accelerator import accelerator_from_data, load_accelerator
 from hwsim.config.experiment import ExperimentConfig, resolve_path
 from hwsim.config.params import build_section
-from hwsim.errors import ConfigError
-from hwsim.training.algorithms import ALGORITHMS
+from hwsim.training.algorithms import algorithm_class
 from hwsim.training.algorithms.base import NullHardware
 from hwsim.training.datasets import load_dataset
 from hwsim.training.losses import softmax_cross_entropy
@@ -74,12 +73,7 @@ def prepare(cfg: ExperimentConfig, data_dir=None, validate_only: bool = False) -
     acc = _accelerator(cfg)
     from hwsim.config.devices import load_device
     device = load_device(acc.device, base_dir=os.path.dirname(acc.file) if acc.file else None)
-    name = cfg.training.algorithm
-    if name not in ALGORITHMS:
-        raise ConfigError(f"algorithm '{name}' is not implemented yet (available: "
-                          f"{', '.join(sorted(ALGORITHMS))})", file=cfg.file,
-                          key="training.algorithm")
-    cls = ALGORITHMS[name]
+    cls = algorithm_class(cfg.training.algorithm, cfg.file)
     params = build_section(cls.Params, cfg.training.params, "training.params")
     seed = cfg.run.seed
     ctx = Context(accelerator=acc, device=device, seed=seed, backend=cfg.run.backend)

@@ -134,7 +134,7 @@ def test_generate_trace_counts(trace):
     assert isinstance(trace, hwsim.TraceInfo) and trace.path.is_file()
     # 3 steps of 10 samples; SGD on the 2-layer MLP issues per step 2 forward MVMs,
     # 1 backward MVM (the first layer needs no input error), 2 updates, 2 activation
-    # passes and 1 loss gradient (hwsim/trace/generate.py's op order) = 8 ops
+    # passes and 1 loss gradient (the runner's op order, hwsim/training/trace_generate.py) = 8 ops
     assert (trace.steps, trace.samples, trace.ops) == (3, 30, 24)
     assert trace.bytes == trace.path.stat().st_size
 
