@@ -28,8 +28,8 @@ def replay(accelerator_cfg, trace_path, *, progress: bool = True, cache: bool = 
     ``timeline_path`` / ``vcd_path``: also write the Chrome-trace / VCD timelines."""
     acc = load_accelerator_ref(accelerator_cfg, overrides)
     t_wall = time.perf_counter()
-    hw, reader, runner = run_trace(acc, trace_path, progress=progress, cache=cache,
-                                   timeline=bool(timeline_path or vcd_path))
+    hw, reader = run_trace(acc, trace_path, progress=progress, cache=cache,
+                           timeline=bool(timeline_path or vcd_path))
     wall = time.perf_counter() - t_wall
     if timeline_path or vcd_path:
         write_timelines(hw, timeline_path, vcd_path)
@@ -42,7 +42,7 @@ def replay(accelerator_cfg, trace_path, *, progress: bool = True, cache: bool = 
     header = reader.header
     extra = {"trace": {"file": reader.file, "header": header, "footer": reader.footer,
                        "ops_replayed": hw.ops_executed, "replay_wall_s": wall,
-                       "op_cache": runner.stats()},
+                       "op_cache": hw.memo_stats()},
              "mapping": {"tiles_used": hw.mapping.tiles_used,
                          "tiles_total": hw.mapping.tiles_total,
                          "utilization": {str(k): v for k, v in hw.mapping.utilization().items()}}}

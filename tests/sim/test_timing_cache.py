@@ -1,5 +1,5 @@
-"""The timing cache is exact: cached and uncached runs give identical reports, and the
-statistics it treats as value-only never change any block's timing."""
+"""The op memo is exact: memoised and plain runs give identical reports, and the fields
+the op schema declares value-only (not ``structural``) never change any block's timing."""
 import json
 from pathlib import Path
 
@@ -11,11 +11,12 @@ from hwsim.config.params import build_section, replace
 from hwsim.core import ActionLedger, Clock, Transaction, kinds
 from hwsim.report import to_json_text
 from hwsim.report.runs import run_report
-from hwsim.sim.timing_cache import VALUE_STATS
+from hwsim.core.ops import value_fields
 from hwsim.training.runner import run_experiment
 
 ROOT = Path(__file__).resolve().parents[2]
 ACC = str(ROOT / "configs" / "accelerators" / "cttv2_tile.yaml")
+VALUE_STATS = value_fields()        # what the memo key leaves out (hwsim.core.ops)
 
 
 def _cfg(out, algorithm):

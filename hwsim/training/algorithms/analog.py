@@ -39,7 +39,9 @@ from hwsim.physics.periphery import MVMStats, abs_column_sums, abs_line_sums, mv
 from hwsim.physics.update import UpdateStats, apply_pulses, pulsed_update
 
 
-def _mvm_meta(st: MVMStats) -> dict:
+def mvm_meta(st: MVMStats) -> dict:
+    """The op fields of an MVM's statistics (forward, backward, read_column; declared in
+    hwsim.core.ops)."""
     return {"sum_gv2": float(st.sum_gv2), "adc_saturations": int(st.saturations),
             "bm_repeats": int(st.bm_repeats)}
 
@@ -170,7 +172,7 @@ class AnalogArray:
         w = self._read_matrix()
         y, st = mvm(w, x, self.fwd_cfg, self.rng("forward"), backend=self.ctx.backend,
                     w_eff=self._w_eff(w, "forward"), line_sums=self._line_sums(False))
-        self.hw.forward(self.layer, len(y) + st.bm_repeats, self.role, phase, **_mvm_meta(st))
+        self.hw.forward(self.layer, len(y) + st.bm_repeats, self.role, phase, **mvm_meta(st))
         return y
 
     def backward(self, d, *, phase: str = "backward") -> np.ndarray:
@@ -179,7 +181,7 @@ class AnalogArray:
         g, st = mvm(w, d, self.bwd_cfg, self.rng("backward"), transposed=True,
                     backend=self.ctx.backend, w_eff=self._w_eff(w, "backward"),
                     line_sums=self._line_sums(True))
-        self.hw.backward(self.layer, len(g) + st.bm_repeats, self.role, phase, **_mvm_meta(st))
+        self.hw.backward(self.layer, len(g) + st.bm_repeats, self.role, phase, **mvm_meta(st))
         return g
 
     def read_columns(self, cols, *, minus: "AnalogArray | None" = None,
@@ -214,7 +216,7 @@ class AnalogArray:
             x[np.arange(cols.size), cols] = 1.0
         v, st = mvm(w, x, self.fwd_cfg, self.rng("read"), backend=self.ctx.backend)
         reads = cols.size + st.bm_repeats
-        self.hw.read_column(self.layer, reads, self.role, phase, col=int(cols[0]), **_mvm_meta(st))
+        self.hw.read_column(self.layer, reads, self.role, phase, col=int(cols[0]), **mvm_meta(st))
         if minus is not None:
             minus.hw.read_column(minus.layer, reads, minus.role, phase, col=int(cols[0]))
         return v
@@ -314,7 +316,7 @@ class AnalogWeights:
 
     def _issue(self, kind, n, st, phase):
         for a, _ in self.arrays[1:]:
-            getattr(a.hw, kind)(a.layer, n, a.role, phase, **_mvm_meta(st))
+            getattr(a.hw, kind)(a.layer, n, a.role, phase, **mvm_meta(st))
 
     def forward(self, x) -> np.ndarray:
         head = self.arrays[0][0]
@@ -322,7 +324,7 @@ class AnalogWeights:
             return self._gain(head.forward(x))
         y, st = mvm(self._sum(), x, head.fwd_cfg, head.rng("forward"), backend=head.ctx.backend)
         n = len(y) + st.bm_repeats
-        head.hw.forward(head.layer, n, head.role, "forward", **_mvm_meta(st))
+        head.hw.forward(head.layer, n, head.role, "forward", **mvm_meta(st))
         self._issue("forward", n, st, "forward")
         return self._gain(y)
 
@@ -333,7 +335,7 @@ class AnalogWeights:
         g, st = mvm(self._sum(), d, head.bwd_cfg, head.rng("backward"), transposed=True,
                     backend=head.ctx.backend)
         n = len(g) + st.bm_repeats
-        head.hw.backward(head.layer, n, head.role, "backward", **_mvm_meta(st))
+        head.hw.backward(head.layer, n, head.role, "backward", **mvm_meta(st))
         self._issue("backward", n, st, "backward")
         return self._gain(g)
 

@@ -191,7 +191,7 @@ class TransferEngine:
             if self.agad:
                 self.p_ref[:, flip] = self.m_mean[:, flip]
             self.stats["flips"] += int(flip.size)
-            self.algo.hw.flip(self.name, int(flip.size), "A", "transfer")
+            self.algo.hw.flip(self.name, int(flip.size), "A", "transfer", col=int(flip[0]))
 
     def _end_sweep(self) -> None:
         self.sweeps += 1
