@@ -118,6 +118,13 @@ def declare(kind: OpKind) -> OpKind:
     return kind
 
 
+def undeclare(name: str) -> None:
+    """Remove a kind (tests that declare one of their own)."""
+    _KINDS.pop(name, None)
+    for keys in [k for k in _VALID if k[0] == name]:
+        _VALID.discard(keys)
+
+
 def get(name: str) -> OpKind:
     try:
         return _KINDS[name]
