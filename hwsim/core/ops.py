@@ -20,10 +20,11 @@ Split rules — a layer of ``M × N`` weights on tiles; tile ``s`` holds ``s.row
                 rounded, at least 1
 ``lines``       scaled by the tile's share of the lines, ``(s.rows + s.cols)/(M + N)``
                 (update and serial write only)
-``cols``        ``n`` lines of the layer's input (column) lines: apportioned over the
-                column blocks by their share of the ``N`` columns (largest remainder,
-                integers summing to ``n``); every tile of a column block gets the
-                block's count; tiles with none take no part
+``cols``        ``n`` of the layer's input (column) lines — output (row) lines with
+                ``side: out`` — counted from ``col`` on when given, else apportioned
+                over the line blocks by their share (largest remainder, integers
+                summing to ``n``); every tile of a block gets the block's count;
+                tiles with none take no part
 ``tile_rows``   set per tile by the hardware (not issued): the tile's rows
 ``tile_cols``   set per tile by the hardware (not issued): the tile's columns
 ``select``      selects the tiles (``col``: those holding that column), then replicated
@@ -149,6 +150,20 @@ def statistics() -> dict:
     return {k: list(v.issued) for k, v in _KINDS.items() if v.program}
 
 
+def markdown() -> str:
+    """The table of op kinds and fields (traces/README.md embeds it; a test checks)."""
+    rows = ["| op | n (items) | fields: name (unit) — split over tiles; * = memo key |",
+            "|---|---|---|"]
+    for k in _KINDS.values():
+        if not k.program:
+            continue
+        fields = ", ".join(f"`{f.name}` ({f.unit}) — {f.split}{' *' if f.structural else ''}"
+                           for f in k.fields if f.issued) or "—"
+        n = k.items + ("" if k.n_split == REPLICATED else f"; split by {k.n_split}")
+        rows.append(f"| `{k.name}` | {n} | {fields} |")
+    return "\n".join(rows) + "\n"
+
+
 def value_fields() -> frozenset:
     """Fields no block's timing (nor a structural block's actions) reads, in any kind."""
     return frozenset(f.name for k in _KINDS.values() for f in k.fields if not f.structural)
@@ -209,37 +224,43 @@ def value(kind: str, meta: dict, name: str, n: int, block=None):
     return d
 
 
-def split_n(kind: OpKind, n: int, slots, in_features: int, meta=()) -> list:
+def split_n(kind: OpKind, n: int, slots, in_features: int, meta=(), out_features=0) -> list:
     """Per-slot item counts of an op of ``n`` items (fields ``meta``) on ``slots``."""
     if kind.n_split == REPLICATED:
         return [n] * len(slots)
     if kind.n_split == CELLS:
         cells = sum(s.rows * s.cols for s in slots)
         return [max(1, round(n * (s.rows * s.cols) / cells)) for s in slots]
-    col = dict(meta).get("col")
+    m = dict(meta)
+    side = m.get("side", "in")
+    if side not in ("in", "out"):
+        raise SimulationError(f"op '{kind.name}': side must be 'in' or 'out', got {side!r}")
+    blocks = [(s.col0, s.cols) if side == "in" else (s.row0, s.rows) for s in slots]
+    lines = in_features if side == "in" else out_features
+    col = m.get("col")
     if col is None:
-        return split_by_cols(n, slots, in_features)
-    return split_from_col(n, int(col), slots, in_features)
+        return split_by_blocks(n, blocks, lines)
+    return split_from_line(n, int(col), blocks, lines)
 
 
-def split_by_cols(n: int, slots, in_features: int) -> list:
-    """``n`` input lines apportioned over the column blocks (largest remainder, ties to
-    the first block); each slot gets its column block's count."""
-    blocks = sorted({(s.col0, s.cols) for s in slots})
-    total = sum(c for _c0, c in blocks) or in_features
-    base = {b: n * b[1] // total for b in blocks}
+def split_by_blocks(n: int, blocks, lines: int) -> list:
+    """``n`` of the layer's ``lines`` apportioned over the line blocks ``(first, count)``
+    of the slots (largest remainder, ties to the first block); each slot gets its
+    block's count."""
+    distinct = sorted(set(blocks))
+    total = sum(c for _f, c in distinct) or lines
+    base = {b: n * b[1] // total for b in distinct}
     rest = n - sum(base.values())
-    for b in sorted(blocks, key=lambda b: (-(n * b[1] % total), b[0]))[:rest]:
+    for b in sorted(distinct, key=lambda b: (-(n * b[1] % total), b[0]))[:rest]:
         base[b] += 1
-    return [base[(s.col0, s.cols)] for s in slots]
+    return [base[b] for b in blocks]
 
 
-def split_from_col(n: int, col: int, slots, in_features: int) -> list:
-    """``n`` consecutive input lines from ``col`` on (wrapping at ``in_features``): each
-    slot gets those of its columns."""
-    n = min(n, in_features)
-    lines = [(col + i) % in_features for i in range(n)]
-    return [sum(1 for j in lines if s.col0 <= j < s.col0 + s.cols) for s in slots]
+def split_from_line(n: int, first: int, blocks, lines: int) -> list:
+    """``n`` consecutive lines from ``first`` on (wrapping at ``lines``): each slot gets
+    those inside its block ``(first line, count)``."""
+    picked = [(first + i) % lines for i in range(min(n, lines))]
+    return [sum(1 for j in picked if f <= j < f + c) for f, c in blocks]
 
 
 def split_meta(kind: OpKind, meta, share, lines) -> dict:
@@ -303,11 +324,13 @@ declare(OpKind("accumulate", "elements added", "add into a digital accumulator",
     Field("writes", "words", "elements rewritten after a threshold crossing", 0, split=CELLS),
     Field("reads", "words", "words read out toward the array", Ref("writes"), split=CELLS)),
     n_split=CELLS))
-declare(OpKind("flip", "chopper lines flipped (input lines of the layer)",
+declare(OpKind("flip", "chopper lines flipped (the layer's input lines; output with side: out)",
                "chopper sign flips", (
-                   Field("col", "column", "first flipped line: the n lines are counted from "
-                         "it on (wrapping); absent, they are apportioned by column share",
-                         None, True, SELECT),), n_split=COLS))
+                   Field("col", "line", "first flipped line: the n lines are counted from "
+                         "it on (wrapping); absent, they are apportioned by block share",
+                         None, True, SELECT),
+                   Field("side", "-", "'in': input (column) lines, 'out': output (row) lines",
+                         "in", True)), n_split=COLS))
 declare(OpKind("digital", "digital operations", "work on the digital unit", (
     Field("kind", "-", "what the operations are (activation, loss_grad, partial_sum, ...)",
           "op", True),)))

@@ -222,7 +222,7 @@ class Hardware:
             col = int(op.meta_dict().get("col", 0))
             slots = tuple(s for s in slots if s.col0 <= col < s.col0 + s.cols) or slots[:1]
         cells = sum(s.rows * s.cols for s in slots)
-        counts = schema.split_n(k, op.n, slots, lm.in_features, op.meta)
+        counts = schema.split_n(k, op.n, slots, lm.in_features, op.meta, lm.out_features)
         specs = []
         for s, n in zip(slots, counts):
             if n <= 0:                # this tile has no share of the op's items

@@ -152,3 +152,8 @@ def test_a_new_op_kind_round_trips_through_a_trace(verify, tmp_path):
     assert replayed.machine.ledger.rows() == hw.machine.ledger.rows()
     rep = replay(ACC, path, progress=False)        # and the report prices it
     assert rep["latency"]["total_ticks"] == ticks and rep["energy"]["total_J"] > 0
+
+
+def test_the_trace_format_documents_the_schema():
+    """traces/README.md embeds the table generated from the schema (one declaration)."""
+    assert ops.markdown() in (ROOT / "traces" / "README.md").read_text()

@@ -174,3 +174,15 @@ def test_chip_level_ops_are_not_split():
     hw.flush()
     assert _digital(hw, "activation") == 10
     assert hw.machine.ledger.count(path=hw.machine.buffer, action="read_bit") == 8 * 64
+
+
+def test_flip_of_output_lines_splits_by_row_blocks():
+    hw = _hw()
+    hw.flip("L", 20, role="W", side="out")   # 20 · 16/40, 16/40, 8/40 = 8, 8, 4 (exact)
+    hw.flip("L", 14, role="W", side="out", col=30)   # rows 30..39, then 0..3: 4, 2, 8
+    hw.flush()
+    per = {}
+    for s in hw.mapping["L"].tiles("W"):
+        per.setdefault(s.row0, set()).add(
+            hw.machine.ledger.count(path=hw.machine.tiles[s.tile].chopper, action="flip"))
+    assert per == {0: {8 + 4}, 16: {8 + 2}, 32: {4 + 8}}

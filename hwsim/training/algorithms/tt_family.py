@@ -201,7 +201,7 @@ class TransferEngine:
             if flip.any():
                 self.c_out[flip] *= -1
                 self.stats["flips"] += int(flip.sum())
-                self.algo.hw.flip(self.name, int(flip.sum()), "A", "transfer")
+                self.algo.hw.flip(self.name, int(flip.sum()), "A", "transfer", side="out")
 
     def arrays(self):
         return [a for a in (self.A, self.C, self.R) if a is not None]
