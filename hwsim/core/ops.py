@@ -55,7 +55,12 @@ REQUIRED = "<required>"
 
 @dataclass(frozen=True)
 class Field:
-    """One field of an op's meta."""
+    """One field of an op's meta: ``name``, ``unit``, ``desc``; ``default`` when absent (a
+    constant, ``Ref`` to another field or ``n``, ``BLOCK`` or ``REQUIRED``);
+    ``structural``: a block's timing or the actions of a block with STRUCTURAL_ACCOUNTING
+    read it, so the memo keys on it (the others are value statistics); ``split``: the
+    rule sharing it over the tiles of a split layer; ``issued``: ops may carry it (else
+    the hardware sets it per tile)."""
     name: str
     unit: str
     desc: str
@@ -100,9 +105,6 @@ class OpKind:
     @property
     def required(self) -> frozenset:
         return frozenset(f.name for f in self.fields if f.default == REQUIRED)
-
-    def rule(self, name: str) -> str:
-        return self.by_name[name].split
 
 
 _KINDS: dict = {}

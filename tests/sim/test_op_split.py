@@ -101,7 +101,9 @@ def test_update_splits_pulses_by_cells_and_line_slots_by_lines():
     # every tile runs the 7 slots; pulses by cells (2000 · cells/2000 = cells)
     assert _by_shape(_per_tile(hw, "array", "pulse")) == {
         (16, 16): 256, (16, 2): 32, (8, 16): 128, (8, 2): 16}
-    # the declared 'lines' rule: row_slots 180 · lines/90, col_slots 90 · lines/90
+    # the declared 'lines' rule: row_slots 180 · lines/90, col_slots 90 · lines/90 (kept
+    # as it was for bit-identical results; a tile's own rows' and columns' shares,
+    # s.rows/M and s.cols/N, would be exact — see the ops branch report)
     assert _by_shape(_per_tile(hw, "array", "row_drive")) == {
         (16, 16): 64, (16, 2): 36, (8, 16): 48, (8, 2): 20}
     assert _by_shape(_per_tile(hw, "array", "col_drive")) == {
