@@ -174,13 +174,13 @@ def value_fields() -> frozenset:
 def check(kind: str, n, meta) -> OpKind:
     """Validate one op (``meta`` as sorted pairs); returns its kind."""
     k = get(kind)
-    if not k.program:
-        raise SimulationError(f"op kind '{kind}' is a block operation, not issued by programs")
     if n < 0:
         raise SimulationError(f"op '{kind}' with negative item count {n}")
-    keys = (kind, *(name for name, _v in meta))
+    keys = (kind, *[kv[0] for kv in meta])
     if keys in _VALID:
         return k
+    if not k.program:
+        raise SimulationError(f"op kind '{kind}' is a block operation, not issued by programs")
     bad = [name for name, _v in meta if name not in k.by_name or not k.by_name[name].issued]
     if bad:
         raise SimulationError(f"op '{kind}': unknown field(s) {', '.join(map(repr, bad))} "

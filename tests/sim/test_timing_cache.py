@@ -80,3 +80,10 @@ def test_structural_accounting_ignores_values(kind):
             seen.append((ledger.to_rows(), dict(comp.stats.values)))
         assert seen[0] == seen[1], (kind, op)
         assert seen[0][0], (kind, op)          # it did record something
+
+
+def test_the_memo_uses_public_methods_only():
+    """The memo reaches no private state of the ledger, the hardware or the blocks."""
+    src = (ROOT / "hwsim" / "sim" / "memo.py").read_text()
+    for private in ("._counts", "._transactions", ".free_at", "._keys"):
+        assert private not in src, private
