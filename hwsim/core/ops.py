@@ -87,6 +87,7 @@ class OpKind:
     program: bool = True       # False: a block operation only (no program issues it)
     by_name: dict = _dc_field(default_factory=dict, compare=False, repr=False)
     by_split: dict = _dc_field(default_factory=dict, compare=False, repr=False)
+    values: frozenset = _dc_field(default=frozenset(), compare=False, repr=False)
 
     def __post_init__(self):
         if not self.performs:
@@ -96,6 +97,9 @@ class OpKind:
         self.by_name.update((f.name, f) for f in self.fields)
         for rule in SPLITS:
             self.by_split[rule] = frozenset(f.name for f in self.fields if f.split == rule)
+        # the value statistics: what the memo key leaves out
+        object.__setattr__(self, "values",
+                           frozenset(f.name for f in self.fields if not f.structural))
 
     @property
     def issued(self) -> tuple:

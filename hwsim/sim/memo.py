@@ -107,7 +107,7 @@ class OpMemo:
         self._by_key: dict = {}       # op key → recipe (ops differing only in ``col``)
         self._dirty: list = []        # _Timing entries with deferred hits
         self._dirty_rows: list = []   # _Rows with deferred hits
-        self._value_fields = schema.value_fields()
+        self._values = {}             # kind → its value fields (not in the key)
 
     # -- running one op -----------------------------------------------------------------
     def _start(self, op):
@@ -136,7 +136,7 @@ class OpMemo:
         now = self._start(op)
         if now is None:
             return
-        values = self._value_fields
+        values = self._values_of(op.op)
         shape = (op.op, op.n, op.layer, op.role, op.phase,
                  tuple([kv for kv in op.meta if kv[0] not in values]))
         recipe = self._recipes.get(shape)
@@ -203,11 +203,18 @@ class OpMemo:
         """The transactions the op expands to, without value fields: timing depends on
         which blocks run how many items of what shape, not on the data (``col`` only
         selects the tiles of a column read, which the routes already say)."""
-        values = self._value_fields
+        values = self._values_of
         return (op.phase,) + tuple(
             (kind, n, route, tuple([(k, v) for k, v in meta.items()
-                                    if k not in values and k != "col"]))
+                                    if k not in values(kind) and k != "col"]))
             for kind, n, route, meta in txns)
+
+    def _values_of(self, kind: str) -> frozenset:
+        """The value fields of op kind or block operation ``kind`` (left out of keys)."""
+        values = self._values.get(kind)
+        if values is None:
+            values = self._values[kind] = schema.get(kind).values
+        return values
 
     @staticmethod
     def _paths(txns) -> tuple:
