@@ -10,7 +10,8 @@ actions come from the components, in cycles.
 Execution of one op on a layer mapped on a ``g_r × g_c`` tile grid: every tile of
 the layer's array runs its share at once (lines = the rows/columns mapped on that
 tile; the op's ``n`` and fields split by the rules of the op schema,
-:mod:`hwsim.core.ops`); the op ends when the slowest tile ends.  Forward MVMs over ``g_c > 1`` column blocks add
+:mod:`hwsim.core.ops`; a tile with no share of a flip takes no part); the op ends
+when the slowest tile ends.  Forward MVMs over ``g_c > 1`` column blocks add
 ``n·(g_c − 1)·M`` partial sums on the digital unit (transposed: ``n·(g_r − 1)·N``).
 Schedule ``sequential``: an op starts when the previous one ended.  With ``cache`` the
 ops go through the exact op memo (:class:`hwsim.sim.memo.OpMemo`) that the Hardware owns;
@@ -194,7 +195,7 @@ class Hardware:
             self.phase_ticks[phase] = self.phase_ticks.get(phase, 0) + hi - lo
 
     def run_program(self, ops) -> int:
-        """Execute ``ops`` now (not through the cache); return the elapsed ticks."""
+        """Execute ``ops`` now (not through the memo); return the elapsed ticks."""
         t0 = self.sim.now
         self._execute(list(ops))
         return self.sim.now - t0
