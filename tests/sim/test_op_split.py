@@ -8,8 +8,6 @@ lines (rows + cols) of the 90 the layer has: 32, 18, 24, 10.
 """
 from pathlib import Path
 
-import pytest
-
 from hwsim.config.accelerator import load_accelerator
 from hwsim.elaborate.graph import build_machine
 from hwsim.elaborate.mapping import map_layers
