@@ -206,9 +206,9 @@ def replay(accelerator: str | os.PathLike | Mapping | AcceleratorConfig,
     resolve_formats(formats)
     acc = load_accelerator(accelerator, overrides)
     t0 = time.perf_counter()
-    hw, reader, runner = run_trace(acc, trace, progress=progress, cache=cache,
+    hw, reader = run_trace(acc, trace, progress=progress, cache=cache,
                                    timeline=bool(timeline or vcd))
-    data = replay_report(acc, hw, reader, runner, wall_s=time.perf_counter() - t0)
+    data = replay_report(acc, hw, reader, wall_s=time.perf_counter() - t0)
     files = []
     try:
         if timeline or vcd:

@@ -31,12 +31,6 @@ FORBIDDEN = {
 #: same-layer packages that must not import each other.
 FORBIDDEN_OWN = {"hwsim.core": {"hwsim.physics"}, "hwsim.config": {"hwsim.physics"},
                  "hwsim.physics": {"hwsim.core"}}
-#: Import cycles being removed by other branches of this round, allowed until they land
-#: (the lead empties this set after merging them); every other cycle fails.
-#: Cycles are checked between modules and between the packages of the layer table.
-KNOWN_CYCLES = {
-    frozenset({"hwsim.sim.hardware", "hwsim.sim.timing_cache"}),   # modules (branch B)
-}
 
 
 def _package(mod: str) -> str | None:
@@ -175,15 +169,10 @@ def test_imports_respect_layers(mod):
 
 
 def test_no_import_cycles():
-    new = [sorted(c) for c in _all_cycles() - KNOWN_CYCLES]
-    assert not new, "import cycles: " + "; ".join(" <-> ".join(c) for c in new)
+    """No cycle between modules, nor between the packages of the layer table."""
+    cycles = [sorted(c) for c in _all_cycles()]
+    assert not cycles, "import cycles: " + "; ".join(" <-> ".join(c) for c in cycles)
 
-
-@pytest.mark.parametrize("cycle", sorted(sorted(c) for c in KNOWN_CYCLES), ids=" <-> ".join)
-@pytest.mark.xfail(reason="a known cycle, removed on another branch of this round",
-                   strict=True)
-def test_known_cycle_is_gone(cycle):
-    assert frozenset(cycle) not in _all_cycles()
 
 
 def test_the_checker_reads_every_import_form(tmp_path):

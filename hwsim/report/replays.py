@@ -16,9 +16,9 @@ from hwsim.report.report import build_report
 from hwsim.report.runs import mapping_section
 
 
-def replay_report(acc, hw, reader, runner, wall_s: float | None = None) -> dict:
+def replay_report(acc, hw, reader, wall_s: float | None = None) -> dict:
     """The report dict of a finished replay: ``acc`` the accelerator config, ``hw`` /
-    ``reader`` / ``runner`` what :func:`~hwsim.trace.replay.run_trace` returned,
+    ``reader`` what :func:`~hwsim.trace.replay.run_trace` returned,
     ``wall_s`` the replay's wall time (recorded in ``extra.trace``)."""
     table = TechnologyTable.load(acc.technology,
                                  base_dir=os.path.dirname(acc.file) if acc.file else None)
@@ -29,7 +29,7 @@ def replay_report(acc, hw, reader, runner, wall_s: float | None = None) -> dict:
     header = reader.header
     extra = {"trace": {"file": reader.file, "header": header, "footer": reader.footer,
                        "ops_replayed": hw.ops_executed, "replay_wall_s": wall_s,
-                       "op_cache": runner.stats()},
+                       "op_cache": hw.memo_stats()},
              "mapping": mapping_section(hw.mapping)}
     config = {"accelerator": dataclasses.asdict(acc),
               "trace": {k: header[k] for k in ("network", "batch", "algorithm", "roles",

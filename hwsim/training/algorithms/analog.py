@@ -39,7 +39,9 @@ from hwsim.physics.periphery import MVMStats, abs_column_sums, abs_line_sums, mv
 from hwsim.physics.update import UpdateStats, apply_pulses, pulsed_update
 
 
-def _mvm_meta(st: MVMStats) -> dict:
+def mvm_meta(st: MVMStats) -> dict:
+    """The op fields of an MVM's statistics (forward, backward, read_column; declared in
+    hwsim.core.ops)."""
     return {"sum_gv2": float(st.sum_gv2), "adc_saturations": int(st.saturations),
             "bm_repeats": int(st.bm_repeats)}
 
@@ -168,13 +170,13 @@ class AnalogArray:
     def forward(self, x, *, phase: str = "forward") -> np.ndarray:
         """``y = W x`` for x (B, N) through the forward periphery; issues ``forward``."""
         y, st = self._mvm(x, False)
-        self.hw.forward(self.layer, len(y) + st.bm_repeats, self.role, phase, **_mvm_meta(st))
+        self.hw.forward(self.layer, len(y) + st.bm_repeats, self.role, phase, **mvm_meta(st))
         return y
 
     def backward(self, d, *, phase: str = "backward") -> np.ndarray:
         """``g = Wᵀ d`` for d (B, M) through the backward periphery; issues ``backward``."""
         g, st = self._mvm(d, True)
-        self.hw.backward(self.layer, len(g) + st.bm_repeats, self.role, phase, **_mvm_meta(st))
+        self.hw.backward(self.layer, len(g) + st.bm_repeats, self.role, phase, **mvm_meta(st))
         return g
 
     def _mvm(self, v, transposed: bool):
@@ -215,7 +217,7 @@ class AnalogArray:
                              f"and {minus.shape}")
         v, st = self._read(cols, minus)
         reads = cols.size + st.bm_repeats
-        self.hw.read_column(self.layer, reads, self.role, phase, col=int(cols[0]), **_mvm_meta(st))
+        self.hw.read_column(self.layer, reads, self.role, phase, col=int(cols[0]), **mvm_meta(st))
         if minus is not None:
             minus.hw.read_column(minus.layer, reads, minus.role, phase, col=int(cols[0]))
         return v
@@ -346,7 +348,7 @@ class AnalogWeights:
 
     def _issue(self, kind, n, st, phase):
         for a, _ in self.arrays[1:]:
-            getattr(a.hw, kind)(a.layer, n, a.role, phase, **_mvm_meta(st))
+            getattr(a.hw, kind)(a.layer, n, a.role, phase, **mvm_meta(st))
 
     def forward(self, x) -> np.ndarray:
         head = self.arrays[0][0]
@@ -354,7 +356,7 @@ class AnalogWeights:
             return self._gain(head.forward(x))
         y, st = head.mvm_sum(self, x, False)
         n = len(y) + st.bm_repeats
-        head.hw.forward(head.layer, n, head.role, "forward", **_mvm_meta(st))
+        head.hw.forward(head.layer, n, head.role, "forward", **mvm_meta(st))
         self._issue("forward", n, st, "forward")
         return self._gain(y)
 
@@ -364,7 +366,7 @@ class AnalogWeights:
             return self._gain(head.backward(d))
         g, st = head.mvm_sum(self, d, True)
         n = len(g) + st.bm_repeats
-        head.hw.backward(head.layer, n, head.role, "backward", **_mvm_meta(st))
+        head.hw.backward(head.layer, n, head.role, "backward", **mvm_meta(st))
         self._issue("backward", n, st, "backward")
         return self._gain(g)
 

@@ -52,6 +52,7 @@ from hwsim.config.periphery import PCMConfig
 from hwsim.errors import ConfigError
 from hwsim.physics.pcm import PCMArray, draw_nu, prog_noise_std
 from hwsim.physics.periphery import mvm
+from hwsim.training.algorithms.analog import mvm_meta
 from hwsim.training.algorithms.base import Algorithm, NullHardware
 
 _JOSHI = "Joshi et al., ISCAS 2021 (arXiv:2102.05271)"
@@ -172,9 +173,7 @@ class HybridPCMWeights:
         hw, out = self.ctx.hw, 0.0
         for role, gain in (("B", p.s_b / p.g_set), ("M", p.m_range)):
             y, st = self._read(role, v, use, transposed)
-            getattr(hw, use)(self.name, len(y) + st.bm_repeats, role, use,
-                             sum_gv2=float(st.sum_gv2), adc_saturations=int(st.saturations),
-                             bm_repeats=int(st.bm_repeats))
+            getattr(hw, use)(self.name, len(y) + st.bm_repeats, role, use, **mvm_meta(st))
             out = out + gain * y
         hw.digital("scale", 2 * out.size, layer=self.name, phase=use)
         hw.digital("add", out.size, layer=self.name, phase=use)

@@ -214,7 +214,8 @@ class TransferEngine:
             if self.agad and not self.algo.symbolic:
                 self.p_ref[:, flip] = self.m_mean[:, flip]
         self.stats["flips"] += count
-        self.algo.hw.flip(self.name, count, "A", "transfer")
+        col = {} if flip is None else {"col": int(flip[0])}     # expected flips: shared out
+        self.algo.hw.flip(self.name, count, "A", "transfer", **col)
 
     def _end_sweep(self) -> None:
         self.sweeps += 1
@@ -230,7 +231,7 @@ class TransferEngine:
             count = int(flip.sum())
         if count:
             self.stats["flips"] += count
-            self.algo.hw.flip(self.name, count, "A", "transfer")
+            self.algo.hw.flip(self.name, count, "A", "transfer", side="out")
 
     def arrays(self):
         return [a for a in (self.A, self.C, self.R) if a is not None]
