@@ -1,0 +1,177 @@
+"""The tile template as one table: blocks, their paths, geometry and connections (layer 4).
+
+The compact form of an accelerator (a ``tile`` with its ``periphery``, replicated
+``tile.count`` times, plus the chip-level ``buffer``, ``interconnect`` and
+``digital_unit``) is declared here once, as :data:`BLOCKS` and :data:`CONNECTIONS`.
+:func:`expand` turns a compact description into the explicit form (component
+instances and ``[src.port, dst.port]`` connections, what ``hwsim validate --expand``
+prints); :func:`~hwsim.elaborate.graph.build_machine` instantiates that explicit form
+and :mod:`hwsim.elaborate.routes` derives every transaction route from its
+connections.  Nothing else knows the template.
+
+A block's **path is its config key**::
+
+    chip.buffer  chip.interconnect  chip.digital_unit          (key of the chip section)
+    chip.tile{i}                                               (the crossbar: key ``tile``)
+    chip.tile{i}.dac  .adc  .pulse_generator  [.chopper]  [.accumulator]
+                                                               (keys of tile.periphery)
+    chip.adc{j}        ADC bank j, when tiles_per_adc_bank = k > 1 (tiles jk … jk+k−1)
+
+Each kind of block (its ports, params, timing, actions) is declared once, in its
+component module (:mod:`hwsim.components`, registered in :mod:`hwsim.core.registry`);
+a row here only says where the template places an instance.  An **explicit-form**
+accelerator (``components`` declaring a :class:`~hwsim.components.Tile`) is not expanded:
+its components and connections are the machine.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Callable
+
+import hwsim.components  # noqa: F401  (registers every kind)
+from hwsim.components import Tile
+from hwsim.config.accelerator import AcceleratorConfig
+from hwsim.core import kind as kind_of
+
+
+@dataclass(frozen=True)
+class Block:
+    """One row of the template: an instance of ``kind`` with the params at ``section``."""
+    name: str                      # config key = last element of the path
+    kind: str                      # component kind (hwsim.core.registry)
+    section: str                   # dotted attribute of AcceleratorConfig holding the params
+    scope: str = "tile"            # "chip": one per chip; "tile": one per tile (or bank)
+    args: Callable | None = None   # cfg.tile -> geometry arguments of the instance
+    share: Callable | None = None  # cfg -> tiles served by one instance (an ADC bank)
+
+    def params_of(self, cfg: AcceleratorConfig):
+        """The block's params section in ``cfg``, or None when the block is omitted."""
+        obj = cfg
+        for part in self.section.split("."):
+            obj = getattr(obj, part)
+        return obj
+
+    def tiles_per_instance(self, cfg: AcceleratorConfig) -> int:
+        return self.share(cfg) if self.share is not None else 1
+
+    def path(self, cfg: AcceleratorConfig, tile: int | None = None) -> str:
+        """Path of the instance serving ``tile`` (chip blocks: ``tile`` is ignored)."""
+        if self.scope == "chip":
+            return f"chip.{self.name}"
+        if self.kind == "Tile":
+            return f"chip.tile{tile}"
+        k = self.tiles_per_instance(cfg)
+        return f"chip.tile{tile}.{self.name}" if k == 1 else f"chip.{self.name}{tile // k}"
+
+
+def _lines_in(t) -> dict:
+    return {"lines": t.cols}
+
+
+def _lines_out(t) -> dict:
+    return {"lines": t.rows}
+
+
+def _rows_cols(t) -> dict:
+    return {"rows": t.rows, "cols": t.cols}
+
+
+#: The template, in expansion order: chip blocks, then each tile's blocks.
+BLOCKS: tuple[Block, ...] = (
+    Block("buffer", "Buffer", "buffer", scope="chip"),
+    Block("interconnect", "Interconnect", "interconnect", scope="chip"),
+    Block("digital_unit", "DigitalUnit", "digital_unit", scope="chip"),
+    Block("dac", "DAC", "tile.periphery.dac", args=_lines_in),
+    Block("tile", "Tile", "tile"),
+    Block("pulse_generator", "PulseGenerator", "tile.periphery.pulse_generator",
+          args=_rows_cols),
+    Block("adc", "ADC", "tile.periphery.adc", args=_lines_out,
+          share=lambda cfg: cfg.tile.periphery.tiles_per_adc_bank),
+    Block("chopper", "Chopper", "tile.periphery.chopper", args=_rows_cols),
+    Block("accumulator", "DigitalAccumulator", "tile.periphery.accumulator"),
+)
+
+#: ``(block.port, block.port)`` by block name; a connection to an omitted block is dropped.
+#: Data flow: buffer -> interconnect -> digital unit / DAC / pulse generator; DAC -> tile
+#: -> ADC -> interconnect (and -> accumulator -> interconnect); pulse generator -> tile
+#: pulses; chopper -> the tile's sign-control lines.
+CONNECTIONS: tuple[tuple[str, str], ...] = (
+    ("buffer.out", "interconnect.in"),
+    ("interconnect.out", "digital_unit.in"),
+    ("digital_unit.out", "buffer.in"),
+    ("interconnect.out", "dac.in"),
+    ("dac.out", "tile.in"),
+    ("tile.out", "adc.in"),
+    ("adc.out", "interconnect.in"),
+    ("interconnect.out", "pulse_generator.in"),
+    ("pulse_generator.pulses", "tile.pulses"),
+    ("chopper.lines", "tile.signs"),
+    ("adc.out", "accumulator.in"),
+    ("accumulator.out", "interconnect.in"),
+)
+
+BY_NAME = {b.name: b for b in BLOCKS}
+
+
+def is_explicit(cfg: AcceleratorConfig) -> bool:
+    """True when ``cfg.components`` declares the tiles itself (no template expansion)."""
+    for c in cfg.components:
+        try:
+            if issubclass(kind_of(c.kind), Tile):
+                return True
+        except KeyError:
+            continue
+    return False
+
+
+def _params_dict(block: Block, obj) -> dict:
+    """The fields of the kind's Params section read from ``obj`` (``cfg.tile`` is a
+    TileConfig that extends the Tile's params with the template's own keys)."""
+    cls = kind_of(block.kind).Params
+    return {f.name: getattr(obj, f.name) for f in dataclasses.fields(cls)}
+
+
+def expand(cfg: AcceleratorConfig) -> dict:
+    """The explicit form: ``{"components": [...], "connections": [...]}``."""
+    comps, conns = [], []
+    if not is_explicit(cfg):
+        present = {b.name for b in BLOCKS if b.params_of(cfg) is not None}
+        wired = [c for c in CONNECTIONS if all(e.partition(".")[0] in present for e in c)]
+        chip = [c for c in wired if all(BY_NAME[e.partition(".")[0]].scope == "chip" for e in c)]
+        comps += [_instance(cfg, b, None) for b in BLOCKS if b.name in present
+                  and b.scope == "chip"]
+        conns += [(_end(cfg, s, None), _end(cfg, d, None)) for s, d in chip]
+        for i in range(cfg.tile.count):
+            comps += [_instance(cfg, b, i) for b in BLOCKS if b.name in present
+                      and b.scope == "tile" and i % b.tiles_per_instance(cfg) == 0]
+            conns += [(_end(cfg, s, i), _end(cfg, d, i)) for s, d in wired if (s, d) not in chip]
+    for c in cfg.components:
+        comps.append({"path": c.path, "kind": c.kind, "params": dict(c.params),
+                      "args": dict(c.args)})
+    conns += [tuple(c) for c in cfg.connections]
+    return {"components": comps, "connections": [list(c) for c in _unique(conns)]}
+
+
+def _instance(cfg: AcceleratorConfig, b: Block, tile: int | None) -> dict:
+    inst = {"path": b.path(cfg, tile), "kind": b.kind,
+            "params": _params_dict(b, b.params_of(cfg))}
+    if b.args is not None:
+        inst["args"] = b.args(cfg.tile)
+    return inst
+
+
+def _end(cfg: AcceleratorConfig, end: str, tile: int | None) -> str:
+    name, _, port = end.partition(".")
+    return f"{BY_NAME[name].path(cfg, tile)}.{port}"
+
+
+def _unique(conns):
+    """Connections in order, each once (tiles sharing an ADC bank name its output link to
+    the interconnect once)."""
+    seen, out = set(), []
+    for c in conns:
+        if c not in seen:
+            seen.add(c)
+            out.append(c)
+    return out
