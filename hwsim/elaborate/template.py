@@ -154,11 +154,9 @@ def expand(cfg: AcceleratorConfig) -> dict:
 
 
 def _instance(cfg: AcceleratorConfig, b: Block, tile: int | None) -> dict:
-    inst = {"path": b.path(cfg, tile), "kind": b.kind,
-            "params": _params_dict(b, b.params_of(cfg))}
-    if b.args is not None:
-        inst["args"] = b.args(cfg.tile)
-    return inst
+    return {"path": b.path(cfg, tile), "kind": b.kind,
+            "params": _params_dict(b, b.params_of(cfg)),
+            "args": b.args(cfg.tile) if b.args is not None else {}}
 
 
 def _end(cfg: AcceleratorConfig, end: str, tile: int | None) -> str:
