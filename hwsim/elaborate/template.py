@@ -1,13 +1,15 @@
-"""The tile template as one table: blocks, their paths, geometry and connections (layer 4).
+"""Expansion of the tile template into the explicit form (layer 4).
 
 The compact form of an accelerator (a ``tile`` with its ``periphery``, replicated
 ``tile.count`` times, plus the chip-level ``buffer``, ``interconnect`` and
-``digital_unit``) is declared here once, as :data:`BLOCKS` and :data:`CONNECTIONS`.
+``digital_unit``) is declared once, as the table :data:`~hwsim.config.blocks.BLOCKS`
+and :data:`~hwsim.config.blocks.CONNECTIONS` (next to the blocks' params sections).
 :func:`expand` turns a compact description into the explicit form (component
 instances and ``[src.port, dst.port]`` connections, what ``hwsim validate --expand``
 prints); :func:`~hwsim.elaborate.graph.build_machine` instantiates that explicit form
 and :mod:`hwsim.elaborate.routes` derives every transaction route from its
-connections.  Nothing else knows the template.
+connections.  Nothing else knows the template (the accelerator's clock checks read the
+table too).
 
 A block's **path is its config key**::
 
@@ -19,99 +21,19 @@ A block's **path is its config key**::
 
 Each kind of block (its ports, params, timing, actions) is declared once, in its
 component module (:mod:`hwsim.components`, registered in :mod:`hwsim.core.registry`);
-a row here only says where the template places an instance.  An **explicit-form**
+a row of the table only says where the template places an instance.  An **explicit-form**
 accelerator (``components`` declaring a :class:`~hwsim.components.Tile`) is not expanded:
 its components and connections are the machine.
 """
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
-from typing import Callable
 
 import hwsim.components  # noqa: F401  (registers every kind)
 from hwsim.components import Tile
 from hwsim.config.accelerator import AcceleratorConfig
+from hwsim.config.blocks import BLOCKS, BY_NAME, CONNECTIONS, Block
 from hwsim.core import kind as kind_of
-
-
-@dataclass(frozen=True)
-class Block:
-    """One row of the template: an instance of ``kind`` with the params at ``section``."""
-    name: str                      # config key = last element of the path
-    kind: str                      # component kind (hwsim.core.registry)
-    section: str                   # dotted attribute of AcceleratorConfig holding the params
-    scope: str = "tile"            # "chip": one per chip; "tile": one per tile (or bank)
-    args: Callable | None = None   # cfg.tile -> geometry arguments of the instance
-    share: Callable | None = None  # cfg -> tiles served by one instance (an ADC bank)
-
-    def params_of(self, cfg: AcceleratorConfig):
-        """The block's params section in ``cfg``, or None when the block is omitted."""
-        obj = cfg
-        for part in self.section.split("."):
-            obj = getattr(obj, part)
-        return obj
-
-    def tiles_per_instance(self, cfg: AcceleratorConfig) -> int:
-        return self.share(cfg) if self.share is not None else 1
-
-    def path(self, cfg: AcceleratorConfig, tile: int | None = None) -> str:
-        """Path of the instance serving ``tile`` (chip blocks: ``tile`` is ignored)."""
-        if self.scope == "chip":
-            return f"chip.{self.name}"
-        if self.kind == "Tile":
-            return f"chip.tile{tile}"
-        k = self.tiles_per_instance(cfg)
-        return f"chip.tile{tile}.{self.name}" if k == 1 else f"chip.{self.name}{tile // k}"
-
-
-def _lines_in(t) -> dict:
-    return {"lines": t.cols}
-
-
-def _lines_out(t) -> dict:
-    return {"lines": t.rows}
-
-
-def _rows_cols(t) -> dict:
-    return {"rows": t.rows, "cols": t.cols}
-
-
-#: The template, in expansion order: chip blocks, then each tile's blocks.
-BLOCKS: tuple[Block, ...] = (
-    Block("buffer", "Buffer", "buffer", scope="chip"),
-    Block("interconnect", "Interconnect", "interconnect", scope="chip"),
-    Block("digital_unit", "DigitalUnit", "digital_unit", scope="chip"),
-    Block("dac", "DAC", "tile.periphery.dac", args=_lines_in),
-    Block("tile", "Tile", "tile"),
-    Block("pulse_generator", "PulseGenerator", "tile.periphery.pulse_generator",
-          args=_rows_cols),
-    Block("adc", "ADC", "tile.periphery.adc", args=_lines_out,
-          share=lambda cfg: cfg.tile.periphery.tiles_per_adc_bank),
-    Block("chopper", "Chopper", "tile.periphery.chopper", args=_rows_cols),
-    Block("accumulator", "DigitalAccumulator", "tile.periphery.accumulator"),
-)
-
-#: ``(block.port, block.port)`` by block name; a connection to an omitted block is dropped.
-#: Data flow: buffer -> interconnect -> digital unit / DAC / pulse generator; DAC -> tile
-#: -> ADC -> interconnect (and -> accumulator -> interconnect); pulse generator -> tile
-#: pulses; chopper -> the tile's sign-control lines.
-CONNECTIONS: tuple[tuple[str, str], ...] = (
-    ("buffer.out", "interconnect.in"),
-    ("interconnect.out", "digital_unit.in"),
-    ("digital_unit.out", "buffer.in"),
-    ("interconnect.out", "dac.in"),
-    ("dac.out", "tile.in"),
-    ("tile.out", "adc.in"),
-    ("adc.out", "interconnect.in"),
-    ("interconnect.out", "pulse_generator.in"),
-    ("pulse_generator.pulses", "tile.pulses"),
-    ("chopper.lines", "tile.signs"),
-    ("adc.out", "accumulator.in"),
-    ("accumulator.out", "interconnect.in"),
-)
-
-BY_NAME = {b.name: b for b in BLOCKS}
 
 
 def is_explicit(cfg: AcceleratorConfig) -> bool:

@@ -124,3 +124,24 @@ def test_route_tables_name_registered_kinds():
                 assert kind_name in kinds(), (op, kind_name)
                 if _:
                     assert op in kinds()[kind_name].OPS, (op, kind_name)
+
+
+def test_every_template_block_has_its_clock_checked_with_file_and_line(tmp_path):
+    """The clock check reads the template table: the chopper and accumulator (not checked
+    before the table) name their file, line and key like the others."""
+    from hwsim.config.blocks import BLOCKS
+    from hwsim.errors import ConfigError
+    text = ACC.read_text()
+    for b in BLOCKS:
+        key = b.section.rpartition(".")[2]
+        data = yaml.safe_load(text)
+        node = data
+        for part in b.section.split("."):
+            node = node.setdefault(part, {})
+        node["clock"] = "rf"
+        p = tmp_path / f"{b.name}.yaml"
+        p.write_text(yaml.safe_dump(data))
+        with pytest.raises(ConfigError) as e:
+            load_accelerator(str(p))
+        assert e.value.key == f"{b.section}.clock", key
+        assert e.value.line is not None and "unknown clock 'rf'" in str(e.value)
