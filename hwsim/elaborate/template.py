@@ -68,11 +68,12 @@ def expand(cfg: AcceleratorConfig) -> dict:
             comps += [_instance(cfg, b, i) for b in BLOCKS if b.name in present
                       and b.scope == "tile" and i % b.tiles_per_instance(cfg) == 0]
             conns += [(_end(cfg, s, i), _end(cfg, d, i)) for s, d in wired if (s, d) not in chip]
+        conns = _unique(conns)
     for c in cfg.components:
         comps.append({"path": c.path, "kind": c.kind, "params": dict(c.params),
                       "args": dict(c.args)})
     conns += [tuple(c) for c in cfg.connections]
-    return {"components": comps, "connections": [list(c) for c in _unique(conns)]}
+    return {"components": comps, "connections": [list(c) for c in conns]}
 
 
 def _instance(cfg: AcceleratorConfig, b: Block, tile: int | None) -> dict:
@@ -87,8 +88,9 @@ def _end(cfg: AcceleratorConfig, end: str, tile: int | None) -> str:
 
 
 def _unique(conns):
-    """Connections in order, each once (tiles sharing an ADC bank name its output link to
-    the interconnect once)."""
+    """The template's connections in order, each once (tiles sharing an ADC bank name its
+    output link to the interconnect once); the user's are kept as written, so a doubled
+    one is still an error."""
     seen, out = set(), []
     for c in conns:
         if c not in seen:

@@ -145,3 +145,10 @@ def test_every_template_block_has_its_clock_checked_with_file_and_line(tmp_path)
             load_accelerator(str(p))
         assert e.value.key == f"{b.section}.clock", key
         assert e.value.line is not None and "unknown clock 'rf'" in str(e.value)
+
+
+def test_a_doubled_connection_in_the_file_is_still_an_error():
+    data = _explicit_data(ACC)
+    data["connections"].append(["chip.tile0.dac.out", "chip.tile0.in"])
+    with pytest.raises(BuildError, match="connected more than once"):
+        build_machine(accelerator_from_data(data, str(ACC)))
