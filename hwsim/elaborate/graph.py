@@ -66,7 +66,8 @@ def build_machine(cfg: AcceleratorConfig, ledger: ActionLedger | None = None) ->
             raise BuildError(f"component '{path}' ({c['kind']}): bad geometry arguments "
                              f"{c.get('args')}: {exc}", file=cfg.file) from None
     adjacency = check_connections(comps, [tuple(x) for x in explicit["connections"]],
-                                  where=lambda i: {"file": cfg.file})
+                                  where=lambda i: {"file": cfg.file},
+                                  unconnected={"file": cfg.file, "key": "connections"})
     tiles = [p for p, c in comps.items() if isinstance(c, Tile)]
     if is_explicit(cfg):
         _check_explicit_tiles(cfg, [comps[p] for p in tiles])

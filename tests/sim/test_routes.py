@@ -152,3 +152,26 @@ def test_a_doubled_connection_in_the_file_is_still_an_error():
     data["connections"].append(["chip.tile0.dac.out", "chip.tile0.in"])
     with pytest.raises(BuildError, match="connected more than once"):
         build_machine(accelerator_from_data(data, str(ACC)))
+
+
+def test_a_missing_route_is_one_line_naming_file_and_key_from_the_cli(tmp_path, capsys):
+    from hwsim.cli import main
+
+    def no_pgen(exp):    # as above: tile 1 without a pulse generator
+        exp["components"] = [c for c in exp["components"]
+                             if c["path"] != "chip.tile1.pulse_generator"]
+        exp["connections"] = [c for c in exp["connections"]
+                              if not any("chip.tile1.pulse_generator" in e for e in c)]
+
+    def rewired(exp):    # tile 0's currents go to tile 1's ADC: tile 0's ADC input dangles
+        exp["connections"] = [c for c in exp["connections"]
+                              if c != ["chip.tile0.out", "chip.tile0.adc.in"]]
+        exp["connections"].append(["chip.tile0.out", "chip.tile1.adc.in"])
+    for edit, needles in ((no_pgen, ["chip.tile1", "no route for 'update'"]),
+                          (rewired, ["chip.tile0.adc.in", "not connected"])):
+        p = tmp_path / "explicit.yaml"
+        p.write_text(yaml.safe_dump(_explicit_data(ACC, edit=edit)))
+        assert main(["validate", str(p)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and "explicit.yaml" in err and "connections" in err
+        assert all(n in err for n in needles), err
