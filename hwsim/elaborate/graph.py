@@ -1,8 +1,8 @@
 """Accelerator config -> graph of components (layer 4).
 
-:func:`build_machine` instantiates the explicit form of an accelerator (the compact
-form expanded by :func:`hwsim.elaborate.template.expand`, the one table of the tile
-template), checks every connection (dangling, doubly connected, type mismatch ->
+:func:`build_machine` instantiates the explicit form of an accelerator (a compact form
+is expanded by :func:`hwsim.elaborate.template.expand` from the one table of the tile
+template, :mod:`hwsim.config.blocks`), checks every connection (dangling, doubly connected, type mismatch ->
 :class:`BuildError`), derives the transaction routes from the connections
 (:mod:`hwsim.elaborate.routes`) and returns a :class:`Machine`.
 """
