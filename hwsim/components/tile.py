@@ -32,7 +32,9 @@ class Tile(Component):
     Params = TileParams
     PORTS = (inp("in", "analog_vector", "line voltages from the DAC bank"),
              out("out", "analog_vector", "integrated currents to the ADC bank"),
-             inp("pulses", "pulses", "stochastic pulse trains for the update", optional=True))
+             inp("pulses", "pulses", "stochastic pulse trains for the update", optional=True),
+             inp("signs", "bits", "sign control of the chopped lines (from a chopper)",
+                 optional=True))
     ACTIONS = {
         "read": "one analog MVM on the array",
         "read_cell": "Σ ĝ·v̂² energy units of one MVM (value-dependent read energy)",

@@ -210,11 +210,12 @@ class Hardware:
         count of an ``accumulate`` on tiles without an accumulator (:meth:`structural`)."""
         m = self.machine
         k = schema.get(op.op)
-        kind = k.performs             # the block operation (routes below)
+        kind = k.performs                 # the block operation
+        digital = m.routes["digital"]     # routes: hwsim.elaborate.routes, from the connections
         if kind == "digital":
-            return [("digital", op.n, (m.digital,), None, None, None)]
+            return [("digital", op.n, digital, None, None, None)]
         if kind == "transfer":
-            return [("transfer", op.n, (m.buffer, m.noc), None, None, None)]
+            return [("transfer", op.n, m.routes["transfer"], None, None, None)]
         if self.mapping is None:
             raise SimulationError(f"op '{kind}' on layer '{op.layer}' needs a layer mapping")
         lm = self.mapping[op.layer]
@@ -231,38 +232,35 @@ class Hardware:
             g = m.tiles[s.tile]
             share = (s.rows * s.cols) / cells
             if kind in ("forward", "read_column"):
-                specs.append((kind, n, (g.dac, g.array, g.adc), share, None,
+                specs.append((kind, n, g.route(kind), share, None,
                               {"lines_in": s.cols, "lines_out": s.rows}))
             elif kind == "backward":
-                specs.append((kind, n, (g.dac, g.array, g.adc), share, None,
+                specs.append((kind, n, g.route(kind), share, None,
                               {"lines_in": s.rows, "lines_out": s.cols}))
             elif kind in ("update", "serial_write"):
                 lines = (s.rows + s.cols) / (lm.out_features + lm.in_features)
-                route = (g.pgen, g.array) if kind == "update" else (g.array,)
-                specs.append((kind, n, route, share, lines, None))
+                specs.append((kind, n, g.route(kind), share, lines, None))
             elif kind == "accumulate":
-                if g.acc is None:   # no tile accumulator: the chip's digital unit adds/compares
-                    specs.append(("digital", n, (m.digital,), None,
-                                  None, {"kind": "add"}))
+                if g.route(kind) is None:   # no tile accumulator: the digital unit adds, compares
+                    specs.append(("digital", n, digital, None, None, {"kind": "add"}))
                     cmp_ = round(schema.value(op.op, op.meta_dict(), "compares", op.n) * share)
                     if cmp_ > 0:
-                        specs.append(("digital", cmp_, (m.digital,), None, None,
+                        specs.append(("digital", cmp_, digital, None, None,
                                       {"kind": "compare"}))
                 else:
-                    specs.append((kind, n, (g.acc,), share, None,
-                                  None))
+                    specs.append((kind, n, g.route(kind), share, None, None))
             elif kind == "flip":
-                if g.chopper is None:
+                if g.route(kind) is None:
                     raise SimulationError(f"op 'flip' on layer '{op.layer}': the tiles have no "
                                           f"chopper (add tile.periphery.chopper)")
-                specs.append((kind, n, (g.chopper,), share, None, None))
+                specs.append((kind, n, g.route(kind), share, None, None))
             else:
                 raise SimulationError(f"unknown op kind '{kind}'")
         if kind == "forward" and lm.grid[1] > 1:
-            specs.append(("digital", op.n * lm.partial_sum_adds_per_vector, (m.digital,), None,
+            specs.append(("digital", op.n * lm.partial_sum_adds_per_vector, digital, None,
                           None, {"kind": "partial_sum"}))
         if kind == "backward" and lm.grid[0] > 1:
-            specs.append(("digital", op.n * lm.partial_sum_adds_per_vector_t, (m.digital,),
+            specs.append(("digital", op.n * lm.partial_sum_adds_per_vector_t, digital,
                           None, None, {"kind": "partial_sum"}))
         return specs
 
@@ -273,7 +271,8 @@ class Hardware:
             return True
         lm = self.mapping[op.layer]
         slots = lm.tiles(op.role if op.role in lm.arrays else next(iter(lm.arrays)))
-        return all(self.machine.tiles[s.tile].acc is not None for s in slots)
+        return all(self.machine.tiles[s.tile].route("accumulate") is not None
+                   for s in slots)
 
     @property
     def now(self) -> int:

@@ -106,7 +106,7 @@ def test_an_explicit_instance_that_contradicts_the_template_is_rejected(tmp_path
     path.write_text(json.dumps(doc))
     assert main(["validate", str(path)]) == 2
     err = capsys.readouterr().err
-    assert "chip.tile0.adc" in err and "tile template" in err and err.count("\n") == 1
+    assert "chip.tile0.adc" in err and "tile.periphery.adc.bits is 9" in err and err.count("\n") == 1
 
 
 def test_describe_is_case_insensitive(capsys):

@@ -26,12 +26,30 @@ def _hw(**over):
     return Hardware(build_machine(acc), mapping)
 
 
+#: the block of a tile by its config key (``array``: the crossbar itself)
+_KIND = {"dac": "DAC", "adc": "ADC", "pgen": "PulseGenerator", "chopper": "Chopper",
+         "acc": "DigitalAccumulator"}
+
+
+def _block_path(hw, tile, block):
+    """Path of ``block`` serving ``tile`` (found on the tile's routes), or None."""
+    if block == "array":
+        return tile.path
+    from hwsim.core import kind as kind_of
+    cls = kind_of(_KIND[block])
+    for route in tile.routes.values():
+        for p in route or ():
+            if isinstance(hw.machine.components[p], cls):
+                return p
+    return None
+
+
 def _per_tile(hw, block, action):
     """{(rows, cols, col0): [count of each tile of that block]} of one block kind."""
     out = {}
     ledger = hw.machine.ledger
     for s in hw.mapping["L"].tiles("W"):
-        path = getattr(hw.machine.tiles[s.tile], block)
+        path = _block_path(hw, hw.machine.tiles[s.tile], block)
         out.setdefault((s.rows, s.cols, s.col0), []).append(
             ledger.count(path=path, action=action) if path else None)
     return out
@@ -47,9 +65,9 @@ def _by_shape(per_tile):
 
 
 def _digital(hw, function):
-    return hw.machine.ledger.count(path=hw.machine.digital) if function is None else sum(
+    return hw.machine.ledger.count(path=hw.machine.routes["digital"][0]) if function is None else sum(
         c for k, c in hw.machine.ledger.items()
-        if k.path == hw.machine.digital and k.attr_dict().get("function") == function)
+        if k.path == hw.machine.routes["digital"][0] and k.attr_dict().get("function") == function)
 
 
 def test_forward_splits_lines_and_cells_and_adds_partial_sums():
@@ -173,7 +191,7 @@ def test_chip_level_ops_are_not_split():
     hw.transfer(64, layer="L")
     hw.flush()
     assert _digital(hw, "activation") == 10
-    assert hw.machine.ledger.count(path=hw.machine.buffer, action="read_bit") == 8 * 64
+    assert hw.machine.ledger.count(path=hw.machine.routes["transfer"][0], action="read_bit") == 8 * 64
 
 
 def test_flip_of_output_lines_splits_by_row_blocks():
@@ -184,5 +202,5 @@ def test_flip_of_output_lines_splits_by_row_blocks():
     per = {}
     for s in hw.mapping["L"].tiles("W"):
         per.setdefault(s.row0, set()).add(
-            hw.machine.ledger.count(path=hw.machine.tiles[s.tile].chopper, action="flip"))
+            hw.machine.ledger.count(path=_block_path(hw, hw.machine.tiles[s.tile], "chopper"), action="flip"))
     assert per == {0: {8 + 4}, 16: {8 + 2}, 32: {4 + 8}}

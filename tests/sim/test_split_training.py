@@ -39,7 +39,7 @@ def test_agad_conv_split_over_tiles_flips_each_tiles_own_lines(tmp_path):
     assert lm.grid == (1, 5)
     logical = algo.stats()["conv2"]["flips"]          # c_in entries the algorithm flipped
     assert logical > 16                               # more than one tile's lines
-    per_tile = [hw.machine.ledger.count(path=hw.machine.tiles[s.tile].chopper, action="flip")
+    per_tile = [hw.machine.ledger.count(path=hw.machine.tiles[s.tile].route("flip")[0], action="flip")
                 for s in lm.tiles("A")]
     # one row block: each flipped input line is flipped once, on the tile that holds it
     assert sum(per_tile) == logical
