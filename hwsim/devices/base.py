@@ -168,6 +168,14 @@ class DeviceConfig:
             cls = model_section(kwargs.get("model", DEFAULT_MODEL))
         return object.__new__(cls)
 
+    def __setstate__(self, state):
+        """Unpickling, also of a checkpoint written before the models were split (its
+        state is the flat union of every model's fields): the section of the model the
+        state names, with that model's fields only."""
+        cls = model_section(state.get("model", DEFAULT_MODEL))
+        object.__setattr__(self, "__class__", cls)
+        self.__dict__.update({k: v for k, v in state.items() if k in cls.__dataclass_fields__})
+
     def __post_build__(self, data, path, ctx):
         if not self.w_min < self.w_max:
             self._fail(data, path, "w_min", f"w_min ({self.w_min}) must be below w_max "

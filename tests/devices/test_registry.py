@@ -3,14 +3,16 @@ against the compiled kernel, each file validated against its own model's section
 from __future__ import annotations
 
 import ast
+import copy
+import pickle
 import sys
-from dataclasses import fields
+from dataclasses import asdict, fields
 from pathlib import Path
 
 import pytest
 
 import hwsim.devices as devices
-from hwsim.config.devices import load_device
+from hwsim.config.devices import DeviceConfig, load_device
 from hwsim.config.params import describe_section
 from hwsim.config.yamlio import load_yaml_text
 from hwsim.devices import KernelCode, check_kernel_codes, device_schema, device_sections
@@ -143,3 +145,13 @@ def test_describe_and_schema_list_each_models_parameters():
     assert "pow_gamma" in by_model["pow_step"]["properties"]
     assert "pow_gamma" not in by_model["constant_step"]["properties"]
     assert all(v["additionalProperties"] is False for v in schema["oneOf"])
+
+
+def test_pickles_round_trip_and_a_flat_pre_split_state_becomes_its_model():
+    cfg = load_device({"model": "pow_step", "pow_gamma": 2.0})
+    assert pickle.loads(pickle.dumps(cfg)) == cfg and copy.deepcopy(cfg) == cfg
+    # what a checkpoint of the flat DeviceConfig held: every model's fields
+    flat = asdict(cfg) | {"linear_gamma_up": 0.0, "exp_a": 1.0, "response_tau": 0.6}
+    old = DeviceConfig.__new__(DeviceConfig)
+    old.__setstate__(flat)
+    assert type(old) is type(cfg) and old == cfg and not hasattr(old, "exp_a")
