@@ -7,6 +7,13 @@ citation, its NumPy reference step (the oracle of the compiled kernel) and its
 (imported below for the shipped ones, or anywhere before the model is used).
 A device YAML names its model (``model: soft_bounds``) and is validated against that
 model's own section by :func:`hwsim.config.devices.load_device`.
+
+To add a device model: a module here with its section (``model: str =
+model_param("<name>")``, its parameters, ``q`` and, where it has per-device parameters,
+``device_params``), and its import line below.  Without ``kernel`` it runs on the numpy
+backend only (the cython backend refuses it with a BackendError); a compiled step also
+needs a :class:`KernelCode` member and the same ``MODEL_<NAME>`` code and ``q_step``
+branch in ``cython_ext/pulse_device.pxd`` (checked against each other at import).
 """
 from __future__ import annotations
 
