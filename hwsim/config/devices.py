@@ -1,101 +1,31 @@
-"""Declared parameters of resistive devices and of the pulsed update (layer 1).
+"""Loading a device model, and the declared parameters of the pulsed update (layer 1).
 
-:class:`DeviceConfig` holds the device model of PHYSICS.md §1 (one step model, its
-device-to-device spreads "dtod", cycle-to-cycle noise "std", reference offset, write
-noise, decay, diffusion, stuck devices).  :class:`UpdateConfig` holds the pulse-train
-settings of the parallel stochastic update of PHYSICS.md §2 (Gokmen & Vlasov, Front.
-Neurosci. 10:333, 2016).
+A device is one model's section of :mod:`hwsim.devices` (PHYSICS.md §1: one step model,
+its device-to-device spreads "dtod", cycle-to-cycle noise "std", reference offset,
+write noise, decay, diffusion, stuck devices).  :class:`UpdateConfig` holds the
+pulse-train settings of the parallel stochastic update of PHYSICS.md §2 (Gokmen &
+Vlasov, Front. Neurosci. 10:333, 2016).
 
 :func:`load_device` accepts a preset name (``configs/devices/<name>.yaml``), a path
-(relative to ``base_dir``) or an inline mapping.
+(relative to ``base_dir``) or an inline mapping; its ``model`` key picks the section it
+is validated against (an other model's key is an error with file, line and key).
 """
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 
 from hwsim.config.params import build_section, param, section
 from hwsim.config.yamlio import YDict, file_of, line_of, load_yaml
+from hwsim.devices import DEFAULT_MODEL, DeviceConfig, device_sections
 from hwsim.errors import ConfigError
 
-#: Step models (PHYSICS.md §1 table) and response-function families (Wu et al. 2024).
-DEVICE_MODELS = ("constant_step", "linear_step", "soft_bounds", "exp_step", "pow_step",
-                 "piecewise_step", "response_linear", "response_offset", "response_power",
-                 "response_exp")
+__all__ = ["DEVICE_MODELS", "DeviceConfig", "UpdateConfig", "list_device_presets",
+           "load_device", "load_update", "preset_dirs"]
 
-_GV16 = "Gokmen & Vlasov 2016 / PHYSICS.md §1"
-
-
-@section("device", "Resistive cross-point device: step model, spreads and non-idealities")
-class DeviceConfig:
-    source: str = param("", desc="citation text for the preset values")
-    model: str = param("soft_bounds", desc="step model q±(w) of one pulse", choices=DEVICE_MODELS)
-    dw_min: float = param(0.001, desc="nominal step Δ of one pulse (weight units)", lo=0,
-                          lo_open=True, cite=_GV16)
-    dw_min_dtod: float = param(0.3, desc="device-to-device spread of the gain g", lo=0, cite=_GV16)
-    dw_min_std: float = param(0.3, desc="cycle-to-cycle multiplicative step noise σ", lo=0,
-                              cite=_GV16)
-    dw_min_std_add: float = param(0.0, lo=0,
-                                  desc="additive per-pulse noise, in units of the device step Δ±")
-    dw_min_std_slope: float = param(0.0, lo=0,
-                                    desc="per-pulse noise growing with |w|, units of Δ± per weight")
-    w_max: float = param(0.6, desc="nominal upper bound", cite=_GV16)
-    w_min: float = param(-0.6, desc="nominal lower bound", cite=_GV16)
-    w_max_dtod: float = param(0.3, desc="relative spread of the upper bound b_max", lo=0, cite=_GV16)
-    w_min_dtod: float = param(0.3, desc="relative spread of the lower bound b_min", lo=0, cite=_GV16)
-    up_down: float = param(0.0, desc="systematic up/down step asymmetry", cite=_GV16)
-    up_down_dtod: float = param(0.01, desc="device-to-device spread of the asymmetry r", lo=0,
-                                cite=_GV16)
-    w_init: float = param(0.0, desc="initial weight (clipped into each device's bounds)")
-    # LinearStep: q+ = 1 - γ+ w/w_max, q- = 1 - γ- w/w_min
-    linear_gamma_up: float = param(0.0, desc="LinearStep slope γ⁺ of the up step")
-    linear_gamma_down: float = param(0.0, desc="LinearStep slope γ⁻ of the down step")
-    linear_gamma_dtod: float = param(0.0, lo=0, desc="LinearStep relative spread of γ±")
-    # ExpStep: z = 2a w/(b_max-b_min) + b.  Defaults: steps vanish at the nominal bounds
-    # (A = e^-γ), a symmetric illustrative shape, not a measured device.
-    exp_a: float = param(1.0, desc="ExpStep z-scale a")
-    exp_b: float = param(0.0, desc="ExpStep z-offset b")
-    exp_A_up: float = param(0.0498, desc="ExpStep amplitude A_up")
-    exp_A_down: float = param(0.0498, desc="ExpStep amplitude A_dn")
-    exp_gamma_up: float = param(3.0, desc="ExpStep exponent γ_up")
-    exp_gamma_down: float = param(3.0, desc="ExpStep exponent γ_dn")
-    # PowStep: q+ = ((b_max-w)/(b_max-b_min))^γ
-    pow_gamma: float = param(1.0, desc="PowStep exponent γ", lo=0, lo_open=True)
-    pow_gamma_dtod: float = param(0.0, lo=0, desc="PowStep relative spread of γ")
-    # PiecewiseStep: nodes evenly spaced over [b_min, b_max]
-    piecewise_up: tuple[float, ...] = param((1.0, 1.0), desc="PiecewiseStep up-step factors at "
-                                            "evenly spaced weights from b_min to b_max")
-    piecewise_down: tuple[float, ...] = param((1.0, 1.0), desc="PiecewiseStep down-step factors")
-    # Response-function families (Wu et al., NeurIPS 2024)
-    response_tau: float = param(0.6, desc="response scale τ (q± = f(1 ∓ w/τ))", lo=0, lo_open=True)
-    response_offset: float = param(0.0, desc="offset c of response_offset: q± = (1±c)(1∓w/τ)",
-                                   lo=-0.99, hi=0.99)
-    response_gamma: float = param(1.0, desc="exponent γ of response_power / response_exp", lo=0,
-                                  lo_open=True)
-    # Non-idealities
-    ref_mean: float = param(0.0, desc="mean of the per-device reference r (visible w - r)")
-    ref_std: float = param(0.0, lo=0, desc="spread of the per-device reference r")
-    write_noise_std: float = param(0.0, lo=0, desc="visible-weight noise after a write, × dw_min")
-    lifetime: float = param(0.0, lo=0, desc="decay time constant τ_life in mini-batches (0 = off)")
-    lifetime_dtod: float = param(0.0, lo=0, desc="relative spread of τ_life")
-    decay_target: float = param(0.0, desc="weight b the decay relaxes to")
-    diffusion: float = param(0.0, lo=0, desc="random-walk std per mini-batch (weight units)")
-    diffusion_dtod: float = param(0.0, lo=0, desc="relative spread of the diffusion rate")
-    stuck_fraction: float = param(0.0, lo=0, hi=1, desc="fraction of devices with zero step")
-    count_pulses: bool = param(False, desc="keep an int64 pulse counter per device (endurance)")
-
-    def __post_build__(self, data, path, ctx):
-        def fail(key, msg):
-            raise ConfigError(msg, file=file_of(data), line=line_of(data, key),
-                              key=f"{path}.{key}" if path else key)
-        if not self.w_min < self.w_max:
-            fail("w_min", f"w_min ({self.w_min}) must be below w_max ({self.w_max})")
-        if self.w_max <= 0:
-            fail("w_max", "w_max must be positive")
-        if self.model == "piecewise_step":
-            for key in ("piecewise_up", "piecewise_down"):
-                nodes = getattr(self, key)
-                if len(nodes) < 2 or min(nodes) < 0:
-                    fail(key, "needs at least two non-negative node values")
+#: the shipped device models (hwsim.devices.device_sections() also lists models
+#: registered later)
+DEVICE_MODELS = tuple(device_sections())
 
 
 @section("update", "Pulsed update: stochastic pulse trains, BL and update management")
@@ -146,8 +76,31 @@ def _strip_schema_version(data):
     return out
 
 
+def _build(data, path: str) -> DeviceConfig:
+    """The section of the model ``data`` names, built from ``data``."""
+    data = _strip_schema_version(data)
+    if not isinstance(data, dict):
+        return build_section(DeviceConfig, data, path)     # raises: not a mapping
+    sections = device_sections()
+    name = data.get("model", DEFAULT_MODEL)
+    key = f"{path}.model" if path else "model"
+    if not isinstance(name, str) or name not in sections:
+        raise ConfigError(f"unknown device model {name!r} (known: {', '.join(sections)})",
+                          file=file_of(data), line=line_of(data, "model"), key=key)
+    cls = sections[name]
+    own = {f.name for f in fields(cls)}
+    for k in data:
+        owners = [m for m, c in sections.items() if k in {f.name for f in fields(c)}]
+        if k not in own and owners:
+            raise ConfigError(f"'{k}' is a parameter of device model {', '.join(owners)}, "
+                              f"not of {name}", file=file_of(data), line=line_of(data, k),
+                              key=f"{path}.{k}" if path else str(k))
+    return build_section(cls, data, path)       # unknown keys: did-you-mean errors
+
+
 def load_device(ref, base_dir=None) -> DeviceConfig:
-    """A :class:`DeviceConfig` from a preset name, a YAML path or an inline mapping.
+    """The device section (a :class:`DeviceConfig` subclass) of a preset name, a YAML
+    path or an inline mapping.
 
     A string without a path separator or ``.yaml`` suffix is a preset name looked up in
     ``configs/devices/``; otherwise it is a file path, relative to ``base_dir`` (or
@@ -156,7 +109,7 @@ def load_device(ref, base_dir=None) -> DeviceConfig:
     if isinstance(ref, DeviceConfig):
         return ref
     if isinstance(ref, dict):
-        return build_section(DeviceConfig, _strip_schema_version(ref), "device")
+        return _build(ref, "device")
     if not isinstance(ref, (str, Path)):
         raise ConfigError(f"device must be a preset name, a file or a mapping, got {ref!r}",
                           key="device")
@@ -175,7 +128,7 @@ def load_device(ref, base_dir=None) -> DeviceConfig:
             raise ConfigError(f"unknown device preset '{text}' (known: "
                               f"{', '.join(list_device_presets()) or 'none found'})", key="device")
         data = load_yaml(str(found))
-    return build_section(DeviceConfig, _strip_schema_version(data), "")
+    return _build(data, "")
 
 
 def load_update(data=None) -> UpdateConfig:

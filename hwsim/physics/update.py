@@ -149,7 +149,7 @@ def _noise(array):
 
 def _lumped(array, threshold) -> bool:
     c = array.cfg
-    return array.model_code == dm.CONSTANT and c.dw_min_std <= threshold and \
+    return c.lumpable and c.dw_min_std <= threshold and \
         c.dw_min_std_slope == 0.0
 
 
@@ -165,7 +165,7 @@ def _device_args(array, lumped, touched):
     tch = touched if touched is not None else _NO_TOUCHED
     return (array.w, array.dw_up, array.dw_down, array.b_min, array.b_max, array.p_up,
             array.p_down, scalars, array.nodes_up, array.nodes_down, _NORMAL_TABLE,
-            counter, tch, int(array.model_code), int(lumped))
+            counter, tch, dm.kernel_code(array), int(lumped))
 
 
 def pulsed_update(array: DeviceArray, x, d, lr: float, cfg, rng: np.random.Generator,
