@@ -31,7 +31,7 @@ from pathlib import Path
 import hwsim.components  # noqa: F401  (registers the component kinds)
 from hwsim.config.accelerator import AcceleratorConfig, accelerator_from_data
 from hwsim.config.accelerator import load_accelerator as _load_accelerator_file
-from hwsim.config.devices import load_device
+from hwsim.devices import load_device
 from hwsim.config.experiment import ExperimentConfig, resolve_path
 from hwsim.config.experiment import load_experiment as _load_experiment_file
 from hwsim.config.overrides import apply_overrides

@@ -13,7 +13,7 @@ LAYERS = {
     "hwsim.units": 0, "hwsim.errors": 0, "hwsim.version": 0,
     "hwsim.config": 1,
     # device models, one module each: between config and physics (they import
-    # hwsim.config.params only; the loader hwsim.config.devices and hwsim.physics use them)
+    # hwsim.config only; their loader is hwsim.devices.loader; hwsim.physics uses them)
     "hwsim.devices": 1,
     "hwsim.physics": 2, "hwsim.core": 2, "hwsim._ext": 2,
     "hwsim.components": 3, "hwsim.energy": 3,

@@ -21,7 +21,7 @@ from hwsim import units
 from hwsim.config.blocks import (BLOCKS, AccumulatorParams, ADCParams, BufferParams,
                                  ChopperParams, DACParams, DigitalUnitParams,
                                  InterconnectParams, PulseGeneratorParams, TileParams)
-from hwsim.config.devices import UpdateConfig
+from hwsim.config.update import UpdateConfig
 from hwsim.config.params import build_section, param, replace, section
 from hwsim.config.periphery import MVMConfig
 from hwsim.config.yamlio import file_of, line_of, load_yaml

@@ -6,7 +6,7 @@ citation, its NumPy reference step (the oracle of the compiled kernel) and its
 :class:`KernelCode`.  Adding a model is one module decorated with :func:`device_model`
 (imported below for the shipped ones, or anywhere before the model is used).
 A device YAML names its model (``model: soft_bounds``) and is validated against that
-model's own section by :func:`hwsim.config.devices.load_device`.
+model's own section by :func:`hwsim.devices.loader.load_device`.
 
 To add a device model: a module here with its section (``model: str =
 model_param("<name>")``, its parameters, ``q`` and, where it has per-device parameters,
@@ -25,8 +25,12 @@ from hwsim.devices.base import (DEFAULT_MODEL, DTOD_FLOOR, DeviceConfig, KernelC
                                 check_kernel_codes, device_model, device_section,
                                 device_sections, libm_exp, libm_pow, model_param, model_section,
                                 register_device_model, unregister_device_model)
+# after the shipped models: DEVICE_MODELS lists them
+from hwsim.devices.loader import (DEVICE_MODELS, list_device_presets, load_device,  # noqa: E402
+                                  preset_dirs)
 
-__all__ = ["DEFAULT_MODEL", "DTOD_FLOOR", "DeviceConfig", "KernelCode", "check_kernel_codes",
+__all__ = ["DEFAULT_MODEL", "DEVICE_MODELS", "DTOD_FLOOR", "DeviceConfig", "list_device_presets",
+           "load_device", "preset_dirs", "KernelCode", "check_kernel_codes",
            "device_model", "device_schema", "device_section", "device_sections", "libm_exp",
            "libm_pow", "model_param", "model_section", "register_device_model",
            "unregister_device_model"]

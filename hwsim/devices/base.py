@@ -16,7 +16,7 @@ A device model is one module of this package holding one frozen section, a subcl
 
 A pulse moves a device by ``±Δ±·q±(w)·(1 + σξ)`` (then clipped to [b_min, b_max]).
 This package imports :mod:`hwsim.config.params` (and numpy) only; the loader
-(:func:`hwsim.config.devices.load_device`) and the physics layer use it.
+(:func:`hwsim.devices.load_device`) and the physics layer use it.
 """
 from __future__ import annotations
 

@@ -172,7 +172,7 @@ def pulsed_update(array: DeviceArray, x, d, lr: float, cfg, rng: np.random.Gener
                   backend: str = "cython", *, strategy: str = "auto") -> UpdateStats:
     """Apply ΔW = −lr·Σ_b d_b x_bᵀ to ``array`` sample by sample (x: (B, N), d: (B, M)).
 
-    ``cfg`` is an :class:`hwsim.config.devices.UpdateConfig`.  ``strategy`` picks the
+    ``cfg`` is an :class:`hwsim.config.update.UpdateConfig`.  ``strategy`` picks the
     kernel's loop order (``auto``/``pairs``/``slots``); results do not depend on it.
     """
     _check_common(array, rng, backend)

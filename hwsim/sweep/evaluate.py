@@ -145,7 +145,7 @@ def point_configs(base: Base, params: dict, seed: int | None = None, out: str | 
 def check_references(acc_cfg, exp_cfg, memo: set) -> None:
     """Resolve what the configs only name: the device and technology presets or files
     and the algorithm's hyperparameters (each distinct value once, remembered in ``memo``)."""
-    from hwsim.config.devices import load_device
+    from hwsim.devices import load_device
     from hwsim.config.params import build_section
     base_dir = os.path.dirname(acc_cfg.file) if acc_cfg.file else None
     dev = ("device", repr(acc_cfg.device), base_dir)

@@ -71,7 +71,7 @@ def _accelerator(cfg: ExperimentConfig):
 def prepare(cfg: ExperimentConfig, data_dir=None, validate_only: bool = False) -> Prepared:
     """Resolve and validate everything an experiment needs; build the network."""
     acc = _accelerator(cfg)
-    from hwsim.config.devices import load_device
+    from hwsim.devices import load_device
     device = load_device(acc.device, base_dir=os.path.dirname(acc.file) if acc.file else None)
     cls = algorithm_class(cfg.training.algorithm, cfg.file)
     params = build_section(cls.Params, cfg.training.params, "training.params")

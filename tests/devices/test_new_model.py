@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from hwsim.cli import main
-from hwsim.config.devices import DeviceConfig, load_device
+from hwsim.devices import DeviceConfig, load_device
 from hwsim.config.experiment import ExperimentConfig
 from hwsim.config.params import build_section, describe_section, param
 from hwsim.devices import (device_schema, device_section, device_sections, model_param,

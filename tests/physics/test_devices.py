@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hwsim.config.devices import (DEVICE_MODELS, DeviceConfig, UpdateConfig, list_device_presets,
-                                  load_device, load_update)
+from hwsim.devices import DEVICE_MODELS, DeviceConfig, list_device_presets, load_device
+from hwsim.config.update import UpdateConfig, load_update
 from hwsim.config.yamlio import load_yaml_text
 from hwsim.devices import KernelCode, device_sections
 from hwsim.errors import ConfigError

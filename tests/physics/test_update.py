@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hwsim.config.devices import DEVICE_MODELS, DeviceConfig, UpdateConfig
+from hwsim.devices import DEVICE_MODELS, DeviceConfig
+from hwsim.config.update import UpdateConfig
 from hwsim.devices import device_sections
 from hwsim.errors import BackendError
 from hwsim.physics.device_array import DeviceArray

@@ -1,10 +1,9 @@
-"""Loading a device model, and the declared parameters of the pulsed update (layer 1).
+"""Loading a device model (layer 1, beside the models of :mod:`hwsim.devices`).
 
 A device is one model's section of :mod:`hwsim.devices` (PHYSICS.md §1: one step model,
 its device-to-device spreads "dtod", cycle-to-cycle noise "std", reference offset,
-write noise, decay, diffusion, stuck devices).  :class:`UpdateConfig` holds the
-pulse-train settings of the parallel stochastic update of PHYSICS.md §2 (Gokmen &
-Vlasov, Front. Neurosci. 10:333, 2016).
+write noise, decay, diffusion, stuck devices).  The pulsed update's own parameters
+are :class:`hwsim.config.update.UpdateConfig`.
 
 :func:`load_device` accepts a preset name (``configs/devices/<name>.yaml``), a path
 (relative to ``base_dir``) or an inline mapping; its ``model`` key picks the section it
@@ -15,36 +14,16 @@ from __future__ import annotations
 from dataclasses import fields
 from pathlib import Path
 
-from hwsim.config.params import build_section, param, section
+from hwsim.config.params import build_section
 from hwsim.config.yamlio import YDict, file_of, line_of, load_yaml
-from hwsim.devices import DEFAULT_MODEL, DeviceConfig, device_sections
+from hwsim.devices.base import DEFAULT_MODEL, DeviceConfig, device_sections
 from hwsim.errors import ConfigError
 
-__all__ = ["DEVICE_MODELS", "DeviceConfig", "UpdateConfig", "list_device_presets",
-           "load_device", "load_update", "preset_dirs"]
+__all__ = ["DEVICE_MODELS", "list_device_presets", "load_device", "preset_dirs"]
 
 #: the shipped device models (hwsim.devices.device_sections() also lists models
 #: registered later)
 DEVICE_MODELS = tuple(device_sections())
-
-
-@section("update", "Pulsed update: stochastic pulse trains, BL and update management")
-class UpdateConfig:
-    bl_max: int = param(31, desc="maximum pulse-train length BL_max (slots per update)", lo=1,
-                        hi=64, cite="Gokmen & Vlasov 2016; PHYSICS.md §2")
-    update_management: bool = param(True, desc="balance A, B by sqrt(x_m/d_m) and clip the "
-                                    "gradient when k > BL_max", cite="PHYSICS.md §2 step 3")
-    fixed_bl: bool = param(False, desc="always use BL_max slots instead of min(ceil(k), BL_max)")
-    pulse_type: str = param("stochastic_compressed",
-                            desc="stochastic bit trains, deterministic mean counts, or the ideal "
-                                 "float update (oracle)",
-                            choices=("stochastic_compressed", "mean_count", "none_pulsed"))
-    scheme: str = param("parallel", desc="parallel outer product or NeuroSim-style serial rows",
-                        choices=("parallel", "serial_row"))
-    lumped_noise_threshold: float = param(
-        0.5, lo=0, desc="ConstantStep only: if dw_min_std ≤ this, n pulses are one step "
-        "n·Δ(1+σξ/√n) (exact in distribution for Gaussian c2c noise away from the bounds)")
-    serial_max_pulses: int = param(31, lo=1, desc="serial_row: largest |pulse count| per device")
 
 
 def preset_dirs() -> list[Path]:
@@ -131,8 +110,3 @@ def load_device(ref, base_dir=None) -> DeviceConfig:
     return _build(data, "")
 
 
-def load_update(data=None) -> UpdateConfig:
-    """An :class:`UpdateConfig` from a mapping (``None`` = all defaults)."""
-    if isinstance(data, UpdateConfig):
-        return data
-    return build_section(UpdateConfig, data or {}, "update")
