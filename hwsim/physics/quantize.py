@@ -16,14 +16,17 @@ GIL released, one call per 2-D batch) or ``"numpy"`` (the oracle).  The two do t
 same IEEE operations in the same order (``round(t · (1/Δ)) · Δ`` with round-half-even
 done as ``(u + 1.5·2^52) − 1.5·2^52``), so with the same
 noise arrays they agree bit for bit.  Noise drawn *inside* the Cython kernels uses
-our ziggurat on the caller's bit generator; the NumPy twin uses
-``Generator.standard_normal``; the two then agree in distribution only.
+our ziggurat on the caller's bit generator; the NumPy twin draws the same numbers
+with :func:`hwsim.physics.ziggurat.normals` (same words, same order, same generator
+state afterwards), so drawn noise agrees bit for bit too and ``run.backend: numpy``
+reproduces a Cython run.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from hwsim.errors import BackendError
+from hwsim.physics.ziggurat import normals
 
 try:  # compiled kernels; absence is reported when the cython backend is asked for
     from hwsim._ext import quantize as _ext
@@ -169,7 +172,7 @@ def dac_stage(x, scale, bound, delta, inv, noise_std, noise, rng, sq_sums, use_e
     if noise is not None:
         t = t + noise
     elif noise_std > 0:
-        t = t + noise_std * rng.standard_normal(t.shape)
+        t = t + noise_std * normals(rng, t.shape)
     sq_sums += (t * t).sum(axis=0)
     return t, active
 
@@ -223,7 +226,7 @@ def adc_stage(y, noise_std, noise, rng, bound, delta, inv, out_scale, use_ext):
         t = t + noise
     elif rng is not None:
         std = noise_std[:, None] if noise_std.ndim == 1 else noise_std
-        t = t + std * rng.standard_normal(t.shape)
+        t = t + std * normals(rng, t.shape)
     sat_mask = (t >= bound) | (t <= -bound)
     t = np.clip(t, -bound, bound)
     if delta > 0:
@@ -232,9 +235,10 @@ def adc_stage(y, noise_std, noise, rng, bound, delta, inv, out_scale, use_ext):
 
 
 def standard_normal(rng: np.random.Generator, shape, *, backend: str = "cython") -> np.ndarray:
-    """N(0, 1) draws: our ziggurat kernel on ``rng``'s bit generator, or numpy's."""
+    """N(0, 1) draws: our ziggurat kernel on ``rng``'s bit generator, or its NumPy twin
+    (the same numbers)."""
     if check_backend(backend):
         flat = np.empty((1, int(np.prod(shape))), dtype=np.float64)
         _ext.standard_normal_fill(rng.bit_generator, flat)
         return flat.reshape(shape)
-    return rng.standard_normal(shape)
+    return normals(rng, shape)
