@@ -38,7 +38,8 @@ def cmd_run(args) -> int:
     from hwsim.report import render_text
     from hwsim.report.runs import run_report, write_run_outputs
     result = run_experiment(cfg, resume=args.resume, trace_path=args.trace,
-                            timeline=bool(args.timeline or args.vcd), data_dir=args.data)
+                            timeline=bool(args.timeline or args.vcd), data_dir=args.data,
+                            force=args.force)
     report = run_report(result)
     written = write_run_outputs(report, result, timeline=args.timeline, vcd=args.vcd)
     print(render_text(report))
@@ -181,6 +182,8 @@ def make_parser() -> argparse.ArgumentParser:
     r.add_argument("--out")
     r.add_argument("--data", help="data directory (MNIST IDX files); also HWSIM_DATA")
     r.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    r.add_argument("--force", action="store_true",
+                   help="overwrite the results of another run in the output directory")
     r.add_argument("--trace", help="record the issued operations to this trace file")
     r.add_argument("--timeline", help="write a Chrome trace-event timeline (Perfetto)")
     r.add_argument("--vcd", help="write busy signals per component as VCD")
