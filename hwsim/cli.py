@@ -236,9 +236,12 @@ def make_parser() -> argparse.ArgumentParser:
     sw.add_argument("sweep", help="sweep YAML (configs/sweeps/*.yaml)")
     sw.add_argument("--workers", type=int, help="local worker processes (default: all cores)")
     sw.add_argument("--scheduler", metavar="ADDRESS",
-                    help="run on a Dask distributed scheduler (pip install .[dask])")
+                    help="run on a Dask distributed scheduler, or 'local' for a Dask "
+                    "cluster of --workers processes (pip install .[dask])")
     sw.add_argument("-o", "--out", help="output directory (default runs/sweeps/<sweep>)")
     sw.add_argument("--retry-failed", action="store_true", help="run failed points again")
+    sw.add_argument("--allow-large", action="store_true",
+                    help="run a grid of more than 100 000 points")
     sw.add_argument("--no-plots", action="store_true")
     sw.add_argument("--no-progress", action="store_true")
     sw.set_defaults(func=cmd_sweep)
