@@ -141,7 +141,34 @@ def abs_line_sums(w: np.ndarray, transposed: bool, use_ext: bool) -> np.ndarray:
         out = np.empty(w.shape[0] if transposed else w.shape[1])
         _ext.abs_line_sums(w, out, transposed)
         return out
-    return np.abs(w).sum(axis=1 if transposed else 0)
+    a = np.abs(w)
+    return _lane_row_sums(a) if transposed else _sequential_sum(a)
+
+
+def _sequential_sum(a: np.ndarray, start: np.ndarray | None = None) -> np.ndarray:
+    """``start + a[0] + a[1] + …`` along axis 0, in that order (the kernels' loop;
+    ``ndarray.sum`` may add pairwise)."""
+    if start is not None:
+        a = np.concatenate([start[None, :], a])
+    if a.shape[0] == 0:
+        return np.zeros(a.shape[1])
+    return np.add.accumulate(a, axis=0)[-1]
+
+
+def _lane_row_sums(a: np.ndarray) -> np.ndarray:
+    """Row sums as ``hw_abs_row_sums`` adds them: eight lanes over blocks of eight,
+    combined ((0+1)+(2+3))+((4+5)+(6+7)), then the tail in order."""
+    m, n = a.shape
+    n8 = n - n % 8
+    if n8:
+        acc = np.add.accumulate(a[:, :n8].reshape(m, n8 // 8, 8), axis=1)[:, -1, :]
+    else:
+        acc = np.zeros((m, 8))
+    tot = ((acc[:, 0] + acc[:, 1]) + (acc[:, 2] + acc[:, 3])) + \
+        ((acc[:, 4] + acc[:, 5]) + (acc[:, 6] + acc[:, 7]))
+    for j in range(n8, n):
+        tot = tot + a[:, j]
+    return tot
 
 
 def abs_col_sums_at(w: np.ndarray, cols: np.ndarray, use_ext: bool) -> np.ndarray:
@@ -151,7 +178,7 @@ def abs_col_sums_at(w: np.ndarray, cols: np.ndarray, use_ext: bool) -> np.ndarra
         out = np.empty(cols.size)
         _ext.abs_col_sums_at(w, cols, out)
         return out
-    return np.abs(w[:, cols]).sum(axis=0)
+    return _sequential_sum(np.abs(w[:, cols]))
 
 
 def dac_stage(x, scale, bound, delta, inv, noise_std, noise, rng, sq_sums, use_ext):
@@ -173,7 +200,7 @@ def dac_stage(x, scale, bound, delta, inv, noise_std, noise, rng, sq_sums, use_e
         t = t + noise
     elif noise_std > 0:
         t = t + noise_std * normals(rng, t.shape)
-    sq_sums += (t * t).sum(axis=0)
+    sq_sums[...] = _sequential_sum(t * t, sq_sums)      # row by row, as the kernel adds
     return t, active
 
 
