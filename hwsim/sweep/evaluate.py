@@ -216,7 +216,7 @@ def evaluate_point(task: dict) -> dict:
         else:
             from hwsim.report.runs import run_report, write_run_outputs
             from hwsim.training.runner import run_experiment
-            result = run_experiment(exp_cfg)
+            result = run_experiment(exp_cfg, force=True)   # <out>/points/<id> is the sweep's
             report = run_report(result)
             write_run_outputs(report, result)
         rec["metrics"], rec["breakdown"] = summarize(report)

@@ -82,7 +82,9 @@ def code_versions() -> dict:
 def identity(cfg, accelerator, device, dataset) -> dict:
     """Dotted key -> value of everything that makes a run's results (see module doc)."""
     out: dict = {}
-    _flatten({"experiment": dataclasses.asdict(cfg),
+    exp = dataclasses.asdict(cfg)
+    exp.pop("accelerator")          # a file name or an inlined mapping: resolved below
+    _flatten({"experiment": exp,
               "accelerator": dataclasses.asdict(accelerator),
               "device": dataclasses.asdict(device) if dataclasses.is_dataclass(device)
               else repr(device)}, "", out)

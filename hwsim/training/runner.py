@@ -21,7 +21,7 @@ import numpy as np
 from hwsim.config.accelerator import accelerator_from_data, load_accelerator
 from hwsim.config.experiment import ExperimentConfig, resolve_path
 from hwsim.config.params import build_section
-from hwsim.errors import ConfigError
+from hwsim.errors import ConfigError, HwsimError
 from hwsim.training.algorithms import ALGORITHMS
 from hwsim.training.algorithms.base import NullHardware
 from hwsim.training.checkpoint import (CHECKPOINT, PREVIOUS, check_resumable, claim, identity,
@@ -181,7 +181,11 @@ def run_experiment(cfg: ExperimentConfig, *, resume: bool = False, trace_path=No
     if resume:
         state = load_checkpoint(out / CHECKPOINT)
         check_resumable(out / CHECKPOINT, state, ident)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:           # a parent that is a file, no permission, ...
+        raise HwsimError(f"cannot create the output directory: {exc.strerror}",
+                         file=str(out)) from None
     remove_partial(out)
     if not resume:                  # a new run: no earlier run's checkpoints to mix in
         for name in (CHECKPOINT, PREVIOUS):

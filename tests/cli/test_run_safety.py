@@ -104,6 +104,8 @@ def test_results_without_identity_are_not_overwritten(exp, capsys):
 def test_out_is_an_existing_file(exp, capsys):
     (exp.parent / "afile").write_text("keep me\n")
     refused(capsys, exp, "--out", "afile", expect=["afile: run.out is an existing file"])
+    refused(capsys, exp, "--out", "afile/sub", expect=["afile/sub: cannot create the output "
+                                                        "directory: Not a directory"])
     assert (exp.parent / "afile").read_text() == "keep me\n"
 
 
