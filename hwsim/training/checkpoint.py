@@ -16,7 +16,7 @@ config, data, code and epochs) may write again: runs are reproducible bit for bi
 so it rewrites the same results and loses nothing.
 
 **Checkpoints** (``checkpoint.pkl``, and the previous epoch's ``checkpoint.prev.pkl``)
-are a header (magic, BLAKE2b-256 digest and length of the payload) and a pickle.
+are a header (magic, BLAKE2b-256 digest and length of the payload, epoch) and a pickle.
 They are written to a temporary file, flushed to disk and renamed into place
 (``os.replace``), so a crash mid-write leaves the last complete checkpoint; the
 pickle is streamed through the hash, never held twice in memory.  Loading verifies
@@ -47,7 +47,7 @@ PREVIOUS = "checkpoint.prev.pkl"
 IDENTITY = "run.json"
 RESULTS = ("report.json", "energy.csv", CHECKPOINT, PREVIOUS)
 MAGIC = b"HWSIMCK1"
-_HEADER = len(MAGIC) + 32 + 8          # magic, digest, payload length (little endian)
+_HEADER = len(MAGIC) + 32 + 8 + 8      # magic, digest, payload length, epoch (little endian)
 #: keys that may differ between a checkpoint and the run resuming it
 RESUMABLE = ("experiment.training.epochs", "experiment.run.out", "experiment.run.progress",
              "experiment.run.checkpoint")
@@ -183,9 +183,10 @@ class _HashingWriter:
         self.fh, self.hash, self.n = fh, hashlib.blake2b(digest_size=32), 0
 
     def write(self, data) -> int:
-        self.hash.update(data)
-        self.n += len(data)
-        return self.fh.write(data)
+        view = memoryview(data)      # bytes, or a PickleBuffer of a large array (protocol 5)
+        self.hash.update(view)
+        self.n += view.nbytes
+        return self.fh.write(view)
 
 
 def save_checkpoint(path: Path, state: dict) -> None:
@@ -197,7 +198,8 @@ def save_checkpoint(path: Path, state: dict) -> None:
         w = _HashingWriter(fh)
         pickle.dump(state, w, protocol=pickle.HIGHEST_PROTOCOL)
         fh.seek(0)
-        fh.write(MAGIC + w.hash.digest() + w.n.to_bytes(8, "little"))
+        fh.write(MAGIC + w.hash.digest() + w.n.to_bytes(8, "little")
+                 + int(state.get("epoch", 0)).to_bytes(8, "little"))
         fh.flush()
         os.fsync(fh.fileno())
     if path.exists():
@@ -231,7 +233,8 @@ def _verify(path: Path) -> str | None:
         head = fh.read(_HEADER)
         if len(head) < _HEADER or not head.startswith(MAGIC):
             return "not a hwsim checkpoint (no header: truncated, garbage or an older format)"
-        want, length = head[len(MAGIC):len(MAGIC) + 32], int.from_bytes(head[-8:], "little")
+        want = head[len(MAGIC):len(MAGIC) + 32]
+        length = int.from_bytes(head[len(MAGIC) + 32:len(MAGIC) + 40], "little")
         h, n = hashlib.blake2b(digest_size=32), 0
         while chunk := fh.read(1 << 20):
             h.update(chunk)
@@ -244,14 +247,11 @@ def _verify(path: Path) -> str | None:
 
 
 def _epoch_of(path: Path) -> int | None:
+    """The epoch of an intact checkpoint (from its header), else None."""
     if not path.is_file() or _verify(path) is not None:
         return None
     with open(path, "rb") as fh:
-        fh.seek(_HEADER)
-        try:
-            return int(pickle.load(fh)["epoch"])
-        except Exception:  # noqa: BLE001 - a verified but unreadable pickle: no offer
-            return None
+        return int.from_bytes(fh.read(_HEADER)[-8:], "little")
 
 
 def load_checkpoint(path: Path) -> dict:
