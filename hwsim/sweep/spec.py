@@ -209,7 +209,8 @@ def load_sweep(path: str, validate: bool = True, allow_large: bool = False) -> S
     points, seen = [], set()
     for combo in combos:
         params = dict(zip(keys, combo))
-        if not all(_holds(c, params, data, path) for c in constraints if not c.post):
+        if not all(holds(c, params, file_of(data.get("constraints"), path))
+                   for c in constraints if not c.post):
             continue
         pid = point_id(params)
         if pid in seen:  # pragma: no cover - distinct values give distinct JSON
@@ -227,14 +228,15 @@ def load_sweep(path: str, validate: bool = True, allow_large: bool = False) -> S
     return spec
 
 
-def _holds(c, params: dict, data, file: str) -> bool:
-    """A pre-constraint on one grid point; an evaluation error names its line."""
+def holds(c, values: dict, file: str, params: dict | None = None) -> bool:
+    """Constraint ``c`` on one point's ``values``; an evaluation error (a bound of
+    :mod:`hwsim.sweep.expr`) is a ConfigError at the constraint's line naming the point."""
     try:
-        return c.expr.evaluate(params)
+        return c.expr.evaluate(values)
     except ExpressionError as exc:
-        shown = ", ".join(f"{k}={v!r}" for k, v in params.items())
-        raise ConfigError(f"{exc} (point {shown})", file=file_of(data.get("constraints"), file),
-                          line=c.line, key="constraints") from None
+        shown = ", ".join(f"{k}={v!r}" for k, v in (params or values).items())
+        raise ConfigError(f"{exc} (point {shown})", file=file, line=c.line,
+                          key="constraints") from None
 
 
 def validate_points(spec: SweepSpec, where: dict) -> None:

@@ -193,3 +193,14 @@ def test_kill_9_of_a_sweep_leaves_no_workers(tmp_path, scheduler):
     finally:
         if p.poll() is None:
             p.kill()
+
+
+def test_metric_constraint_error_is_one_line(tmp_path, capsys):
+    # area_mm2 is a float: 1e-3 ** -1000 overflows -> an error at the constraint's line
+    sw = _sweep(tmp_path, "axes:\n  tile.rows: [64]\nconstraints:\n"
+                "  - area_mm2 ** -1000 > 1\n")
+    assert main(["sweep", str(sw), "-o", str(tmp_path / "o"), "--workers", "1",
+                 "--no-progress", "--no-plots"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "s.yaml:6: constraints:" in err[0] and "overflow" in err[0], err
+    assert (tmp_path / "o" / "results.jsonl").read_text().count("\n") == 1   # result kept
