@@ -196,6 +196,8 @@ def summarize(report: dict) -> tuple[dict, dict]:
         "energy_by_kind_J": {k: v * per for k, v in sorted(by_kind.items())},
         "energy_by_action_J": {k: v * per for k, v in (energy.get("by_action_J") or {}).items()},
         "latency_by_phase_s": {k: v["s"] * per for k, v in (lat.get("phases") or {}).items()},
+        # what the area metric leaves out (hwsim.energy.estimator: "not modelled")
+        "area_not_modelled": [u["kind"] for u in area.get("unpriced", ())],
     }
     return metrics, breakdown
 

@@ -89,3 +89,12 @@ def test_text_report_names_what_is_missing(table):
 ])
 def test_reason_picks_the_clause(source, action, expect):
     assert reason(source, action) == expect
+
+
+def test_sweep_breakdown_names_the_unmodelled_areas(table):
+    from hwsim.sweep.evaluate import summarize
+    report = build_report(total_ticks=1000, energy=estimate(_ledger(), table),
+                          area=area_report(COMPONENTS, table), samples=10, name="hermes")
+    metrics, breakdown = summarize(report)
+    assert metrics["area"] == pytest.approx(2 * 1200 * um2)
+    assert breakdown["area_not_modelled"] == ["ADC", "Interconnect"]
