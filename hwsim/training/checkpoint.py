@@ -70,7 +70,7 @@ def _array_digest(arrays) -> str:
     for a in arrays:
         a = np.ascontiguousarray(a)
         h.update(f"{a.dtype.str}{a.shape}".encode())
-        h.update(memoryview(a).cast("B"))
+        h.update(a.reshape(-1).view(np.uint8))       # no copy; empty arrays too
     return h.hexdigest()
 
 
