@@ -18,6 +18,8 @@ def register(sub) -> None:
     p.add_argument("--data", metavar="DIR",
                    help="data directory (MNIST IDX files); also HWSIM_DATA")
     p.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    p.add_argument("--force", action="store_true",
+                   help="overwrite the results of another run in the output directory")
     p.add_argument("--trace", metavar="FILE",
                    help="record the issued operations to this trace file (.jsonl.gz)")
     add_timeline_options(p)
@@ -29,7 +31,7 @@ def register(sub) -> None:
 def execute(args) -> int:
     report = run(args.experiment, epochs=args.epochs, seed=args.seed, out=args.out,
                  overrides=parse_set_args(args.set), progress=False if args.no_progress else None,
-                 data_dir=args.data, resume=args.resume, trace=args.trace,
+                 data_dir=args.data, resume=args.resume, force=args.force, trace=args.trace,
                  timeline=args.timeline, vcd=args.vcd, formats=args.formats)
     print(report.text())
     print("wrote " + ", ".join(report.files))

@@ -2,8 +2,10 @@
 
 Sections: summary (total time, energy, average power, area, per-sample figures),
 time per phase, component busy time and utilization, energy per component, per
-action and per phase (with shares of the total), area per kind, and the meta data
-(table, seed, backend, versions).  Quantities print with SI prefixes
+action and per phase (with shares of the total), area per kind, what the totals
+leave out ("not priced": areas not modelled, actions priced at 0 J, with the table's
+reason; a total that leaves something out says PARTIAL), and the meta data (table,
+seed, backend, versions).  Quantities print with SI prefixes
 (:func:`hwsim.units.format_si`).
 """
 from __future__ import annotations
@@ -27,6 +29,32 @@ def _pct(part: float, total: float) -> str:
     return f"{100.0 * part / total:.1f} %" if total else "-"
 
 
+def _what(u: dict) -> str:
+    return f"{u['kind']} area" if u["action"] == "area" else f"{u['kind']}.{u['action']}"
+
+
+def _partial(section: dict) -> str:
+    """`` PARTIAL: not modelled: …`` after a total that leaves something out."""
+    if not section.get("partial"):
+        return ""
+    missing = [_what(u) for u in section.get("unpriced", []) if u["status"] == "not modelled"]
+    return "  PARTIAL, not modelled: " + ", ".join(missing)
+
+
+def _unpriced_lines(unpriced: list) -> list[str]:
+    """One line per unpriced (kind, action): ``not modelled: ADC area (hermes_cco table)``."""
+    if not unpriced:
+        return []
+    out = ["", "not priced (left out of the totals, or counted elsewhere as the table says)"]
+    for u in unpriced:
+        n = (f"{u['components']} component{'s' if u['components'] != 1 else ''}"
+             + (f", {u['count']:.6g} actions" if "count" in u else ""))
+        why = u.get("reason") or u["source"]
+        src = why if len(why) <= 110 else why[:109] + "…"
+        out.append(f"  {u['status']}: {_what(u)} ({u['table']} table), {n}: {src}")
+    return out
+
+
 def render_text(report: dict) -> str:
     """The report as aligned text tables; totals are always printed."""
     lat, en, ar, ps = report["latency"], report.get("energy"), report.get("area"), \
@@ -34,11 +62,12 @@ def render_text(report: dict) -> str:
     lines = [f"hwsim report{': ' + report['name'] if report.get('name') else ''}",
              f"  total time      {format_si(lat['total_s'], 's')}  ({lat['total_ticks']} ticks of 1 ps)"]
     if en is not None:
-        lines.append(f"  total energy    {format_si(en['total_J'], 'J')}  (table {en['table']})")
+        lines.append(f"  total energy    {format_si(en['total_J'], 'J')}  (table {en['table']})"
+                     + _partial(en))
     if report.get("average_power_W") is not None:
         lines.append(f"  average power   {format_si(report['average_power_W'], 'W')}")
     if ar is not None:
-        lines.append(f"  total area      {format_si(ar['total_m2'], 'm^2')}")
+        lines.append(f"  total area      {format_si(ar['total_m2'], 'm^2')}" + _partial(ar))
     if ps:
         lines.append(f"  per sample      {format_si(ps['latency_s'], 's')}"
                      + (f", {format_si(ps['energy_J'], 'J')}" if "energy_J" in ps else "")
@@ -77,11 +106,11 @@ def render_text(report: dict) -> str:
                           format_si(r["energy_J"], "J")) for r in en["by_path_action"]])
     if ar is not None:
         lines += _table("area per kind", ("kind", "area", "share"),
-                        [(k, format_si(v, "m^2"), _pct(v, ar["total_m2"]))
+                        [(k, format_si(v, "m^2") if v else "not modelled", _pct(v, ar["total_m2"]))
                          for k, v in ar["by_kind_m2"].items()]
-                        + [("TOTAL", format_si(ar["total_m2"], "m^2"), "100.0 %")])
-        if ar.get("skipped"):
-            lines.append(f"  (no area_attrs, not in the area: {', '.join(ar['skipped'])})")
+                        + [("TOTAL (partial)" if ar.get("partial") else "TOTAL",
+                           format_si(ar["total_m2"], "m^2"), "100.0 %")])
+    lines += _unpriced_lines((en or {}).get("unpriced", []) + (ar or {}).get("unpriced", []))
     meta = report.get("meta") or {}
     v = meta.get("versions") or {}
     lines += ["", f"seed {meta.get('seed')}, backend {meta.get('backend')}, "

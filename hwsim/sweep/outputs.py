@@ -21,6 +21,7 @@ import warnings
 
 from hwsim.sweep.evaluate import METRICS
 from hwsim.sweep.pareto import pareto_mask
+from hwsim.sweep.spec import holds
 
 
 def _fmt(v):
@@ -39,7 +40,8 @@ def assemble(spec, records: dict) -> list[dict]:
         values = {**pt.params, **{m: metrics.get(m) for m in METRICS}}
         feasible = None
         if status == "ok":
-            feasible = all(c.expr.evaluate(values) for c in spec.constraints if c.post)
+            feasible = all(holds(c, values, spec.file, pt.params)
+                           for c in spec.constraints if c.post)
         rows.append({"id": pt.id, "params": pt.params, "seed": pt.seed, "status": status,
                      "feasible": feasible, "pareto": False,
                      "metrics": {m: metrics.get(m) for m in METRICS},
