@@ -164,7 +164,8 @@ def cmd_replay(args) -> int:
 
 def cmd_trace(args) -> int:
     from hwsim.training.trace_generate import generate
-    print(generate(args.network, args.batch, args.steps, args.algorithm, args.out, args.param))
+    print(generate(args.network, args.batch, args.steps, args.algorithm, args.out, args.param,
+                   seq=args.seq))
     return 0
 
 
@@ -223,7 +224,8 @@ def make_parser() -> argparse.ArgumentParser:
     tr = sub.add_parser("trace", help="training traces: generate from network shapes")
     tsub = tr.add_subparsers(dest="trace_cmd", required=True)
     tg = tsub.add_parser("generate", help="op stream of an algorithm for a network of shapes")
-    tg.add_argument("network", help="network YAML (configs/networks/*.yaml)")
+    tg.add_argument("network", help="network YAML (configs/networks/*.yaml) or ONNX model (.onnx)")
+    tg.add_argument("--seq", type=int, help="length of an ONNX model's dynamic token dimension")
     tg.add_argument("--batch", type=int, required=True)
     tg.add_argument("--steps", type=int, required=True)
     tg.add_argument("--algorithm", required=True, help="any training algorithm "
