@@ -1,28 +1,30 @@
 """Map a feed-forward ONNX graph, as PyTorch's exporter writes it, onto hwsim's network.
 
 The result is what a network file (``configs/networks/*.yaml``) holds: ``network`` (the
-layer list of :mod:`hwsim.training.network`) + ``input_shape``, or — when a linear layer
-runs per token (a MatMul on a ``(batch, T, features)`` activation, which the layer list
-cannot express) — ``layers``, the shapes the trace generator reads.  Weights in the file
-are not used: hwsim draws its own initial weights; the file gives the structure.
+layer list of :mod:`hwsim.training.network`) + ``input_shape``, which trains and traces;
+or, when a layer has a form the layer list cannot express but its crossbar shapes can
+(a linear layer per token of a ``(batch, T, features)`` activation; a dilated, non-square
+or unevenly padded conv; a padded or ceil-mode pooling), ``layers`` — the shapes the
+trace generator reads, from ONNX's shape inference — and ``trace_only``, why.  Weights
+in the file are not used: hwsim draws its own initial weights; the file gives the structure.
 
 Node patterns (opsets 13–18 of ``torch.onnx.export``):
 
 * ``Gemm(x, W, b)`` (``nn.Linear`` on 2-D input: ``transB=1``, W is out × in) and
-  ``MatMul(x, W)`` (W is in × out) followed by ``Add(·, b)`` → ``linear``;
-* ``Conv`` (2-D, square kernel, equal strides and pads, dilation 1, one group) → ``conv``
-  (its im2col: ``C_in·k²`` inputs, ``H_out·W_out`` vectors per sample);
-* ``Relu``/``Sigmoid``/``Tanh``/``Gelu`` and the exporter's GELU pattern
-  ``Div(x, √2) → Erf → Add(1) → Mul(x) → Mul(0.5)`` → the activation of the layer;
-* ``MaxPool``/``AveragePool`` (square window, no padding, floor) and ``GlobalAveragePool``
-  → ``pool``; ``Flatten``/``Reshape`` to ``(batch, features)`` → ``flatten``;
-* ``Identity`` and ``Dropout`` (inference export) are skipped, and a ``Softmax`` or
-  ``LogSoftmax`` that produces the graph's output is the loss's own (hwsim trains with
-  softmax cross-entropy).
+  ``MatMul(x, W)`` (W is in × out) followed by ``Add(b, ·)`` → ``linear``;
+* ``Conv`` (2-D, one group) → ``conv``; its im2col: ``C_in·kh·kw`` inputs and
+  ``H_out·W_out`` vectors per sample;
+* ``Relu``/``Sigmoid``/``Tanh``/``Gelu`` (either approximation: hwsim's is the erf form)
+  and the exporter's GELU below opset 20, ``Div(x, √2) → Erf → Add(1) → Mul(x) →
+  Mul(0.5)``, → the activation of the layer;
+* ``MaxPool``/``AveragePool``/``GlobalAveragePool`` → ``pool``; ``Flatten``/``Reshape``
+  to ``(batch, features)`` → ``flatten``;
+* ``Identity`` and ``Dropout`` (inference export) are skipped, and a final ``Softmax`` or
+  ``LogSoftmax`` is the loss's own (hwsim trains with softmax cross-entropy).
 
 Anything else — a MatMul or Add of two activations (attention, residuals), a branch,
-LayerNormalization, a Softmax inside the network, BatchNormalization — is one
-:class:`~hwsim.errors.ConfigError` naming the node, its op type and the file.
+LayerNormalization, a Softmax inside the network, BatchNormalization, a grouped conv —
+is one :class:`~hwsim.errors.ConfigError` naming the node, its op type and the file.
 """
 from __future__ import annotations
 
@@ -52,8 +54,9 @@ def import_onnx(path, seq: int | None = None) -> dict:
     name = Path(str(path)).stem
     producer = " ".join(x for x in (g.model.producer_name, g.model.producer_version) if x)
     source = f"ONNX {Path(str(path)).name} (opset {g.opset}{', ' + producer if producer else ''})"
-    if walk.tokenwise:
-        return {"name": name, "source": source, "layers": walk.rows}
+    if walk.trace_only:
+        return {"name": name, "source": source, "layers": walk.rows,
+                "trace_only": walk.trace_only}
     return {"name": name, "source": source, "input_shape": list(g.shape(g.data_input)[1:]),
             "network": walk.items}
 
@@ -67,7 +70,7 @@ class _Walk:
         self.items: list[dict] = []       # network-spec items (hwsim.training.network)
         self.rows: list[dict] = []        # layer shapes (name, kind, M, N, vectors)
         self.counts: dict[str, int] = {}
-        self.tokenwise = False
+        self.trace_only: list[str] = []   # what only the layer shapes can express
         self.prev_op = None               # op of the node that produced ``current``
         self.known: dict[str, tuple] = {}  # shapes inference left open, found by the walk
 
@@ -150,8 +153,7 @@ class _Walk:
         if x is None or x[-1] != n:
             raise self.g.fail(node, f"activation of shape {x} does not match a weight of "
                                     f"{n} inputs")
-        if len(x) > 2:
-            self.tokenwise = True
+        self._trace_only(node, "linear", ((len(x) > 2, f"per-token form on {x[1:]}"),))
         self.known[node.output[0]] = x[:-1] + (m,)
         self._analog(node, "linear", m, n, prod(x[1:-1]),
                      {"linear": m} if bias else {"linear": m, "bias": False})
@@ -181,28 +183,34 @@ class _Walk:
         g = self.g
         w = self._weight(node, 1, 4)
         x, y = self.shape(self.current), self.shape(node.output[0])
+        if x is None or len(x) != 4 or y is None or len(y) != 4:
+            raise g.fail(node, f"expected a 2-D convolution of (batch, C, H, W), got {x}")
+        if a.get("group", 1) != 1:
+            raise g.fail(node, f"group={a['group']} (grouped or depthwise convolution): "
+                               f"hwsim's conv layer is one C_out × C_in·k² matrix")
         kernel = tuple(a.get("kernel_shape", w[2:]))
         strides = tuple(a.get("strides", (1, 1)))
         pads = tuple(a.get("pads", (0, 0, 0, 0)))
         auto = a.get("auto_pad", b"NOTSET")
         auto = auto.decode() if isinstance(auto, bytes) else auto
-        problems = [txt for bad, txt in (
-            (a.get("group", 1) != 1, f"group={a.get('group')} (grouped/depthwise)"),
+        self._trace_only(node, "conv", (
             (any(d != 1 for d in a.get("dilations", (1, 1))), f"dilations={a.get('dilations')}"),
-            (kernel[0] != kernel[1], f"a {kernel[0]}×{kernel[1]} kernel (square only)"),
+            (kernel[0] != kernel[1], f"a {kernel[0]}×{kernel[1]} kernel"),
             (strides[0] != strides[1], f"strides={list(strides)}"),
-            (len(set(pads)) != 1, f"pads={list(pads)} (equal on all sides only)"),
-            (auto not in ("NOTSET", "VALID"), f"auto_pad={auto}"),
-        ) if bad]
-        if problems:
-            raise g.fail(node, f"hwsim's conv layer cannot take {', '.join(problems)}")
-        if x is None or len(x) != 4 or y is None or len(y) != 4 or None in y:
-            raise g.fail(node, f"expected a 2-D convolution of (batch, C, H, W), got {x}")
-        k, s, p = kernel[0], strides[0], pads[0]
-        item = {"conv": {"out": w[0], "kernel": k, "stride": s, "padding": p}}
+            (len(set(pads)) != 1, f"pads={list(pads)}"),
+            (auto not in ("NOTSET", "VALID"), f"auto_pad={auto}")))
+        item = {"conv": {"out": w[0], "kernel": kernel[0], "stride": strides[0], "padding": pads[0]}}
         if len(node.input) < 3 or not node.input[2]:
             item["bias"] = False
-        self._analog(node, "conv", w[0], w[1] * k * k, y[2] * y[3], item)
+        # im2col: one C_in·kh·kw input vector per output pixel (shapes from the inference)
+        self._analog(node, "conv", w[0], w[1] * kernel[0] * kernel[1], y[2] * y[3], item)
+
+    def _trace_only(self, node, what: str, checks) -> None:
+        """Note what the layer list cannot express (the layer shapes still can)."""
+        problems = [txt for bad, txt in checks if bad]
+        if problems:
+            self.trace_only.append(f"node '{node.name or node.output[0]}' ({node.op_type}): "
+                                   f"hwsim's {what} layer has no {', '.join(problems)}")
 
     def _activation(self, name: str, node) -> None:
         item = self.items[-1] if self.items else None
@@ -220,21 +228,21 @@ class _Walk:
 
     def _op_AveragePool(self, node, a) -> None:
         kernel, strides = tuple(a["kernel_shape"]), tuple(a.get("strides", (1, 1)))
-        problems = [txt for bad, txt in (
-            (len(kernel) != 2 or kernel[0] != kernel[1], f"kernel_shape={list(kernel)} (2-D square only)"),
+        if len(kernel) != 2:
+            raise self.g.fail(node, f"kernel_shape={list(kernel)}: only 2-D pooling maps")
+        self._trace_only(node, "pooling", (
+            (kernel[0] != kernel[1], f"{kernel[0]}×{kernel[1]} window"),
             (len(set(strides)) != 1, f"strides={list(strides)}"),
-            (any(a.get("pads", (0,))), f"pads={a.get('pads')} (no padding only)"),
-            (a.get("ceil_mode", 0), "ceil_mode=1 (floor only)"),
-            (any(d != 1 for d in a.get("dilations", (1,))), f"dilations={a.get('dilations')}"),
-        ) if bad]
-        if problems:
-            raise self.g.fail(node, f"hwsim's pooling cannot take {', '.join(problems)}")
+            (any(a.get("pads", (0,))), f"pads={a.get('pads')}"),
+            (a.get("ceil_mode", 0), "ceil_mode=1"),
+            (any(d != 1 for d in a.get("dilations", (1,))), f"dilations={a.get('dilations')}")))
         self._pool(node, POOL_OPS[node.op_type], kernel[0], strides[0])
 
     def _op_GlobalAveragePool(self, node, a) -> None:
         x = self.shape(self.current)
-        if x is None or len(x) != 4 or x[2] != x[3]:
-            raise self.g.fail(node, f"hwsim's pooling needs a square (batch, C, H, H) input, got {x}")
+        if x is None or len(x) != 4:
+            raise self.g.fail(node, f"expected (batch, C, H, W), got {x}")
+        self._trace_only(node, "pooling", ((x[2] != x[3], f"{x[2]}×{x[3]} window"),))
         self._pool(node, "avg", x[2], x[2])
 
     def _op_Flatten(self, node, a, rank: int | None = None) -> None:

@@ -28,8 +28,9 @@ _INFER_BATCH = 1
 class OnnxGraph:
     """One model's main graph, shape-inferred.  ``nodes`` in file (topological) order."""
 
-    def __init__(self, file: str, model, data_input: str, seq: int | None):
+    def __init__(self, file: str, model, data_input: str, seq: int | None, onnx):
         self.file, self.model, self.data_input, self.seq = file, model, data_input, seq
+        self._attribute_value = onnx.helper.get_attribute_value
         g = model.graph
         self.nodes = list(g.node)
         self.outputs = [o.name for o in g.output]
@@ -58,8 +59,7 @@ class OnnxGraph:
         return self.shapes.get(name)
 
     def attrs(self, node) -> dict:
-        import onnx   # only reached once read_model succeeded, so the package is there
-        return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+        return {a.name: self._attribute_value(a) for a in node.attribute}
 
     def fail(self, node, message: str) -> ConfigError:
         """The one-line error for a node that cannot be mapped."""
@@ -103,7 +103,7 @@ def read_model(path, seq: int | None = None) -> OnnxGraph:
     except Exception as exc:
         raise ConfigError(f"ONNX shape inference failed: {str(exc).strip().splitlines()[0]}",
                           file=file) from None
-    return OnnxGraph(file, model, inputs[0].name, seq)
+    return OnnxGraph(file, model, inputs[0].name, seq, onnx)
 
 
 def _fix_input_dims(vi, seq: int | None, file: str) -> None:

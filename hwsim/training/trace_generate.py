@@ -46,8 +46,7 @@ def load_network(path, seq: int | None = None) -> dict:
     Returns ``{"name", "source", "layers": [dict, ...]}``."""
     data = import_onnx(path, seq) if str(path).endswith(".onnx") else load_yaml(str(path))
     if isinstance(data, dict) and "onnx" in data:
-        data = {**import_reference(data, str(path), "", seq, also=("name", "source")),
-                **{k: data[k] for k in ("name", "source") if k in data}}
+        data = import_reference(data, str(path), "", seq)
     if not isinstance(data, dict):
         raise ConfigError("network file must be a mapping with 'network' or 'layers'",
                           file=str(path))

@@ -113,6 +113,24 @@ def test_per_token_linear_needs_seq_and_gives_layer_shapes(tmp_path):
     assert counts[("digital", "fc1", "forward", "activation")] == 2 * 16 * 64
 
 
+def test_dilated_conv_and_ceil_pooling_give_layer_shapes_for_traces(tmp_path):
+    from hwsim.errors import ConfigError
+    from hwsim.onnx.reference import network_spec
+    c = E.Chain([E.BATCH, 3, 16, 16])
+    c.conv("conv1", 3, 8, 3, dilations=[2, 2]).act("Relu", "a")
+    c.maxpool("pool", 3, strides=[2, 2], ceil_mode=1).flatten().gemm("fc1", 8 * 6 * 6, 10)
+    model = c.save(tmp_path / "dil.onnx", OUT)
+    # dilation 2 spreads the 3×3 kernel over 5×5: 16 − 5 + 1 = 12 output rows and columns
+    # (144 im2col vectors of 3·3·3 = 27 inputs); ceil-mode pooling 3/2 on 12: ⌈9/2⌉ + 1 = 6
+    # (floor would give 5), so fc1 reads 8·6·6 = 288 features
+    assert load_network(model)["layers"] == [
+        {"name": "conv1", "kind": "conv", "out_features": 8, "in_features": 27, "vectors_per_sample": 144},
+        {"name": "fc1", "kind": "linear", "out_features": 10, "in_features": 288, "vectors_per_sample": 1}]
+    with pytest.raises(ConfigError, match=r"traced .* not trained: node '/conv1/Conv' \(Conv\): "
+                                          r"hwsim's conv layer has no dilations=\[2, 2\]"):
+        network_spec({"onnx": str(model)}, None, "workload.network", (3, 16, 16))
+
+
 def test_a_network_file_and_an_experiment_may_name_an_onnx_model(tmp_path):
     from hwsim.config.experiment import load_experiment
     from hwsim.training.runner import prepare
@@ -132,6 +150,23 @@ def test_a_network_file_and_an_experiment_may_name_an_onnx_model(tmp_path):
     prep = prepare(load_experiment(str(tmp_path / "exp.yaml")))
     assert [(s.name, s.out_features, s.in_features) for s in prep.network.layer_shapes()] == \
         [("fc1", 32, 64), ("fc2", 10, 32)]
+
+
+@pytest.mark.parametrize("ref,fragment", [
+    ("{onnx: digits.onnx, sequence: 4}", ":3: workload.network.sequence: unknown key"),
+    ("{onnx: digits.onnx, seq: 0}", ":3: workload.network.seq: expected a value ≥ 1"),
+    ("{onnx: lenet.onnx}", ":3: workload.network.onnx: lenet.onnx takes inputs of shape (1, 28, 28)"),
+    ("{onnx: nowhere.onnx}", "cannot find 'nowhere.onnx'"),
+])
+def test_bad_onnx_reference_in_an_experiment(tmp_path, capsys, ref, fragment):
+    E.mlp().save(tmp_path / "digits.onnx", OUT)
+    E.lenet().save(tmp_path / "lenet.onnx", OUT)
+    exp = tmp_path / "exp.yaml"
+    exp.write_text("schema_version: 1\nworkload:\n  network: " + ref + "\n"
+                   f"training: {{algorithm: sgd}}\nrun: {{out: {tmp_path / 'run'}}}\n")
+    assert main(["validate", str(exp)]) == 2
+    err = capsys.readouterr().err
+    assert fragment in err and err.count("\n") == 1, err
 
 
 # -- what does not map: one line, exit 2 ------------------------------------------------
