@@ -103,7 +103,8 @@ class _Walk:
                                    f"(a branch); {PENDING}")
             self._map(node, last=all(n.op_type in SKIP_OPS for n in nodes[i + 1:]))
             if self.shape(node.output[0]) is None and self.shape(self.current) is not None and (
-                    node.op_type in SKIP_OPS or node.op_type in ACTIVATION_OPS):
+                    node.op_type in SKIP_OPS or node.op_type in ACTIVATION_OPS
+                    or node.op_type == "Add"):
                 self.known[node.output[0]] = self.shape(self.current)
             self.current, self.prev_op = node.output[0], node.op_type
             i += 1

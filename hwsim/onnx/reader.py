@@ -87,8 +87,7 @@ def read_model(path, seq: int | None = None) -> OnnxGraph:
         model = onnx.load(file)
         onnx.checker.check_model(model)
     except Exception as exc:   # protobuf DecodeError, ValidationError, …: all "not a model"
-        raise ConfigError(f"not a readable ONNX model ({type(exc).__name__}: "
-                          f"{str(exc).strip().splitlines()[0] if str(exc).strip() else 'empty'})",
+        raise ConfigError(f"not a readable ONNX model ({type(exc).__name__}: {_text(exc)})",
                           file=file) from None
     g = model.graph
     consts = {i.name for i in g.initializer}
@@ -101,9 +100,15 @@ def read_model(path, seq: int | None = None) -> OnnxGraph:
     try:
         model = onnx.shape_inference.infer_shapes(model, strict_mode=True, data_prop=True)
     except Exception as exc:
-        raise ConfigError(f"ONNX shape inference failed: {str(exc).strip().splitlines()[0]}",
-                          file=file) from None
+        raise ConfigError(f"ONNX shape inference failed: {_text(exc)}", file=file) from None
     return OnnxGraph(file, model, inputs[0].name, seq, onnx)
+
+
+def _text(exc: Exception, limit: int = 300) -> str:
+    """The onnx checker's message on one line (its context names the node and op)."""
+    lines = [x.strip().replace("==> Context: ", "") for x in str(exc).splitlines()]
+    text = "; ".join(x for x in lines if x) or "empty"
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _fix_input_dims(vi, seq: int | None, file: str) -> None:

@@ -150,6 +150,11 @@ def test_a_network_file_and_an_experiment_may_name_an_onnx_model(tmp_path):
     prep = prepare(load_experiment(str(tmp_path / "exp.yaml")))
     assert [(s.name, s.out_features, s.in_features) for s in prep.network.layer_shapes()] == \
         [("fc1", 32, 64), ("fc2", 10, 32)]
+    # the same network written inline: the same layers (activations included)
+    (tmp_path / "inline.yaml").write_text((tmp_path / "exp.yaml").read_text().replace(
+        "{onnx: digits.onnx}", "[{linear: 32, activation: sigmoid}, {linear: 10}]"))
+    inline = prepare(load_experiment(str(tmp_path / "inline.yaml")))
+    assert prep.network.summary() == inline.network.summary()
 
 
 @pytest.mark.parametrize("ref,fragment", [
@@ -203,6 +208,23 @@ def test_unsupported_op_is_one_line_naming_node_op_and_file(tmp_path, capsys, bu
     err = _cli_error(capsys, c.save(tmp_path / "bad.onnx", [E.BATCH, 8]))
     for f in fragments:
         assert f in err, err
+
+
+@pytest.mark.parametrize("domain", ["com.microsoft", ""])
+def test_unknown_op_is_named_in_any_domain(tmp_path, capsys, domain):
+    c = E.Chain([E.BATCH, 8])
+    c.gemm("fc", 8, 8)
+    c.nodes.append(helper.make_node("FooBar", [c.x], ["/foo/out"], name="/foo/FooBar", domain=domain))
+    c.x = "/foo/out"
+    m = c.model([E.BATCH, 8])
+    if domain:
+        m.opset_import.append(helper.make_opsetid(domain, 1))
+    import onnx
+    onnx.save(m, str(tmp_path / "foo.onnx"))
+    err = _cli_error(capsys, tmp_path / "foo.onnx")
+    # a custom domain reaches the importer; an unknown standard op fails the onnx checker,
+    # whose context line names the node too
+    assert ("'/foo/FooBar' (FooBar)" if domain else "Name: /foo/FooBar OpType: FooBar") in err
 
 
 def test_matmul_of_two_activations_and_grouped_conv(tmp_path, capsys):
