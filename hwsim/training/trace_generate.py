@@ -44,7 +44,7 @@ def load_network(path, seq: int | None = None) -> dict:
     vectors_per_sample), or ``onnx: model.onnx`` (+ ``seq``) — or an ``.onnx`` model
     itself (:mod:`hwsim.onnx`; ``seq``: dynamic token dimensions).
     Returns ``{"name", "source", "layers": [dict, ...]}``."""
-    data = import_onnx(path, seq) if str(path).endswith(".onnx") else load_yaml(str(path))
+    data = import_onnx(path, seq) if str(path).lower().endswith(".onnx") else load_yaml(str(path))
     if isinstance(data, dict) and "onnx" in data:
         data = import_reference(data, str(path), "", seq)
     if not isinstance(data, dict):
