@@ -171,15 +171,17 @@ class TraceInfo:
 
 def generate_trace(network: str | os.PathLike | list | dict, *, algorithm: str, batch: int,
                    steps: int, out: str | os.PathLike, samples: int | None = None,
-                   params: Mapping | None = None, progress: bool = False) -> TraceInfo:
+                   params: Mapping | None = None, progress: bool = False,
+                   seq: int | None = None) -> TraceInfo:
     """Write the op stream of ``algorithm`` on ``network`` (a network YAML, relative or
     under ``configs/networks``; or layer shapes) for ``steps`` mini-batches of ``batch``
     to ``out``, with the expected statistics of :mod:`hwsim.training.algorithms.symbolic`;
-    ``params``: its statistics-model and algorithm parameters."""
+    ``params``: its statistics-model and algorithm parameters; ``seq``: the length of an
+    ONNX model's dynamic token dimension."""
     if isinstance(network, (str, os.PathLike)):
         network = _find(network, "networks")
     path = _generate_trace(network, batch, steps, algorithm, out=out, samples=samples,
-                           progress=progress, **dict(params or {}))
+                           seq=seq, progress=progress, **dict(params or {}))
     reader = TraceReader(path)
     for _ in reader:
         pass

@@ -22,6 +22,7 @@ from hwsim.config.accelerator import accelerator_from_data, load_accelerator
 from hwsim.config.experiment import ExperimentConfig, resolve_path
 from hwsim.config.params import build_section
 from hwsim.errors import ConfigError, HwsimError
+from hwsim.onnx.reference import network_spec
 from hwsim.training.algorithms import algorithm_class
 from hwsim.training.algorithms.base import NullHardware
 from hwsim.training.checkpoint import (CHECKPOINT, PREVIOUS, check_resumable, claim, identity,
@@ -84,7 +85,10 @@ def prepare(cfg: ExperimentConfig, data_dir=None, validate_only: bool = False) -
                            key="workload.dataset",
                            base_dir=os.path.dirname(cfg.file) if cfg.file else None)
     algo = cls(params, cfg.training, ctx)
-    net = build_network(list(cfg.workload.network), dataset.input_shape, algo.make_backend,
+    spec = cfg.workload.network
+    if isinstance(spec, dict):   # {onnx: model.onnx}
+        spec = network_spec(spec, cfg.file, "workload.network", dataset.input_shape)
+    net = build_network(list(spec), dataset.input_shape, algo.make_backend,
                         stream(seed, "init"))
     return Prepared(cfg, acc, dataset, algo, net, ctx)
 
