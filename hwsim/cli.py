@@ -239,6 +239,8 @@ def make_parser() -> argparse.ArgumentParser:
     sw.add_argument("--no-plots", action="store_true")
     sw.add_argument("--no-progress", action="store_true")
     sw.set_defaults(func=cmd_sweep)
+    from hwsim.fit.command import register as register_device   # hwsim device fit/plot
+    register_device(sub)
     return p
 
 

@@ -13,6 +13,7 @@ LAYERS = {
     "hwsim.components": 3, "hwsim.energy": 3,
     "hwsim.elaborate": 4,
     "hwsim.sim": 5, "hwsim.trace": 5, "hwsim.training": 5,
+    "hwsim.fit": 5,
     "hwsim.report": 6, "hwsim.sweep": 6,
     "hwsim.cli": 7,
 }
