@@ -59,6 +59,8 @@ class Fit:
     params_global: int = 0
     shape: dict = field(default_factory=dict)    # YAML keys of the shape (model-specific)
     notes: list = field(default_factory=list)    # comment lines for the YAML
+    #: (upper, lower) masks of the devices whose bound the data locate (None: all)
+    bound_ok: tuple | None = None
 
     def n_params(self) -> int:
         return self.params_per_device * len(self.dp) + self.params_global
@@ -81,13 +83,12 @@ def along(steps: Steps) -> np.ndarray:
     return np.where(steps.up, steps.dw, -steps.dw)
 
 
-def line_fits(steps: Steps, sel=None):
-    """Per-device (a, b) of y ≈ a + b·w for up and for down steps (unclipped)."""
-    keep = ~steps.clipped if sel is None else sel
+def line_fits(steps: Steps, se: bool = False):
+    """Per-device (a, b[, se of b]) of y ≈ a + b·w for up and down steps (unclipped)."""
     y, out = along(steps), []
     for up in (True, False):
-        m = keep & (steps.up == up)
-        out.append(ols(steps.dev[m], steps.w[m], y[m], steps.n_devices))
+        m = ~steps.clipped & (steps.up == up)
+        out.append(ols(steps.dev[m], steps.w[m], y[m], steps.n_devices, se=se))
     return out
 
 
@@ -111,7 +112,8 @@ def _spread(x: np.ndarray, scale: float) -> float:
 
 
 def population(fit: Fit, dtod: bool) -> dict:
-    """Mean values and spreads of the gains and bounds, inverting PHYSICS.md §1:
+    """Mean values and spreads of the gains and bounds (of the devices whose bounds the
+    data locate, ``Fit.bound_ok``), inverting PHYSICS.md §1:
 
     Δ⁺ = (g + min(u,0) + r)·dw_min,  Δ⁻ = (g − max(u,0) − r)·dw_min with mean g = 1 and
     mean r = 0 give  dw_min = (S + |D|)/2,  u = D/dw_min  (S, D the mean of Δ⁺ ± Δ⁻),
@@ -122,18 +124,45 @@ def population(fit: Fit, dtod: bool) -> dict:
     ud = d / dw_min
     g = ((fit.dp + fit.dn) / dw_min + abs(ud)) / 2.0
     r = ((fit.dp - fit.dn) / dw_min - ud) / 2.0
-    w_max, w_min = float(np.mean(fit.bmax)), float(np.mean(fit.bmin))
+    ok_hi, ok_lo = fit.bound_ok or (None, None)
+    b_hi = fit.bmax[ok_hi] if ok_hi is not None and ok_hi.any() else fit.bmax
+    b_lo = fit.bmin[ok_lo] if ok_lo is not None and ok_lo.any() else fit.bmin
+    w_max, w_min = float(np.mean(b_hi)), float(np.mean(b_lo))
     out = {"dw_min": dw_min, "dw_min_dtod": 0.0, "up_down": ud, "up_down_dtod": 0.0,
            "w_max": w_max, "w_min": w_min, "w_max_dtod": 0.0, "w_min_dtod": 0.0}
     if dtod and len(fit.dp) > 1:
         out.update(dw_min_dtod=_spread(g, 1.0), up_down_dtod=_spread(r, 1.0),
-                   w_max_dtod=_spread(fit.bmax, w_max), w_min_dtod=_spread(fit.bmin, w_min))
+                   w_max_dtod=_spread(b_hi, w_max), w_min_dtod=_spread(b_lo, w_min))
     return out
 
 
-def hard_bounds(steps: Steps):
-    """Bounds that clip: the observed extremes of every device."""
-    return steps.w_hi.copy(), steps.w_lo.copy()
+@dataclass(frozen=True)
+class Bounds:
+    bmax: np.ndarray
+    bmin: np.ndarray
+    ok: tuple                     # (upper, lower) masks of the devices that located them
+    notes: list
+
+
+def bound_notes(ok: tuple, why: str) -> list[str]:
+    notes = []
+    for mask, name in zip(ok, ("upper", "lower")):
+        n_miss = int(np.sum(~mask))
+        if n_miss:
+            used = "left out of the mean and spread" if mask.any() else "used anyway"
+            notes.append(f"{n_miss} of {mask.size} devices {why} their {name} bound ({used})")
+    return notes
+
+
+def hard_bounds(steps: Steps) -> Bounds:
+    """Bounds that clip: the observed extremes of every device.  A device that never sat
+    on a bound (no pulse left it where it was, at its extreme) only gives a lower limit
+    of the bound's size: it is left out of the population's bound (``Fit.bound_ok``)."""
+    still = steps.clipped & (np.abs(steps.dw) <= 1e-12 * np.maximum(np.abs(steps.w), 1.0))
+    ok = tuple(np.bincount(steps.dev[still & (steps.up == up)], minlength=steps.n_devices) > 0
+               for up in (True, False))
+    return Bounds(steps.w_hi.copy(), steps.w_lo.copy(), ok,
+                  bound_notes(ok, "never reached (measure more pulses per sweep)"))
 
 
 # ---- the linear family ------------------------------------------------------------
@@ -144,9 +173,10 @@ def fit_constant(steps: Steps) -> Fit:
     for up in (True, False):
         m = keep & (steps.up == up)
         gains.append(dsum(steps.dev[m], y[m], n) / np.maximum(steps.counts(m), 1))
-    bmax, bmin = hard_bounds(steps)
-    return Fit("constant_step", gains[0], gains[1], bmax, bmin,
-               q=lambda w, dev, up: np.ones_like(w), params_per_device=4)
+    b = hard_bounds(steps)
+    return Fit("constant_step", gains[0], gains[1], b.bmax, b.bmin,
+               q=lambda w, dev, up: np.ones_like(w), params_per_device=4, notes=b.notes,
+               bound_ok=b.ok)
 
 
 def _linear_q(p_up, p_dn):
@@ -161,7 +191,8 @@ def fit_linear(steps: Steps) -> Fit:
     one slope per direction (p = γ/w_max, common to all devices up to the spread), so
     the model scored and written shares p±, with the gains Δ±_i profiled out."""
     (a_up, b_up), (a_dn, b_dn) = line_fits(steps)
-    bmax, bmin = hard_bounds(steps)
+    bnd = hard_bounds(steps)
+    bmax, bmin = bnd.bmax, bnd.bmin
     y, keep, n = along(steps), ~steps.clipped, steps.n_devices
     p_dev, p, gains = [], [], []
     for up, a, b in ((True, a_up, b_up), (False, a_dn, b_dn)):
@@ -173,7 +204,8 @@ def fit_linear(steps: Steps) -> Fit:
         p_dev.append(pd)
         p.append(float(t[0]))
         gains.append(gain)
-    w_max, w_min = float(np.mean(bmax)), float(np.mean(bmin))
+    w_max, w_min = float(np.mean(bmax[bnd.ok[0]] if bnd.ok[0].any() else bmax)), \
+        float(np.mean(bmin[bnd.ok[1]] if bnd.ok[1].any() else bmin))
     g_up, g_dn = p[0] * w_max, p[1] * w_min
     # one relative spread s_i scales both slopes (DeviceArray): take the larger slope's
     big = 0 if abs(g_up) >= abs(g_dn) else 1
@@ -182,12 +214,15 @@ def fit_linear(steps: Steps) -> Fit:
              "linear_gamma_dtod": min(spread, 1.0)}
     return Fit("linear_step", gains[0], gains[1], bmax, bmin,
                q=_linear_q(np.full(n, p[0]), np.full(n, p[1])),
-               params_per_device=4, params_global=2, shape=shape)
+               params_per_device=4, params_global=2, shape=shape, notes=bnd.notes,
+               bound_ok=bnd.ok)
 
 
 @register("soft_bounds")
 def fit_soft_bounds(steps: Steps) -> Fit:
-    (a_up, b_up), (a_dn, b_dn) = line_fits(steps)
+    """b± = −a/b; a device's bound counts for the population where its slope is known to
+    25 % (standard error), else the device swept too little of its range to locate it."""
+    (a_up, b_up, se_up), (a_dn, b_dn, se_dn) = line_fits(steps, se=True)
     span = steps.w_hi - steps.w_lo
     far = 100.0 * np.maximum(span, 1e-12)
     # b± = −a/b is the asymptote (b < 0 up, b > 0 down); it cannot lie inside the weights the device reached
@@ -198,8 +233,7 @@ def fit_soft_bounds(steps: Steps) -> Fit:
     bmin = np.clip(np.nan_to_num(bmin, nan=-np.inf), steps.w_lo - far, steps.w_lo)
     bmax = np.maximum(bmax, 1e-12)
     bmin = np.minimum(bmin, -1e-12)
-    notes = []
-    if np.any(bmax >= steps.w_hi + far) or np.any(bmin <= steps.w_lo - far):
-        notes.append("some devices show no soft bound (steps do not shrink); bound capped")
+    ok = (se_up < 0.25 * np.abs(b_up)) & (b_up < 0), (se_dn < 0.25 * np.abs(b_dn)) & (b_dn > 0)
     return Fit("soft_bounds", a_up, a_dn, bmax, bmin, q=_linear_q(1.0 / bmax, 1.0 / bmin),
-               params_per_device=4, notes=notes)
+               params_per_device=4, notes=bound_notes(ok, "swept too little to locate"),
+               bound_ok=ok)

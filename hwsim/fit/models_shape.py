@@ -66,7 +66,8 @@ def _exp_q(a_up, g_up, a_dn, g_dn, span):
 
 @register("exp_step")
 def fit_exp(steps: Steps) -> Fit:
-    bmax, bmin = hard_bounds(steps)
+    bnd = hard_bounds(steps)
+    bmax, bmin = bnd.bmax, bnd.bmin
     span = np.maximum(bmax - bmin, 1e-12)
     keep, y, n = ~steps.clipped, along(steps), steps.n_devices
     shape, gains = {}, []
@@ -87,7 +88,7 @@ def fit_exp(steps: Steps) -> Fit:
     q = _exp_q(shape["exp_A_up"], shape["exp_gamma_up"], shape["exp_A_down"],
                shape["exp_gamma_down"], span)
     return Fit("exp_step", gains[0], gains[1], bmax, bmin, q=q, params_per_device=4,
-               params_global=4, shape=shape)
+               params_global=4, shape=shape, notes=bnd.notes, bound_ok=bnd.ok)
 
 
 def _pow_q(bmax, bmin, gam):
@@ -138,7 +139,7 @@ def fit_pow(steps: Steps) -> Fit:
     # (fixed within a pass; weights of the current θ would bias μ up by a factor 1 + σ²)
     theta = _pow_start(steps, dev, w, up, y, span)
     floor = 0.05 * np.median(np.abs(y))
-    for _ in range(3):
+    for _ in range(2):
         weight = 1.0 / np.maximum(mean(theta), floor)
         theta = levenberg_marquardt(lambda t: (y - mean(t)) * weight, theta, dev,
                                     steps.n_devices)

@@ -22,15 +22,21 @@ def dsum(dev, values, n_dev) -> np.ndarray:
     return np.bincount(dev, weights=values, minlength=n_dev)
 
 
-def ols(dev, x, y, n_dev) -> tuple[np.ndarray, np.ndarray]:
-    """Intercept a and slope b of y ≈ a + b·x per device (b = 0 where x does not vary)."""
+def ols(dev, x, y, n_dev, se: bool = False):
+    """Intercept a and slope b of y ≈ a + b·x per device (b = 0 where x does not vary);
+    with ``se`` also the standard error of b, s/√Sxx with s² = RSS/(n − 2)."""
     n = np.maximum(dsum(dev, np.ones_like(x), n_dev), 1.0)
     mx, my = dsum(dev, x, n_dev) / n, dsum(dev, y, n_dev) / n
     dx = x - mx[dev]
     sxx = dsum(dev, dx * dx, n_dev)
     sxy = dsum(dev, dx * (y - my[dev]), n_dev)
     b = np.divide(sxy, sxx, out=np.zeros(n_dev), where=sxx > 0)
-    return my - b * mx, b
+    a = my - b * mx
+    if not se:
+        return a, b
+    r = y - a[dev] - b[dev] * x
+    s2 = dsum(dev, r * r, n_dev) / np.maximum(n - 2.0, 1.0)
+    return a, b, np.sqrt(np.divide(s2, sxx, out=np.full(n_dev, np.inf), where=sxx > 0))
 
 
 def scale_fit(dev, f, y, n_dev) -> np.ndarray:
@@ -54,18 +60,43 @@ def golden_min(cost, lo, hi, iters: int = 40) -> np.ndarray:
     return 0.5 * (a + b)
 
 
+def _summer(dev, n_dev):
+    """A function: per-device sums of a (S, …) array over its first axis.  Rows grouped
+    by device (as the fit's steps are) use one np.add.reduceat pass, else bincount."""
+    if dev.size and np.all(dev[1:] >= dev[:-1]):
+        starts = np.searchsorted(dev, np.arange(n_dev))
+        empty = np.bincount(dev, minlength=n_dev) == 0
+        safe = np.minimum(starts, dev.size - 1)
+
+        def total(v):
+            out = np.add.reduceat(v, safe, axis=0)
+            out[empty] = 0.0
+            return out
+        return total
+
+    def total_any(v):
+        flat = v.reshape(v.shape[0], -1)
+        return np.stack([dsum(dev, flat[:, k], n_dev) for k in range(flat.shape[1])],
+                        axis=1).reshape((n_dev,) + v.shape[1:])
+    return total_any
+
+
 def levenberg_marquardt(residual, theta0, dev, n_dev, iters: int = 60,
-                        step: float = 1e-6) -> np.ndarray:
+                        step: float = 1e-6, tol: float = 1e-8) -> np.ndarray:
     """Minimise Σ_rows residual(θ)² separately for every device.
 
     ``residual(theta) -> (S,)`` with ``theta`` of shape (D, P); row s belongs to device
     ``dev[s]`` and may depend only on ``theta[dev[s]]``.  Returns θ of shape (D, P).
+    A device is done when an accepted step lowers its cost by less than ``tol``
+    (relative) or five steps in a row are rejected.
     """
     theta = np.array(theta0, dtype=np.float64)
     n_par = theta.shape[1]
+    total = _summer(dev, n_dev)
     lam = np.full(n_dev, 1e-3)
+    rejected = np.zeros(n_dev, np.int64)
     r = residual(theta)
-    cost = dsum(dev, r * r, n_dev)
+    cost = total(r * r)
     for _ in range(iters):
         jac = np.empty((r.size, n_par))
         for p in range(n_par):
@@ -73,11 +104,8 @@ def levenberg_marquardt(residual, theta0, dev, n_dev, iters: int = 60,
             t = theta.copy()
             t[:, p] += h
             jac[:, p] = (residual(t) - r) / h[dev]
-        jtj = np.empty((n_dev, n_par, n_par))
-        for i in range(n_par):
-            for k in range(i, n_par):
-                jtj[:, i, k] = jtj[:, k, i] = dsum(dev, jac[:, i] * jac[:, k], n_dev)
-        jtr = np.stack([dsum(dev, jac[:, i] * r, n_dev) for i in range(n_par)], axis=1)
+        jtj = total(jac[:, :, None] * jac[:, None, :])          # (D, P, P)
+        jtr = total(jac * r[:, None])                           # (D, P)
         diag = np.einsum("dii->di", jtj)
         a = jtj + (lam[:, None] * np.maximum(diag, 1e-30))[:, :, None] * np.eye(n_par)
         try:
@@ -86,14 +114,16 @@ def levenberg_marquardt(residual, theta0, dev, n_dev, iters: int = 60,
             delta = -(np.linalg.pinv(a) @ jtr[:, :, None])[:, :, 0]
         trial = theta + delta
         r_t = residual(trial)
-        cost_t = dsum(dev, r_t * r_t, n_dev)
+        cost_t = total(r_t * r_t)
         better = np.isfinite(cost_t) & (cost_t < cost)
+        gain = np.where(better, (cost - cost_t) / np.maximum(cost, 1e-300), 0.0)
         theta = np.where(better[:, None], trial, theta)
         r = np.where(better[dev], r_t, r)
-        gain = np.where(better, (cost - cost_t) / np.maximum(cost, 1e-300), 0.0)
         cost = np.where(better, cost_t, cost)
         lam = np.where(better, np.maximum(lam / 3.0, 1e-9), np.minimum(lam * 4.0, 1e9))
-        if np.all((gain < 1e-10) & (better | (lam >= 1e9))):
+        rejected = np.where(better, 0, rejected + 1)
+        # done: a device whose last accepted step gained < tol, or that failed 5 times
+        if np.all((better & (gain < tol)) | (rejected >= 5)):
             break
     return theta
 

@@ -87,7 +87,8 @@ def _fit_direction(steps, sel, u, y, k_nodes):
 
 @register("piecewise_step")
 def fit_piecewise(steps: Steps, k_nodes: int = N_NODES) -> Fit:
-    bmax, bmin = hard_bounds(steps)
+    bnd = hard_bounds(steps)
+    bmax, bmin = bnd.bmax, bnd.bmin
     span = np.maximum(bmax - bmin, 1e-12)
     u = (steps.w - bmin[steps.dev]) / span[steps.dev]
     y, keep = along(steps), ~steps.clipped
@@ -105,7 +106,8 @@ def fit_piecewise(steps: Steps, k_nodes: int = N_NODES) -> Fit:
     shape = {"piecewise_up": [float(v) for v in nodes_up],
              "piecewise_down": [float(v) for v in nodes_dn]}
     counts = dsum(steps.dev[keep], np.ones(int(keep.sum())), steps.n_devices)
-    notes = [f"tables of {k_nodes} nodes over [b_min, b_max]; "
+    notes = bnd.notes + [f"tables of {k_nodes} nodes over [b_min, b_max]; "
              f"{int(counts.min())}-{int(counts.max())} steps per device"]
     return Fit("piecewise_step", c_up * top, c_dn * top, bmax, bmin, q=q,
-               params_per_device=4, params_global=2 * k_nodes, shape=shape, notes=notes)
+               params_per_device=4, params_global=2 * k_nodes, shape=shape, notes=notes,
+               bound_ok=bnd.ok)
