@@ -2,7 +2,8 @@
 
 Measured pulse responses (a CSV of ``device,pulse,direction,value`` rows, see
 :mod:`hwsim.fit.pulse_data`) → a device model fitted per device
-(:mod:`hwsim.fit.models`, :mod:`hwsim.fit.models_shape`, :mod:`hwsim.fit.piecewise`),
+(:mod:`hwsim.fit.models`, :mod:`hwsim.fit.models_shape`, :mod:`hwsim.fit.models_response`,
+:mod:`hwsim.fit.piecewise`),
 chosen by an information criterion (:mod:`hwsim.fit.select`), written as a device YAML
 that ``device: path.yaml`` loads as it is (:mod:`hwsim.fit.writer`); device plots and
 statistics (:mod:`hwsim.fit.plot`); the ``hwsim device`` command

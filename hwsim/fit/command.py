@@ -16,7 +16,7 @@ from hwsim.fit.plot import plot_device, statistics_text
 from hwsim.fit.pulse_data import PulseData, extract_steps, read_pulse_csv
 from hwsim.fit.writer import FitReport, check, device_values, render, write
 
-MODEL_CHOICES = ("auto",) + select.AUTO_ORDER
+MODEL_CHOICES = ("auto",) + tuple(select.MODELS)
 
 
 def parse_conductance(text: str | None):

@@ -61,6 +61,8 @@ class Fit:
     notes: list = field(default_factory=list)    # comment lines for the YAML
     #: (upper, lower) masks of the devices whose bound the data locate (None: all)
     bound_ok: tuple | None = None
+    #: factors of Δ± that the shape carries (response_offset's 1 ± c), not the gains
+    gain_scale: tuple = (1.0, 1.0)
 
     def n_params(self) -> int:
         return self.params_per_device * len(self.dp) + self.params_global
@@ -119,11 +121,12 @@ def population(fit: Fit, dtod: bool) -> dict:
     mean r = 0 give  dw_min = (S + |D|)/2,  u = D/dw_min  (S, D the mean of Δ⁺ ± Δ⁻),
     g_i = ((Δ⁺_i + Δ⁻_i)/dw_min + |u|)/2,  r_i = ((Δ⁺_i − Δ⁻_i)/dw_min − u)/2.
     """
-    s, d = float(np.mean(fit.dp + fit.dn)), float(np.mean(fit.dp - fit.dn))
+    dp, dn = fit.dp / fit.gain_scale[0], fit.dn / fit.gain_scale[1]
+    s, d = float(np.mean(dp + dn)), float(np.mean(dp - dn))
     dw_min = 0.5 * (s + abs(d))
     ud = d / dw_min
-    g = ((fit.dp + fit.dn) / dw_min + abs(ud)) / 2.0
-    r = ((fit.dp - fit.dn) / dw_min - ud) / 2.0
+    g = ((dp + dn) / dw_min + abs(ud)) / 2.0
+    r = ((dp - dn) / dw_min - ud) / 2.0
     ok_hi, ok_lo = fit.bound_ok or (None, None)
     b_hi = fit.bmax[ok_hi] if ok_hi is not None and ok_hi.any() else fit.bmax
     b_lo = fit.bmin[ok_lo] if ok_lo is not None and ok_lo.any() else fit.bmin

@@ -32,3 +32,23 @@ def case(model: str):
 def fit_case():
     """``fit_case(model)``: the generating device config of a recovery test."""
     return case
+
+
+def response_case(model: str):
+    """Response-function devices (Wu et al. 2024): soft-bounds preset spreads and noise."""
+    base = replace(device_sim.load("reram_softbounds"), model=model, dw_min=0.01,
+                   w_max_dtod=0.1, w_min_dtod=0.1, dw_min_dtod=0.2)
+    if model == "response_linear":
+        return replace(base, response_tau=1.5)
+    if model == "response_power":
+        return replace(base, response_tau=0.8, response_gamma=2.0, dw_min=0.015)
+    if model == "response_exp":
+        return replace(base, response_tau=0.8, response_gamma=3.0, dw_min=0.02)
+    if model == "response_offset":
+        return replace(base, response_tau=1.5, response_offset=0.2)
+    raise KeyError(model)
+
+
+@pytest.fixture(scope="session")
+def fit_response_case():
+    return response_case
