@@ -4,8 +4,9 @@ pulses per direction (160 000 pulse steps), data made by hwsim's own physics.
     PYTHONPATH=. python benchmarks/bench_device_fit.py [--repeats 3]
 
 One BLAS thread (the fit is NumPy reductions; this makes it a one-core number).  Prints
-the median wall time of the CSV read, the step extraction, each model's fit, and of
-``--model auto`` (all models + BIC).
+the median wall time of the CSV read, the step extraction, each model's fit and of
+``--model auto`` (all six auto candidates + BIC), and the median CPU time
+(time.process_time) of the fit and of auto, which a busy shared machine inflates less.
 """
 from __future__ import annotations
 
@@ -20,6 +21,9 @@ import tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import statistics  # noqa: E402
+import time  # noqa: E402
+
 from _timing import median_time  # noqa: E402
 
 from hwsim.config.params import replace  # noqa: E402
@@ -30,6 +34,16 @@ from hwsim.fit.pulse_data import extract_steps, read_pulse_csv, write_pulse_csv 
 GENERATORS = {"constant_step": "gokmen_vlasov", "linear_step": "ecram",
               "soft_bounds": "reram_softbounds", "exp_step": "reram_expstep",
               "pow_step": "reram_softbounds", "piecewise_step": "reram_expstep"}
+# (the piecewise row fits exp_step data: auto then rightly picks exp_step)
+
+
+def median_cpu(fn, repeats: int) -> float:
+    ts = []
+    for _ in range(repeats):
+        t = time.process_time()
+        fn()
+        ts.append(time.process_time() - t)
+    return statistics.median(ts)
 
 
 def main() -> None:
@@ -41,7 +55,8 @@ def main() -> None:
     a = ap.parse_args()
     print(f"{a.devices} devices × {a.cycles} cycles × ({a.pulses} up, {a.pulses} down); "
           f"median of {a.repeats}")
-    print(f"{'model':16s} {'read CSV':>9s} {'steps':>7s} {'fit':>7s} {'auto':>7s}  picked")
+    print(f"{'model':16s} {'read CSV':>9s} {'steps':>7s} {'fit':>7s} {'auto':>7s} "
+          f"{'fit cpu':>8s} {'auto cpu':>8s}  picked")
     for model, preset in GENERATORS.items():
         cfg = replace(device_sim.load(preset), dw_min=0.004)
         if model == "pow_step":
@@ -57,8 +72,10 @@ def main() -> None:
         picked = []
         t_auto = median_time(lambda: picked.append(select.choose(steps)[0].fit.model),
                              a.repeats)
-        print(f"{model:16s} {t_read:8.2f}s {t_steps:6.3f}s {t_fit:6.3f}s {t_auto:6.2f}s  "
-              f"{picked[-1]}")
+        c_fit = median_cpu(lambda: select.fit_model(model, steps), a.repeats)
+        c_auto = median_cpu(lambda: select.choose(steps), a.repeats)
+        print(f"{model:16s} {t_read:8.2f}s {t_steps:6.3f}s {t_fit:6.3f}s {t_auto:6.2f}s "
+              f"{c_fit:7.3f}s {c_auto:7.2f}s  {picked[-1]}")
 
 
 if __name__ == "__main__":

@@ -142,7 +142,7 @@ def fit_pow(steps: Steps) -> Fit:
     for _ in range(2):
         weight = 1.0 / np.maximum(mean(theta), floor)
         theta = levenberg_marquardt(lambda t: (y - mean(t)) * weight, theta, dev,
-                                    steps.n_devices)
+                                    steps.n_devices, iters=40)
     dp, dn, gam, bmax, bmin = unpack(theta)
     shape = {"pow_gamma": float(np.mean(gam)),
              "pow_gamma_dtod": min(_spread(gam, float(np.mean(gam))), 1.0)}

@@ -88,13 +88,15 @@ def levenberg_marquardt(residual, theta0, dev, n_dev, iters: int = 60,
     ``residual(theta) -> (S,)`` with ``theta`` of shape (D, P); row s belongs to device
     ``dev[s]`` and may depend only on ``theta[dev[s]]``.  Returns θ of shape (D, P).
     A device is done when an accepted step lowers its cost by less than ``tol``
-    (relative) or five steps in a row are rejected.
+    (relative) or five steps in a row are rejected; all are when the total cost has
+    moved by less than ``tol`` three iterations running.
     """
     theta = np.array(theta0, dtype=np.float64)
     n_par = theta.shape[1]
     total = _summer(dev, n_dev)
     lam = np.full(n_dev, 1e-3)
     rejected = np.zeros(n_dev, np.int64)
+    stalled = 0
     r = residual(theta)
     cost = total(r * r)
     for _ in range(iters):
@@ -117,13 +119,17 @@ def levenberg_marquardt(residual, theta0, dev, n_dev, iters: int = 60,
         cost_t = total(r_t * r_t)
         better = np.isfinite(cost_t) & (cost_t < cost)
         gain = np.where(better, (cost - cost_t) / np.maximum(cost, 1e-300), 0.0)
+        overall = float(np.sum(np.where(better, cost - cost_t, 0.0))) / \
+            max(float(np.sum(cost)), 1e-300)
+        stalled = stalled + 1 if overall < tol else 0
         theta = np.where(better[:, None], trial, theta)
         r = np.where(better[dev], r_t, r)
         cost = np.where(better, cost_t, cost)
         lam = np.where(better, np.maximum(lam / 3.0, 1e-9), np.minimum(lam * 4.0, 1e9))
         rejected = np.where(better, 0, rejected + 1)
-        # done: a device whose last accepted step gained < tol, or that failed 5 times
-        if np.all((better & (gain < tol)) | (rejected >= 5)):
+        # done: every device's last accepted step gained < tol or it failed 5 times in a
+        # row, or the total cost moved by < tol three iterations running
+        if np.all((better & (gain < tol)) | (rejected >= 5)) or stalled >= 3:
             break
     return theta
 
