@@ -94,7 +94,7 @@ def register(subparsers) -> None:
     p.add_argument("--data", help="measured pulse-response CSV to overlay")
     p.add_argument("--conductance", metavar="G_MIN:G_MAX", help="as for device fit")
     p.add_argument("--devices", type=int, default=4, help="devices drawn (default 4)")
-    p.add_argument("--cycles", type=int, default=2, help="up/down cycles (default 2)")
+    p.add_argument("--cycles", type=int, help="up/down cycles (default: from the data, or 2)")
     p.add_argument("--pulses", type=int, help="pulses per direction (default: from the data "
                    "or 1.5 × range/dw_min)")
     p.add_argument("--seed", type=int, default=0)

@@ -39,13 +39,17 @@ def _pyplot():
 
 
 def plot_device(cfg, out: str, data: PulseData | None = None, n_devices: int = 4,
-                cycles: int = 2, pulses: int | None = None, seed: int = 0,
+                cycles: int | None = None, pulses: int | None = None, seed: int = 0,
                 title: str = "") -> str:
-    """Write the two-panel device figure to ``out`` (PNG, SVG, PDF by suffix)."""
+    """Write the two-panel device figure to ``out`` (PNG, SVG, PDF by suffix).  Without
+    ``pulses``/``cycles`` they follow the data (else 1.5 × range/dw_min, 2 cycles)."""
     plt = _pyplot()
     if pulses is None:
         pulses = _pulses_from(data) if data is not None else \
             int(min(max(1.5 * (cfg.w_max - cfg.w_min) / cfg.dw_min, 20), 2000))
+    if cycles is None:
+        n0 = int(np.sum((data.dev == 0) & (data.direction != 0))) if data is not None else 0
+        cycles = max(1, -(-n0 // (2 * pulses))) if n0 else 2
     sim = device_sim.simulate(cfg, n_devices, cycles, pulses, seed=seed)
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
     n_rows = len(sim.value) // n_devices
