@@ -6,17 +6,27 @@ YAML text out) for scripts and tests.
 """
 from __future__ import annotations
 
+import dataclasses
 import shlex
 
 from hwsim import units
 from hwsim.errors import DataError, UnitError
 from hwsim.fit import device_sim, select
 from hwsim.fit.models import population, rmse, step_noise
+from hwsim.fit.options import DEFAULT, FitOptions, fit_options
 from hwsim.fit.plot import plot_device, statistics_text
 from hwsim.fit.pulse_data import PulseData, extract_steps, read_pulse_csv
 from hwsim.fit.writer import FitReport, check, device_values, render, write
 
-MODEL_CHOICES = ("auto",) + tuple(select.MODELS)
+_SPEC = {f.name: f.metadata["param"] for f in dataclasses.fields(FitOptions)}
+
+
+def _opt(parser, flag, name, **kw):
+    """An option whose default, choices and help come from FitOptions."""
+    spec = _SPEC[name]
+    default = getattr(DEFAULT, name)
+    parser.add_argument(flag, dest=name, default=None, choices=spec.choices,
+                        help=f"{spec.desc} (default {default})", **kw)
 
 
 def parse_conductance(text: str | None):
@@ -33,21 +43,25 @@ def parse_conductance(text: str | None):
         raise UnitError(exc.message, key="--conductance") from None
 
 
-def fit_pulses(data: PulseData, model: str = "auto", dtod: str = "auto",
+def fit_pulses(data: PulseData, opts: FitOptions | str = DEFAULT,
                command: str = "") -> tuple[str, dict, list[str]]:
-    """Fit ``data``; returns (YAML text, the values written, lines to print)."""
+    """Fit ``data`` (``opts`` a FitOptions or just a model name); returns (YAML text, the
+    values written, lines to print)."""
+    if isinstance(opts, str):
+        opts = fit_options(model=opts)
+    model, dtod = opts.model, opts.dtod
     if dtod == "on" and data.n_devices < 2:
         raise DataError(f"device-to-device spreads need at least two devices; the data hold "
                         f"one (id {data.device_ids[0]}); use --dtod off", file=data.file,
                         line=data.first_line(), key="device")
-    steps = extract_steps(data)
+    steps = extract_steps(data, opts.min_steps)
     scores = []
     if model == "auto":
-        best, all_scores = select.choose(steps)
+        best, all_scores = select.choose(steps, opts=opts)
         fit = best.fit
         scores = [(s.fit.model, s.bic - best.bic) for s in all_scores]
     else:
-        fit = select.fit_model(model, steps)
+        fit = select.fit_model(model, steps, opts)
     use_dtod = dtod == "on" or (dtod == "auto" and data.n_devices > 1)
     values = device_values(fit, population(fit, use_dtod), step_noise(fit, steps))
     r_up, r_dn = rmse(fit, steps)
@@ -79,14 +93,14 @@ def register(subparsers) -> None:
     f = sub.add_parser("fit", help="fit a device model to a pulse-response CSV "
                        "(columns device,pulse,direction,value)")
     f.add_argument("data", help="CSV: device,pulse,direction,value (one row per pulse)")
-    f.add_argument("--model", default="auto", choices=MODEL_CHOICES,
-                   help="device model, or auto: the lowest BIC (default auto)")
+    _opt(f, "--model", "model")
     f.add_argument("-o", "--output", required=True, help="device YAML to write")
     f.add_argument("--plot", help="also write a plot of the fit (PNG)")
     f.add_argument("--conductance", metavar="G_MIN:G_MAX",
                    help="values are conductances; map [G_MIN, G_MAX] onto weights [-1, 1]")
-    f.add_argument("--dtod", choices=("auto", "on", "off"), default="auto",
-                   help="estimate device-to-device spreads (auto: with two or more devices)")
+    _opt(f, "--dtod", "dtod")
+    _opt(f, "--nodes", "piecewise_nodes", type=int, metavar="K")
+    _opt(f, "--min-steps", "min_steps", type=int, metavar="N")
     f.set_defaults(func=run)
     p = sub.add_parser("plot", help="pulse response and step size vs weight of a device")
     p.add_argument("device", help="device YAML or preset name")
@@ -103,14 +117,15 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     if args.device_cmd == "fit":
+        opts = fit_options(model=args.model, dtod=args.dtod, min_steps=args.min_steps,
+                           piecewise_nodes=args.piecewise_nodes)
         data = read_pulse_csv(args.data, parse_conductance(args.conductance))
-        cmd = " ".join(shlex.quote(a) for a in ["hwsim", "device", "fit", args.data, "--model",
-                                                 args.model, "-o", args.output])
-        if args.conductance:
-            cmd += f" --conductance {shlex.quote(args.conductance)}"
-        if args.dtod != "auto":
-            cmd += f" --dtod {args.dtod}"
-        text, _, lines = fit_pulses(data, args.model, args.dtod, command=cmd)
+        words = ["hwsim", "device", "fit", args.data, "--model", opts.model, "-o", args.output]
+        for flag, value in (("--conductance", args.conductance), ("--dtod", args.dtod),
+                            ("--nodes", args.piecewise_nodes), ("--min-steps", args.min_steps)):
+            if value is not None:
+                words += [flag, str(value)]
+        text, _, lines = fit_pulses(data, opts, command=" ".join(shlex.quote(w) for w in words))
         print("\n".join(lines))
         write(text, args.output)
         print(f"wrote {args.output}")

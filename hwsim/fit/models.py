@@ -33,6 +33,7 @@ from typing import Callable
 import numpy as np
 
 from hwsim.fit.optimize import dsum, ols, shared_shape_fit
+from hwsim.fit.options import DEFAULT, FitOptions
 from hwsim.fit.pulse_data import Steps
 
 #: name -> fit function ``(steps) -> Fit``; filled by the model modules
@@ -170,7 +171,7 @@ def hard_bounds(steps: Steps) -> Bounds:
 
 # ---- the linear family ------------------------------------------------------------
 @register("constant_step")
-def fit_constant(steps: Steps) -> Fit:
+def fit_constant(steps: Steps, opts: FitOptions = DEFAULT) -> Fit:
     y, keep, n = along(steps), ~steps.clipped, steps.n_devices
     gains = []
     for up in (True, False):
@@ -189,7 +190,7 @@ def _linear_q(p_up, p_dn):
 
 
 @register("linear_step")
-def fit_linear(steps: Steps) -> Fit:
+def fit_linear(steps: Steps, opts: FitOptions = DEFAULT) -> Fit:
     """Per-device lines give start values and the slope spread; hwsim's LinearStep has
     one slope per direction (p = γ/w_max, common to all devices up to the spread), so
     the model scored and written shares p±, with the gains Δ±_i profiled out."""
@@ -222,7 +223,7 @@ def fit_linear(steps: Steps) -> Fit:
 
 
 @register("soft_bounds")
-def fit_soft_bounds(steps: Steps) -> Fit:
+def fit_soft_bounds(steps: Steps, opts: FitOptions = DEFAULT) -> Fit:
     """b± = −a/b; a device's bound counts for the population where its slope is known to
     25 % (standard error), else the device swept too little of its range to locate it."""
     (a_up, b_up, se_up), (a_dn, b_dn, se_dn) = line_fits(steps, se=True)

@@ -24,6 +24,7 @@ import numpy as np
 
 from hwsim.fit.models import Fit, along, hard_bounds, line_fits, register
 from hwsim.fit.optimize import shared_shape_fit
+from hwsim.fit.options import DEFAULT, FitOptions
 from hwsim.fit.pulse_data import Steps
 
 
@@ -76,20 +77,20 @@ def _fit(steps: Steps, model: str, kind: str) -> Fit:
 
 
 @register("response_linear")
-def fit_response_linear(steps: Steps) -> Fit:
+def fit_response_linear(steps: Steps, opts: FitOptions = DEFAULT) -> Fit:
     return _fit(steps, "response_linear", "linear")
 
 
 @register("response_offset")
-def fit_response_offset(steps: Steps) -> Fit:
+def fit_response_offset(steps: Steps, opts: FitOptions = DEFAULT) -> Fit:
     return _fit(steps, "response_offset", "linear")
 
 
 @register("response_power")
-def fit_response_power(steps: Steps) -> Fit:
+def fit_response_power(steps: Steps, opts: FitOptions = DEFAULT) -> Fit:
     return _fit(steps, "response_power", "power")
 
 
 @register("response_exp")
-def fit_response_exp(steps: Steps) -> Fit:
+def fit_response_exp(steps: Steps, opts: FitOptions = DEFAULT) -> Fit:
     return _fit(steps, "response_exp", "exp")

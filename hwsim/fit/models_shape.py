@@ -22,6 +22,7 @@ import numpy as np
 from hwsim.fit.models import Fit, _spread, along, hard_bounds, register
 from hwsim.fit.optimize import (dsum, golden_min, levenberg_marquardt, scale_fit,
                                  shared_shape_fit)
+from hwsim.fit.options import DEFAULT, FitOptions
 from hwsim.fit.pulse_data import Steps
 
 _GRID = np.concatenate((-np.logspace(1.5, -1.5, 31), np.logspace(-1.5, 1.5, 31)))
@@ -65,7 +66,7 @@ def _exp_q(a_up, g_up, a_dn, g_dn, span):
 
 
 @register("exp_step")
-def fit_exp(steps: Steps) -> Fit:
+def fit_exp(steps: Steps, opts: FitOptions = DEFAULT) -> Fit:
     bnd = hard_bounds(steps)
     bmax, bmin = bnd.bmax, bnd.bmin
     span = np.maximum(bmax - bmin, 1e-12)
@@ -121,7 +122,7 @@ def _pow_start(steps, dev, w, up, y, span):
 
 
 @register("pow_step")
-def fit_pow(steps: Steps) -> Fit:
+def fit_pow(steps: Steps, opts: FitOptions = DEFAULT) -> Fit:
     span = np.maximum(steps.w_hi - steps.w_lo, 1e-12)
     keep = ~steps.clipped
     dev, w, up, y = steps.dev[keep], steps.w[keep], steps.up[keep], along(steps)[keep]

@@ -4,11 +4,11 @@ hwsim's PiecewiseStep (PHYSICS.md §1) moves device i by Δ±_i·interp(nodes±,
 u = (w − b_min,i)/(b_max,i − b_min,i) and the nodes evenly spaced over u ∈ [0, 1].
 From the measured steps (bounds = the observed extremes, which clip):
 
-1. binned: the table T± (K nodes) is the least-squares fit of y ≈ c±_i·Σ_k T±_k φ_k(u)
+1. binned: the table T± (K nodes, ``piecewise_nodes`` [11]) is the least-squares fit of y ≈ c±_i·Σ_k T±_k φ_k(u)
    with φ_k the linear-interpolation hat functions — each step counts for the two nodes
    around it, in proportion;
-2. smoothed: plus a second-difference penalty λ Σ (T_{k+1} − 2T_k + T_{k−1})², λ = 1 % of
-   the mean steps per node (it also fills nodes no step reached);
+2. smoothed: plus a second-difference penalty λ Σ (T_{k+1} − 2T_k + T_{k−1})², λ = ``piecewise_smoothing`` [1 %]
+   of the mean steps per node (it also fills nodes no step reached);
 3. monotone where the data are: when the fitted table falls (rises) from end to end, it
    is made non-increasing (non-decreasing) by weighted pool-adjacent-violators, weights
    = the steps per node;
@@ -24,10 +24,9 @@ import numpy as np
 
 from hwsim.fit.models import Fit, along, hard_bounds, register
 from hwsim.fit.optimize import dsum, scale_fit
+from hwsim.fit.options import DEFAULT, FitOptions
 from hwsim.fit.pulse_data import Steps
 
-N_NODES = 11
-_SMOOTH = 0.01
 
 
 def _hat(u, k_nodes):
@@ -37,7 +36,7 @@ def _hat(u, k_nodes):
     return k, pos - k
 
 
-def _table(k, f, y, k_nodes):
+def _table(k, f, y, k_nodes, smooth):
     """Smoothed least-squares node values of y ≈ Σ T φ(u) (f = right weight)."""
     a = np.zeros((k_nodes, k_nodes))
     b = np.zeros(k_nodes)
@@ -48,7 +47,7 @@ def _table(k, f, y, k_nodes):
     np.add.at(b, k, wl * y)
     np.add.at(b, k + 1, wr * y)
     d2 = np.diff(np.eye(k_nodes), 2, axis=0)
-    lam = _SMOOTH * max(len(y), 1) / k_nodes
+    lam = smooth * max(len(y), 1) / k_nodes
     return np.linalg.solve(a + lam * d2.T @ d2 + 1e-12 * np.eye(k_nodes), b)
 
 
@@ -66,13 +65,13 @@ def _pav(values, weights, increasing):
     return out if increasing else -out
 
 
-def _fit_direction(steps, sel, u, y, k_nodes):
+def _fit_direction(steps, sel, u, y, k_nodes, smooth):
     n = steps.n_devices
     dev = steps.dev[sel]
     k, f = _hat(u[sel], k_nodes)
     scale = np.ones(n)
     for _ in range(3):
-        table = _table(k, f, y[sel] / scale[dev], k_nodes)
+        table = _table(k, f, y[sel] / scale[dev], k_nodes, smooth)
         shape = table[k] + f * (table[k + 1] - table[k])
         scale = scale_fit(dev, shape, y[sel], n)
         scale = scale / np.mean(scale) if np.mean(scale) > 0 else np.ones(n)
@@ -86,14 +85,15 @@ def _fit_direction(steps, sel, u, y, k_nodes):
 
 
 @register("piecewise_step")
-def fit_piecewise(steps: Steps, k_nodes: int = N_NODES) -> Fit:
+def fit_piecewise(steps: Steps, opts: FitOptions = DEFAULT) -> Fit:
+    k_nodes, smooth = opts.piecewise_nodes, opts.piecewise_smoothing
     bnd = hard_bounds(steps)
     bmax, bmin = bnd.bmax, bnd.bmin
     span = np.maximum(bmax - bmin, 1e-12)
     u = (steps.w - bmin[steps.dev]) / span[steps.dev]
     y, keep = along(steps), ~steps.clipped
-    t_up, c_up = _fit_direction(steps, keep & steps.up, u, y, k_nodes)
-    t_dn, c_dn = _fit_direction(steps, keep & ~steps.up, u, y, k_nodes)
+    t_up, c_up = _fit_direction(steps, keep & steps.up, u, y, k_nodes, smooth)
+    t_dn, c_dn = _fit_direction(steps, keep & ~steps.up, u, y, k_nodes, smooth)
     top = float(max(t_up.max(), t_dn.max()))
     top = top if top > 0 else 1.0
     nodes_up, nodes_dn = t_up / top, t_dn / top

@@ -22,6 +22,7 @@ import numpy as np
 
 from hwsim.fit import models_response, models_shape, piecewise  # noqa: F401 - registering
 from hwsim.fit.models import MODELS, Fit
+from hwsim.fit.options import DEFAULT, FitOptions
 from hwsim.fit.pulse_data import Steps
 
 #: candidates of ``--model auto`` in order of simplicity (ties go to the simpler).  The
@@ -52,12 +53,13 @@ def bic(fit: Fit, steps: Steps) -> Scored:
     return Scored(fit, total + fit.n_params() * math.log(steps.size), rss[0], rss[1])
 
 
-def fit_model(name: str, steps: Steps) -> Fit:
-    return MODELS[name](steps)
+def fit_model(name: str, steps: Steps, opts: FitOptions = DEFAULT) -> Fit:
+    return MODELS[name](steps, opts)
 
 
-def choose(steps: Steps, candidates=AUTO_ORDER) -> tuple[Scored, list[Scored]]:
+def choose(steps: Steps, candidates=AUTO_ORDER,
+           opts: FitOptions = DEFAULT) -> tuple[Scored, list[Scored]]:
     """The best-scoring fit and all scores (in ``candidates`` order)."""
-    scores = [bic(fit_model(m, steps), steps) for m in candidates]
+    scores = [bic(fit_model(m, steps, opts), steps) for m in candidates]
     best = min(scores, key=lambda s: s.bic)      # min keeps the first of equal scores
     return best, scores
