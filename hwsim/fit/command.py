@@ -111,7 +111,7 @@ def register(subparsers) -> None:
     p.add_argument("--cycles", type=int, help="up/down cycles (default: from the data, or 2)")
     p.add_argument("--pulses", type=int, help="pulses per direction (default: from the data "
                    "or 1.5 × range/dw_min)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="seed of the devices drawn (default 0)")
     p.set_defaults(func=run)
 
 
