@@ -59,7 +59,7 @@ def test_piecewise_table_reproduces_another_models_pulse_response(fit_case, dtod
     noise-free pulse response of the nominal exp_step device (3 × 200 up/down).  Without
     spreads the table error alone: RMS 0.1–0.3 %, max < 0.8 % of the range (seeds 0–2;
     soft_bounds, pow_step, linear_step data alike); with spreads the 8 devices' mean
-    differs from the population's, RMS 0.4–1.9 %."""
+    differs from the population's, RMS 0.4–1.9 % (seeds 0–2)."""
     cfg = fit_case("exp_step")
     gen = cfg if dtod else device_sim.nominal(cfg, noise=True)
     text, values, _ = fit_pulses(device_sim.simulate(gen, 8, 3, 200, seed=0), "piecewise_step")
