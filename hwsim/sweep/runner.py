@@ -27,7 +27,8 @@ from pathlib import Path
 
 from hwsim.errors import ConfigError, HwsimError
 from hwsim.sweep.evaluate import evaluate_point
-from hwsim.sweep.outputs import assemble, write_plots, write_tables
+from hwsim.sweep.outputs import assemble, write_tables
+from hwsim.sweep.plots import write_plots
 from hwsim.sweep.spec import SweepSpec
 
 RESULTS = "results.jsonl"
