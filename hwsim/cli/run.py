@@ -17,7 +17,7 @@ from hwsim.config.overrides import parse_set_args
 BASELINE_MAX_SAMPLES = 20_000
 #: what the embedded quickstart prints last
 NEXT = ("next: hwsim run --verbose (every table) | --plots plots (pictures) | "
-        "hwsim run configs/digits_sgd.yaml (analog SGD, same MLP) | examples/tutorial.ipynb")
+        "hwsim run digits_sgd.yaml (analog SGD, same MLP) | examples/tutorial.ipynb")
 
 
 def register(sub) -> None:

@@ -201,7 +201,7 @@ def plot_utilization(report: dict, limit: int = MAX_COMPONENTS):
     bars = ax.barh([p for p, _ in shown], [100 * u for _, u in shown], color="tab:cyan")
     ax.bar_label(bars, [f"{100 * u:.1f} %" for _, u in shown], fontsize=6, padding=2)
     ax.set_xlabel("utilisation (busy time / total time) [%]")
-    ax.set_xlim(0, 100)
+    ax.set_xlim(0, min(100.0, 1.25 * 100 * shown[-1][1]))
     ax.tick_params(axis="y", labelsize=7)
     ax.grid(axis="x", alpha=0.3)
     more = f", the {len(shown)} busiest of {len(busy)}" if len(busy) > len(shown) else ""

@@ -53,8 +53,11 @@ def _what(report: dict) -> str:
                 f"{len(hist)} epoch{'s' if len(hist) != 1 else ''}{samples}, seed {(report.get('meta') or {}).get('seed')}")
     if trace:
         h = trace.get("header") or {}
+        net = h.get("network", "?")
+        net = f"{len(net)} layers" if isinstance(net, list) else net
+        src = f" ({h['source']})" if h.get("source") else ""
         return (f"hwsim {report.get('name', '')}: {trace.get('ops_replayed')} ops of "
-                f"{h.get('algorithm', '?')} on {h.get('network', '?')}, batch {h.get('batch', '?')}")
+                f"{h.get('algorithm', '?')} on {net}{src}, batch {h.get('batch', '?')}")
     return f"hwsim report: {report.get('name', '')}"
 
 
@@ -96,7 +99,7 @@ def render_summary(report: dict, *, baseline: dict | None = None,
     if ar is not None:
         tiles = (f"  ({mapping['tiles_used']} of {mapping['tiles_total']} tiles used)"
                  if mapping else "")
-        lines.append(f"  area            {format_si(ar['total_m2'], 'm^2')}{tiles}")
+        lines.append(f"  area            {ar['total_m2'] * 1e6:.4g} mm^2{tiles}")
     if lat["phases"]:
         lines += ["", f"time per phase ({phase_note(report)})"]
         lines += _rows(_ranked({p: v["s"] for p, v in lat["phases"].items()}, TOP_PHASES),

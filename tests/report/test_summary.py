@@ -27,7 +27,7 @@ def test_summary_is_short_and_has_the_headline_figures(rep):
     assert f"test accuracy   {100 * rep.final_accuracy:.2f} % after epoch 2" in text
     assert "float baseline  50.00 %  (float)" in text
     for figure in (format_si(rep.latency_s, "s"), format_si(rep.energy_J, "J"),
-                   format_si(rep.area_m2, "m^2")):
+                   f"{rep.area_m2 * 1e6:.4g} mm^2"):
         assert figure in text
     # the top component by energy is listed, with its share
     top, joules = max(rep.energy_by_component.items(), key=lambda kv: kv[1])
