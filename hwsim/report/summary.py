@@ -55,9 +55,8 @@ def _what(report: dict) -> str:
         h = trace.get("header") or {}
         net = h.get("network", "?")
         net = f"{len(net)} layers" if isinstance(net, list) else net
-        src = f" ({h['source']})" if h.get("source") else ""
         return (f"hwsim {report.get('name', '')}: {trace.get('ops_replayed')} ops of "
-                f"{h.get('algorithm', '?')} on {net}{src}, batch {h.get('batch', '?')}")
+                f"{h.get('algorithm', '?')} on {net}, batch {h.get('batch', '?')}")
     return f"hwsim report: {report.get('name', '')}"
 
 
@@ -88,7 +87,10 @@ def render_summary(report: dict, *, baseline: dict | None = None,
                        report.get("per_sample"))
     lines = [_what(report), *_accuracy(report, baseline)]
     per = f"  ({format_si(ps['latency_s'], 's')} per sample)" if ps else ""
-    lines.append(f"  simulated time  {format_si(lat['total_s'], 's')}{per}")
+    if lat["total_ticks"] == 0 and en is None:
+        lines.append("  simulated time  none: latency and energy were not simulated (run.timing off)")
+    else:
+        lines.append(f"  simulated time  {format_si(lat['total_s'], 's')}{per}")
     if en is not None:
         extra = [f"{format_si(ps['energy_J'], 'J')} per sample"] if ps and "energy_J" in ps else []
         if report.get("average_power_W") is not None:

@@ -49,8 +49,8 @@ def phase_note(report: dict) -> str:
     if total <= lat["total_ticks"]:
         return "shares of the total time; they sum to 100 %" if total == lat["total_ticks"] \
             else f"shares of the total time; {_pct(lat['total_ticks'] - total, lat['total_ticks'])} in no phase"
-    return (f"phases OVERLAP (pipelined schedule): each share is that phase's busy time / "
-            f"total time, they sum to {_pct(total, lat['total_ticks'])}")
+    return (f"phases OVERLAP under the pipelined schedule: shares of the total time, "
+            f"they sum to {_pct(total, lat['total_ticks'])}")
 
 
 def non_counts(energy: dict) -> dict[str, str]:
@@ -118,8 +118,8 @@ def render_text(report: dict) -> str:
                          for r in en["by_path_action"]])
         odd = non_counts(en)
         if odd:
-            lines.append("  quantity = number of actions, except (not counts): "
-                         + "; ".join(f"{a}: {d}" for a, d in odd.items()))
+            lines.append("  quantity = number of actions, except (not counts):")
+            lines += [f"    {a}: {d}" for a, d in odd.items()]
     if ar is not None:
         lines += _table("area per kind", ("kind", "area", "share"),
                         [(k, format_si(v, "m^2"), _pct(v, ar["total_m2"]))

@@ -36,9 +36,8 @@ LOG_SPAN = 30.0
 
 
 def label(row, keys) -> str:
-    """Short point label: the point's scalar values (mappings/lists are left out), ≤ 40 chars."""
-    text = ",".join(str(row["params"][k]) for k in keys
-                    if not isinstance(row["params"][k], (dict, list, tuple)))
+    """Short point label: the point's values of ``keys`` (:func:`label_keys`), ≤ 40 chars."""
+    text = ",".join(str(row["params"][k]) for k in keys)
     return text if len(text) <= 40 else text[:39] + "…"
 
 
@@ -74,36 +73,63 @@ def _save(fig, out, stem) -> list[str]:
     return paths
 
 
-def _axis_label(spec, m) -> str:
-    sense = f" ({spec.objectives[m]})" if m in spec.objectives else ""
-    return f"{m} [{METRICS[m][0]}]{sense}"
+def label_keys(spec, rows) -> list[str]:
+    """The keys a point label shows: scalar keys, without those another shown key
+    determines over every point (a zip group's ``tile.cols``, ``tile.count`` follow
+    ``tile.rows``)."""
+    scalar = [k for k in spec.keys
+              if all(not isinstance(r["params"][k], (dict, list, tuple)) for r in rows)]
+    shown: list[str] = []
+    for k in scalar:
+        if not any(len({(r["params"][j], r["params"][k]) for r in rows})
+                   == len({r["params"][j] for r in rows}) for j in shown):
+            shown.append(k)
+    return shown
 
 
-def scatter_panel(ax, spec, pts, a, b) -> None:
+def metric_scale(m: str, values) -> tuple[float, str]:
+    """``(factor, unit)`` to draw metric ``m`` in (SI prefix chosen from the values)."""
+    unit = METRICS[m][0]
+    if unit in ("J", "s", "W"):
+        return si_scale(values, unit)
+    if unit == "m^2":
+        return si_scale(values, "m²", square=True)
+    return 1.0, unit
+
+
+def scatter_panel(ax, spec, pts, a, b, keys) -> None:
     """One objective pair: all points, the front in red, labels on the panel's 2-D front."""
-    xs = [r["metrics"][a] for r in pts]
-    ys = [r["metrics"][b] for r in pts]
+    (fx, ux), (fy, uy) = (metric_scale(a, [r["metrics"][a] for r in pts]),
+                          metric_scale(b, [r["metrics"][b] for r in pts]))
+    xs = [r["metrics"][a] / fx for r in pts]
+    ys = [r["metrics"][b] / fy for r in pts]
     front = [r for r in pts if r["pareto"]]
     ax.scatter(xs, ys, c="0.65", s=8, alpha=0.6, linewidths=0, label="dominated / infeasible")
-    ax.scatter([r["metrics"][a] for r in front], [r["metrics"][b] for r in front],
+    ax.scatter([r["metrics"][a] / fx for r in front], [r["metrics"][b] / fy for r in front],
                c="tab:red", s=18, label=f"Pareto front ({len(front)})")
     senses = [spec.objectives.get(a, "min"), spec.objectives.get(b, "min")]
     mask = pareto_mask([[x, y] for x, y in zip(xs, ys)], senses) if pts else []
     flat = sorted((r for r, on in zip(pts, mask) if on and r["pareto"]),
                   key=lambda r: r["metrics"][a])
-    for m, vals, set_scale, set_label in ((a, xs, ax.set_xscale, ax.set_xlabel),
-                                          (b, ys, ax.set_yscale, ax.set_ylabel)):
+    from matplotlib.ticker import MaxNLocator
+    for m, unit, vals, axis, set_scale, set_label in (
+            (a, ux, xs, ax.xaxis, ax.set_xscale, ax.set_xlabel),
+            (b, uy, ys, ax.yaxis, ax.set_yscale, ax.set_ylabel)):
         if wants_log(vals):
             set_scale("log")
-        set_label(_axis_label(spec, m))
+        else:                                   # few ticks, no offset: labels never collide
+            axis.set_major_locator(MaxNLocator(4))
+            axis.get_major_formatter().set_useOffset(False)
+        sense = f" ({spec.objectives[m]})" if m in spec.objectives else ""
+        set_label(f"{m} [{unit}]{sense}")
     norm = [_normalizer(xs), _normalizer(ys)]
     kept: list[tuple[float, float]] = []
     for r in spread(flat, MAX_LABELS):
-        u, v = norm[0](r["metrics"][a]), norm[1](r["metrics"][b])
+        u, v = norm[0](r["metrics"][a] / fx), norm[1](r["metrics"][b] / fy)
         if all(math.hypot(u - p, v - q) > MIN_LABEL_GAP for p, q in kept):
             kept.append((u, v))
-            ax.annotate(label(r, spec.keys), (r["metrics"][a], r["metrics"][b]), fontsize=6,
-                        xytext=(4, 3), textcoords="offset points", color="tab:red")
+            ax.annotate(label(r, keys), (r["metrics"][a] / fx, r["metrics"][b] / fy),
+                        fontsize=6, xytext=(4, 3), textcoords="offset points", color="tab:red")
     ax.grid(alpha=0.3, which="both" if wants_log(xs) or wants_log(ys) else "major")
 
 
@@ -127,6 +153,7 @@ def figures(spec, rows) -> dict:
     if not ok:
         return {}
     figs = {}
+    keys = label_keys(spec, ok)
     objs = [o for o in spec.objectives if any(r["metrics"][o] is not None for r in ok)]
     pairs = list(itertools.combinations(objs, 2))
     if len(objs) == 1:                       # one objective: against the chip area
@@ -140,11 +167,9 @@ def figures(spec, rows) -> dict:
             ax.set_visible(False)
         for ax, (a, b) in zip(axs.flat, pairs):
             pts = [r for r in ok if r["metrics"][a] is not None and r["metrics"][b] is not None]
-            scatter_panel(ax, spec, pts, a, b)
+            scatter_panel(ax, spec, pts, a, b, keys)
         axs.flat[0].legend(fontsize=7)
-        fig.suptitle(f"{spec.name}: {len(ok)} points; labels: "
-                     + ", ".join(k for k in spec.keys if not isinstance(
-                         ok[0]["params"][k], (dict, list, tuple))), fontsize=10)
+        fig.suptitle(f"{spec.name}: {len(ok)} points; labels: {', '.join(keys)}", fontsize=10)
         figs["scatter"] = fig
     first = next(iter(spec.objectives), None)
     front = [r for r in ok if r["pareto"]] or ok
@@ -157,7 +182,7 @@ def figures(spec, rows) -> dict:
         parts = sorted({k for r in bars for k in ((r["breakdown"] or {}).get(field) or {})})
         if not parts:
             continue
-        fig = Figure(figsize=(max(6.0, 0.28 * len(bars) + 3), 4.6))
+        fig = Figure(figsize=(max(8.0, 0.28 * len(bars) + 4.5), 4.8))
         ax = fig.subplots()
         bottom = [0.0] * len(bars)
         totals = [sum(((r["breakdown"] or {}).get(field) or {}).values()) for r in bars]
@@ -173,14 +198,12 @@ def figures(spec, rows) -> dict:
             ax.set_yscale("log")
             ax.set_ylabel(f"{ylabel} [{unit}] per {per} (log scale)")
         ax.set_xticks(range(len(bars)))
-        ax.set_xticklabels([label(r, spec.keys) for r in bars], rotation=90,
-                           fontsize=7)
-        ax.set_xlabel(", ".join(k for k in spec.keys if not isinstance(
-            bars[0]["params"][k], (dict, list, tuple))))
-        ax.legend(fontsize=7, ncol=2)
+        ax.set_xticklabels([label(r, keys) for r in bars], rotation=90, fontsize=7)
+        ax.set_xlabel(", ".join(keys))
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
         which = (f"{len(bars)} of the {len(front)} Pareto-front points"
                  if any(r["pareto"] for r in ok) else f"{len(bars)} of {len(ok)} points")
-        ax.set_title(f"{spec.name}: {stem.replace('_', ' ')} ({which}, by {first})",
-                     fontsize=10)
+        ax.set_title(f"{spec.name}: {stem.replace('_', ' ')}\n({which}, in order of {first})",
+                     fontsize=9)
         figs[stem] = fig
     return figs

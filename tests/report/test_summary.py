@@ -79,3 +79,8 @@ def test_cli_prints_the_summary_and_verbose_the_tables(tmp_path, capsys):
     assert main(args + ["--out", str(tmp_path / "b"), "--verbose", "--no-baseline"]) == 0
     verbose = capsys.readouterr().out
     assert "energy per (component, action)" in verbose and "float baseline" not in verbose
+
+
+def test_a_run_without_timing_says_so():
+    text = render_summary(build_report(total_ticks=0))
+    assert "not simulated" in text and "0 s" not in text

@@ -90,3 +90,33 @@ def test_breakdowns_are_front_points_with_readable_ticks(sweep, tmp_path):
     assert sorted(p.rsplit("/", 1)[1] for p in written) == sorted(
         f"{s}.{e}" for s in ("scatter", "energy_breakdown", "latency_breakdown")
         for e in ("png", "svg"))
+
+
+def test_zip_partners_are_left_out_of_labels_and_narrow_axes_keep_apart():
+    """A zip group (tile.cols and tile.count follow tile.rows) labels by tile.rows only;
+    a linear axis over a narrow range (2.568–2.571 ms, as the ResNet-32 tile sweep) gets
+    few ticks in ms, without an offset, and its tick labels do not overlap."""
+    keys = ["tile.periphery.adc.bits", "tile.rows", "tile.cols", "tile.count"]
+    spec = SimpleNamespace(name="zip", keys=keys,
+                           objectives={"energy_per_sample": "min", "latency_per_sample": "min"})
+    rows = []
+    for i, (b, (r, n)) in enumerate(itertools.product(range(4, 11), [(64, 498), (128, 297),
+                                                                      (256, 180)])):
+        rows.append({"id": f"p{i}", "params": dict(zip(keys, (b, r, r, n))), "status": "ok",
+                     "pareto": b == 4, "breakdown": None,
+                     "metrics": {"energy_per_sample": 5.4e-5 + 1e-6 * b,
+                                 "latency_per_sample": 2.568e-3 + 1e-6 * r / 64}})
+    from hwsim.sweep.plots import label_keys
+    assert label_keys(spec, rows) == ["tile.periphery.adc.bits", "tile.rows"]
+    fig = figures(spec, rows)["scatter"]
+    ax = fig.axes[0]
+    renderer = _renderer(fig)
+    assert ax.get_xlabel() == "energy_per_sample [µJ] (min)"
+    assert ax.get_ylabel() == "latency_per_sample [ms] (min)"
+    assert ax.get_xscale() == ax.get_yscale() == "linear"
+    assert ax.yaxis.get_offset_text().get_text() == ""
+    for axis in (ax.get_xticklabels(), ax.get_yticklabels()):
+        boxes = [t.get_window_extent(renderer) for t in axis if t.get_text()]
+        assert 2 <= len(boxes) <= 6
+        assert not any(_overlap(a, b) for a, b in itertools.combinations(boxes, 2))
+    assert {t.get_text() for t in ax.texts} <= {"4,64", "4,128", "4,256"}
