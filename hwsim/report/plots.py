@@ -24,7 +24,6 @@ from collections import defaultdict
 from pathlib import Path
 
 from hwsim.errors import HwsimError
-from hwsim.units import format_si
 
 #: most components :func:`plot_utilization` draws (the busiest ones)
 MAX_COMPONENTS = 30
@@ -69,7 +68,15 @@ def overlapping(report: dict) -> bool:
 
 
 def _title(report: dict, what: str) -> str:
-    return f"{report.get('name') or 'hwsim'}: {what}"
+    """``name: what``, on two lines when long (replay names are)."""
+    name = report.get("name") or "hwsim"
+    return f"{name}: {what}" if len(name) + len(what) <= 56 else f"{name}\n{what}"
+
+
+def _si_text(value: float, unit: str) -> str:
+    """A bar's value label with its own prefix: ``'904.3 µJ'``."""
+    f, u = si_scale([value], unit)
+    return f"{value / f:.4g} {u}" if value else "0"
 
 
 def plot_training(report: dict):
@@ -134,7 +141,7 @@ def plot_energy(report: dict):
     order = sorted(kinds, key=lambda k: per_kind[k])
     bars = right.barh(order, [per_kind[k] / factor for k in order],
                       color=[colors[k] for k in order])
-    right.bar_label(bars, [format_si(per_kind[k], "J") for k in order], fontsize=7, padding=2)
+    right.bar_label(bars, [_si_text(per_kind[k], "J") for k in order], fontsize=7, padding=2)
     right.set_xlim(0, 1.3 * max(per_kind.values()) / factor)
     right.set_xlabel(f"energy [{unit}]")
     right.set_title("energy per component kind", fontsize=10)
