@@ -1,15 +1,24 @@
 """Readable text rendering of a report dict (layer 6).
 
-Sections: summary (total time, energy, average power, area, per-sample figures),
-time per phase, component busy time and utilization, energy per component, per
-action and per phase (with shares of the total), area per kind, what the totals
-leave out ("not priced": areas not modelled, actions priced at 0 J, with the table's
-reason; a total that leaves something out says PARTIAL), and the meta data (table,
-seed, backend, versions).  Quantities print with SI prefixes
+:func:`render_text` prints every table (``hwsim run --verbose``, ``report.txt``):
+summary (total time, energy, average power, area, per-sample figures), time per
+phase, component busy time and utilization, energy per component, per action and per
+phase (with shares of the total), energy per (component, action) with the quantity
+that was priced, area per kind, what the totals leave out ("not priced": areas not
+modelled, actions priced at 0 J, with the table's reason; a total that leaves something
+out says PARTIAL), and the meta data (table, seed, backend, versions).
+The short summary that ``hwsim run`` prints by default is
+:func:`hwsim.report.summary.render_summary`.  Quantities print with SI prefixes
 (:func:`hwsim.units.format_si`).
+
+A priced quantity is a count of actions except where an action is value-dependent
+(``Tile.read_cell``: Σ ĝ·v̂² energy units of the MVMs); such rows are listed under the
+table with the action's own description (from the component registry), so a
+fractional number is never called a count.
 """
 from __future__ import annotations
 
+from hwsim.core import kinds
 from hwsim.units import format_si
 
 
@@ -55,6 +64,36 @@ def _unpriced_lines(unpriced: list) -> list[str]:
     return out
 
 
+def _quantity(q: float) -> str:
+    """A count as an integer; a value-dependent quantity with 6 significant digits."""
+    return str(int(q)) if float(q).is_integer() else f"{q:.6g}"
+
+
+def phase_note(report: dict) -> str:
+    """How the phase shares add up: to 100 % of the time (sequential), or to more when
+    phases overlap (the layer-pipelined schedule runs ops of different phases at once)."""
+    lat = report["latency"]
+    total = sum(v["ticks"] for v in lat["phases"].values())
+    if total <= lat["total_ticks"]:
+        return "shares of the total time; they sum to 100 %" if total == lat["total_ticks"] \
+            else f"shares of the total time; {_pct(lat['total_ticks'] - total, lat['total_ticks'])} in no phase"
+    return (f"phases OVERLAP under the pipelined schedule: shares of the total time, "
+            f"they sum to {_pct(total, lat['total_ticks'])}")
+
+
+def non_counts(energy: dict) -> dict[str, str]:
+    """``{Kind.action: description}`` of the actions whose priced quantity is not a count
+    (any row with a fractional quantity); the description is the component's own."""
+    out = {}
+    for r in energy.get("by_path_action", []) + energy.get("rows", []):
+        if not float(r["count"]).is_integer():
+            kind = r.get("kind", "")
+            cls = kinds().get(kind)
+            out[f"{kind}.{r['action']}"] = (getattr(cls, "ACTIONS", {}).get(r["action"])
+                                            or "value-dependent quantity")
+    return dict(sorted(out.items()))
+
+
 def render_text(report: dict) -> str:
     """The report as aligned text tables; totals are always printed."""
     lat, en, ar, ps = report["latency"], report.get("energy"), report.get("area"), \
@@ -81,7 +120,8 @@ def render_text(report: dict) -> str:
                         [(h["epoch"], f"{h['train_loss']:.4f}", f"{h['test_loss']:.4f}",
                           f"{100 * h['test_accuracy']:.2f} %") for h in tr.get("history", [])])
     total = lat["total_ticks"]
-    lines += _table("time per phase", ("phase", "time", "share"),
+    lines += _table(f"time per phase ({phase_note(report)})" if lat["phases"] else "",
+                    ("phase", "time", "share"),
                     [(p, format_si(v["s"], "s"), _pct(v["ticks"], total))
                      for p, v in lat["phases"].items()])
     active = {p: v for p, v in lat["components"].items() if v["items"]}
@@ -100,10 +140,15 @@ def render_text(report: dict) -> str:
                         [(a, format_si(v, "J"), _pct(v, t)) for a, v in en["by_action_J"].items()])
         lines += _table("energy per phase", ("phase", "energy", "share"),
                         [(p, format_si(v, "J"), _pct(v, t)) for p, v in en["by_phase_J"].items()])
-        lines += _table("energy per (component, action)",
-                        ("path", "action", "count", "unit price", "energy"),
-                        [(r["path"], r["action"], f"{r['count']:.6g}", format_si(r["price_J"], "J"),
-                          format_si(r["energy_J"], "J")) for r in en["by_path_action"]])
+        lines += _table("energy per (component, action): quantity × unit price",
+                        ("path", "action", "quantity", "unit price", "energy"),
+                        [(r["path"], r["action"], _quantity(r["count"]),
+                          format_si(r["price_J"], "J"), format_si(r["energy_J"], "J"))
+                         for r in en["by_path_action"]])
+        odd = non_counts(en)
+        if odd:
+            lines.append("  quantity = number of actions, except (not counts):")
+            lines += [f"    {a}: {d}" for a, d in odd.items()]
     if ar is not None:
         lines += _table("area per kind", ("kind", "area", "share"),
                         [(k, format_si(v, "m^2") if v else "not modelled", _pct(v, ar["total_m2"]))

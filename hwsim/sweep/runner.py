@@ -32,7 +32,8 @@ from pathlib import Path
 
 from hwsim.errors import ConfigError, HwsimError
 from hwsim.sweep.evaluate import evaluate_point
-from hwsim.sweep.outputs import assemble, write_plots, write_tables
+from hwsim.sweep.outputs import assemble, write_tables
+from hwsim.sweep.plots import write_plots
 from hwsim.sweep.spec import SweepSpec
 from hwsim.sweep.workers import die_with_parent, owned_call
 

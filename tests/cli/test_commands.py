@@ -134,7 +134,7 @@ def test_trace_generate_shows_progress(tmp_path, capsys):
 
 def test_run_writes_the_formats_asked_for_and_prints_the_same_text(tmp_path, capsys):
     assert main(["run", "--epochs", "1", "--out", str(tmp_path), "--no-progress",
-                 "--format", "json", "--format", "text"]) == 0
+                 "--format", "json", "--format", "text", "--verbose"]) == 0
     out = capsys.readouterr().out
     # besides the run's own files (checkpoint, run.json identity): the formats asked for
     assert sorted(p.name for p in tmp_path.iterdir()
