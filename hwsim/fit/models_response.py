@@ -76,21 +76,18 @@ def _fit(steps: Steps, model: str, kind: str) -> Fit:
                notes=notes, bound_ok=bnd.ok, gain_scale=scale)
 
 
-@register("response_linear")
-def fit_response_linear(steps: Steps, opts: FitOptions = DEFAULT) -> Fit:
-    return _fit(steps, "response_linear", "linear")
+#: the four Wu et al. families: fitted model -> shape of its response q±(w)
+FAMILIES = {"response_linear": "linear", "response_offset": "linear",
+            "response_power": "power", "response_exp": "exp"}
 
 
-@register("response_offset")
-def fit_response_offset(steps: Steps, opts: FitOptions = DEFAULT) -> Fit:
-    return _fit(steps, "response_offset", "linear")
+def _family_fit(model: str, shape: str):
+    def fit(steps: Steps, opts: FitOptions = DEFAULT) -> Fit:
+        return _fit(steps, model, shape)
+    fit.__name__ = fit.__qualname__ = f"fit_{model}"
+    fit.__doc__ = f"Fit of the {model} device model (a {shape} response q±(w))."
+    return fit
 
 
-@register("response_power")
-def fit_response_power(steps: Steps, opts: FitOptions = DEFAULT) -> Fit:
-    return _fit(steps, "response_power", "power")
-
-
-@register("response_exp")
-def fit_response_exp(steps: Steps, opts: FitOptions = DEFAULT) -> Fit:
-    return _fit(steps, "response_exp", "exp")
+for _model, _shape in FAMILIES.items():
+    register(_model)(_family_fit(_model, _shape))
