@@ -105,7 +105,7 @@ def main() -> None:
         loss = loss_fn(model(train_x[idx]), train_y[idx])
         loss.backward()
         opt.step()
-        total += float(loss) * len(idx)
+        total += float(loss.detach()) * len(idx)
     train_s, cpu_s = time.perf_counter() - t0, time.process_time() - c0
 
     model.eval()
