@@ -153,8 +153,19 @@ def _lines_out(t) -> dict:
     return {"lines": t.rows}
 
 
+def _seconds(x: float) -> str:
+    """A duration as an exact quantity string ('5e-09 s'): geometry arguments are written
+    out as they are (``hwsim validate --expand``), and YAML reads a bare 5e-09 as text."""
+    return f"{x!r} s"
+
+
 def _rows_cols(t) -> dict:
     return {"rows": t.rows, "cols": t.cols}
+
+
+def _pulse_lines(t) -> dict:
+    """The generator's lines and the tile's pulse width (its slot length)."""
+    return {"rows": t.rows, "cols": t.cols, "pulse_width": _seconds(t.pulse_width)}
 
 
 #: The template, in expansion order: chip blocks, then each tile's blocks.
@@ -165,7 +176,7 @@ BLOCKS: tuple[Block, ...] = (
     Block("dac", "DAC", "tile.periphery.dac", args=_lines_in),
     Block("tile", "Tile", "tile"),
     Block("pulse_generator", "PulseGenerator", "tile.periphery.pulse_generator",
-          args=_rows_cols),
+          args=_pulse_lines),
     Block("adc", "ADC", "tile.periphery.adc", args=_lines_out,
           share=lambda cfg: cfg.tile.periphery.tiles_per_adc_bank),
     Block("chopper", "Chopper", "tile.periphery.chopper", args=_rows_cols),

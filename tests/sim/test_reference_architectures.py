@@ -1,5 +1,6 @@
 """Every shipped accelerator builds, runs every op kind it supports, and is fully priced
 (energy conservation: total = Σ count × price); published timing anchors hold."""
+import math
 from pathlib import Path
 
 import pytest
@@ -45,7 +46,24 @@ def test_reference_architecture_runs_and_is_priced(path):
 
 
 def test_hermes_like_core_8bit_mvm_is_133ns():
-    """Le Gallo et al. 2023: ≈133 ns per 8-bit 1-phase MVM on a 256×256 core."""
+    """Le Gallo et al. 2023: ≈133 ns per 8-bit 1-phase MVM on a 256×256 core (the other
+    published figures of every reference accelerator: test_published_figures.py)."""
     _, hw = _hw(ROOT / "configs" / "accelerators" / "hermes_core.yaml", (256, 256))
     hw.forward("fc", 1, role="C")
     assert hw.flush() == pytest.approx(133_000, rel=0.01)
+
+
+@pytest.mark.parametrize("path", ACCS, ids=[p.stem for p in ACCS])
+def test_update_slots_last_the_tiles_pulse_width(path):
+    """The pulse generator streams one slot per *tile* pulse width (its build argument
+    from the template), so n slots after the setup take n · pulse_width: closed form
+    ``cycles(setup_time) + n · cycles(pulse_width)`` on the 1 GHz digital clock (a
+    generator left at its 5 ns default made 100 slots of 1 ns on rpu_tile 502 ns)."""
+    acc, hw = _hw(path)
+    pg = hw.machine.components["chip.tile0.pulse_generator"]
+    assert pg.pulse_width == acc.tile.pulse_width
+    f = 1e9                                             # clocks.digital of every file
+    setup = math.ceil(acc.tile.periphery.pulse_generator.setup_time * f - 1e-6)  # 5.9 ns: 6
+    slot = round(acc.tile.pulse_width * f)
+    hw.update("fc", 100, role="A", pulses=10, row_slots=10, col_slots=10)
+    assert hw.flush() == (setup + 100 * slot) * 1000
