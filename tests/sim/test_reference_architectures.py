@@ -67,3 +67,29 @@ def test_update_slots_last_the_tiles_pulse_width(path):
     slot = round(acc.tile.pulse_width * f)
     hw.update("fc", 100, role="A", pulses=10, row_slots=10, col_slots=10)
     assert hw.flush() == (setup + 100 * slot) * 1000
+
+
+@pytest.mark.parametrize("name, n, ns", [
+    # ISAAC-like, sample-and-hold: DAC 2·1 ns + 2·100 ns integration + 128 conversions at
+    # 1.28 GS/s (100 ns; the first phase's conversion overlaps the second integration),
+    # then one vector per max(2·100 ns tile, 2·100 ns ADC) = 200 ns
+    ("isaac_tile.yaml", 1, 2 + 200 + 100), ("isaac_tile.yaml", 3, 2 + 200 + 100 + 2 * 200),
+    # HERMES-like, conversion in place: DAC 2·1 ns + 2·56 ns + 2·255 CCO cycles (153 ns);
+    # one vector per 2·(255 + 187) CCO cycles = 265.2 ns (the array waits for the CCO)
+    ("hermes_core.yaml", 1, 2 + 112 + 153), ("hermes_core.yaml", 3, 2 + 112 + 153 + 2 * 265.2),
+])
+def test_two_read_phases_closed_forms(name, n, ns):
+    """``tile.read_phases: 2``: each MVM integrates and converts twice; the ADC formula
+    depends on ``adc.sample_hold`` (hwsim/components/adc.py).  Every MVM action counts
+    each phase: read 2n, DAC and ADC conversions 2n per line."""
+    acc = load_accelerator(str(ROOT / "configs" / "accelerators" / name),
+                           {"tile.read_phases": 2})
+    rows, cols = acc.tile.rows, acc.tile.cols
+    hw = Hardware(build_machine(acc), map_layers([("fc", rows, cols)], ("W",), rows, cols,
+                                                 acc.tile.count))
+    hw.forward("fc", n)
+    assert hw.flush() == pytest.approx(ns * 1000, abs=1000)     # within a clock edge
+    led = hw.machine.ledger
+    assert led.count(path="chip.tile0", action="read") == 2 * n
+    assert led.count(path="chip.tile0.dac", action="convert") == 2 * n * cols
+    assert led.count(path="chip.tile0.adc", action="convert") == 2 * n * rows
