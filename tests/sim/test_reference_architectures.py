@@ -9,6 +9,7 @@ from hwsim.elaborate.graph import build_machine
 from hwsim.elaborate.mapping import map_layers
 from hwsim.config.accelerator import load_accelerator
 from hwsim.energy import TechnologyTable, area_report, estimate
+from hwsim.errors import SimulationError
 from hwsim.sim.hardware import Hardware
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,3 +94,29 @@ def test_two_read_phases_closed_forms(name, n, ns):
     assert led.count(path="chip.tile0", action="read") == 2 * n
     assert led.count(path="chip.tile0.dac", action="convert") == 2 * n * cols
     assert led.count(path="chip.tile0.adc", action="convert") == 2 * n * rows
+
+
+def test_differential_read_is_one_read_of_the_pair():
+    """``read_column`` with ``minus: R`` (a TTv2-family read of A − R, issue 16 item 5):
+    R's tile integrates with A's and A's ADCs convert the difference once.  Rasch 2024
+    runtime model: one read = 39 ns integration + 1 ns conversion = 40 ns, the same as a
+    read of A alone (two sequential reads were 80 ns); counts by hand: R's tile and DAC
+    take part (reads n, conversions n·512), R's ADC converts nothing."""
+    acc = load_accelerator(str(ROOT / "configs" / "accelerators" / "rasch2024_runtime.yaml"))
+    mapping = map_layers([("fc", 512, 512)], ("A", "C", "R"), 512, 512, acc.tile.count)
+    hw = Hardware(build_machine(acc), mapping)
+    a, r = (f"chip.tile{mapping['fc'].tiles(x)[0].tile}" for x in ("A", "R"))
+    hw.read_column("fc", 1, role="A", col=5)
+    alone = hw.flush()
+    hw.read_column("fc", 3, role="A", col=5, minus="R", sum_gv2=7.0)
+    pair = hw.flush()
+    assert alone == 40_000 and pair == (3 * 39 + 1) * 1000
+    led = hw.machine.ledger
+    assert led.count(path=r, action="read") == 3
+    assert led.count(path=f"{r}.dac", action="convert") == 3 * 512
+    assert led.count(path=f"{r}.adc", action="convert") == 0
+    assert led.count(path=f"{a}.adc", action="convert") == (1 + 3) * 512
+    assert led.count(path=a, action="read_cell") == 7.0         # the pair's Σĝv̂², on A
+    with pytest.raises(SimulationError, match="reference array 'H' is not mapped"):
+        hw.read_column("fc", 1, role="A", col=5, minus="H")
+        hw.flush()
