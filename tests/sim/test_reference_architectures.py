@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from hwsim.components import ADC, PulseGenerator
+from hwsim.core import ActionLedger, Clock
 from hwsim.elaborate.graph import build_machine
 from hwsim.elaborate.mapping import map_layers
 from hwsim.config.accelerator import load_accelerator
@@ -96,7 +98,8 @@ def test_two_read_phases_closed_forms(name, n, ns):
     assert led.count(path="chip.tile0.adc", action="convert") == 2 * n * rows
 
 
-def test_differential_read_is_one_read_of_the_pair():
+@pytest.mark.parametrize("granularity", ["burst", "item"])
+def test_differential_read_is_one_read_of_the_pair(granularity):
     """``read_column`` with ``minus: R`` (a TTv2-family read of A − R, issue 16 item 5):
     R's tile integrates with A's and A's ADCs convert the difference once.  Rasch 2024
     runtime model: one read = 39 ns integration + 1 ns conversion = 40 ns, the same as a
@@ -104,7 +107,7 @@ def test_differential_read_is_one_read_of_the_pair():
     take part (reads n, conversions n·512), R's ADC converts nothing."""
     acc = load_accelerator(str(ROOT / "configs" / "accelerators" / "rasch2024_runtime.yaml"))
     mapping = map_layers([("fc", 512, 512)], ("A", "C", "R"), 512, 512, acc.tile.count)
-    hw = Hardware(build_machine(acc), mapping)
+    hw = Hardware(build_machine(acc), mapping, granularity=granularity)
     a, r = (f"chip.tile{mapping['fc'].tiles(x)[0].tile}" for x in ("A", "R"))
     hw.read_column("fc", 1, role="A", col=5)
     alone = hw.flush()
@@ -120,3 +123,19 @@ def test_differential_read_is_one_read_of_the_pair():
     with pytest.raises(SimulationError, match="reference array 'H' is not mapped"):
         hw.read_column("fc", 1, role="A", col=5, minus="H")
         hw.flush()
+
+
+def test_duration_build_arguments_take_quantities():
+    """Explicit-form ``args`` are written as they are: the template's '5e-09 s', a user's
+    '1 ns' or a number in seconds all build; a wrong dimension is an error."""
+    clk, led = Clock("digital", 1e9), ActionLedger()
+    for value in ("1 ns", "1e-09 s", 1e-9):
+        pg = PulseGenerator("pg", PulseGenerator.Params(), clk, led, rows=2, cols=2,
+                            pulse_width=value)
+        assert pg.pulse_width == pytest.approx(1e-9, rel=1e-12)
+    adc = ADC("adc", ADC.Params(), clk, led, lines=4, phases=2, integration_time="56 ns")
+    assert adc.integration_time == pytest.approx(56e-9, rel=1e-12)
+    with pytest.raises(SimulationError, match="pulse_width"):
+        PulseGenerator("pg", PulseGenerator.Params(), clk, led, pulse_width="1 V")
+    with pytest.raises(SimulationError, match="phases"):
+        ADC("adc", ADC.Params(), clk, led, phases=0)
