@@ -281,6 +281,10 @@ def _progress(cfg, prep, start):
 
 
 def _trace_header(prep, mapping) -> dict:
+    """The trace header; its ``source`` names the experiment by its file name and
+    ``name`` only (a trace is shipped and shared: no machine path in it)."""
+    src = os.path.basename(prep.cfg.file) if prep.cfg.file else "inline"
     return {"network": [s._asdict() for s in prep.network.layer_shapes()],
             "batch": prep.cfg.training.batch, "algorithm": prep.cfg.training.algorithm,
-            "roles": list(prep.algorithm.ROLES), "source": f"recorded: {prep.cfg.file}"}
+            "roles": list(prep.algorithm.ROLES),
+            "source": f"recorded: {src} (experiment '{prep.cfg.name}')"}

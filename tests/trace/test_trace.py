@@ -56,6 +56,20 @@ def _ops(path):
     return [x for x in TraceReader(path) if not isinstance(x, Step)]
 
 
+def test_recorded_header_names_no_machine_path(recorded):
+    """A trace is shipped and shared: its source names the experiment file, not where it
+    lay (the fixture's experiments live under a pytest tmp directory)."""
+    _, trace = recorded["sgd"]
+    src = TraceReader(trace).header["source"]
+    assert src.startswith("recorded: exp.yaml") and "/" not in src
+
+
+def test_shipped_traces_name_no_machine_path():
+    for path in sorted((ROOT / "traces").glob("*.jsonl.gz")):
+        src = TraceReader(path).header["source"]
+        assert not any(p in src for p in ("/tmp/", "/home/", "/work/", "/root/")), (path, src)
+
+
 @pytest.mark.parametrize("alg", ["sgd", "c-ttv2"])
 def test_record_replay_round_trip_is_exact(recorded, alg):
     run, trace = recorded[alg]
