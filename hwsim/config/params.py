@@ -18,6 +18,7 @@ Quantities with a ``unit`` are strings in YAML (``"10 ns"``) and SI floats insid
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass
@@ -37,13 +38,37 @@ class ParamSpec:
     lo_open: bool = False     # lower bound exclusive
     choices: tuple | None = None
     cite: str = ""            # source of the default value
+    why: str = ""             # reason for a bound that is not the physics' own (plausibility)
+
+
+#: Plausibility bounds of a quantity by unit, used where a declaration states none (the
+#: reason is printed with the error and shown by ``hwsim describe``).  Times and sizes
+#: outside these are not circuit values, and the engine counts int64 ticks of 1 ps.
+PLAUSIBLE = {
+    "s": (None, 1.0, "a block time over 1 s is not a circuit time (the engine counts ticks "
+                     "of 1 ps; 1 s = 10¹² ticks per operation)"),
+    "B": (None, float(1 << 40), "an on-chip memory over 1 TiB"),
+    "B/cycle": (None, float(1 << 20), "an on-chip port over 1 MiB per cycle (an HBM3 stack "
+                                      "moves ≈ 800 B per 1 GHz cycle)"),
+}
+#: Largest magnitude of a number without a stated upper bound: beyond it float64 products
+#: of two such values overflow or lose every digit of the quantities they are added to.
+MAGNITUDE = 1e12
+MAGNITUDE_WHY = ("a magnitude over 10¹² is outside every physical or numerical range hwsim "
+                 "models")
 
 
 def param(default=MISSING, *, desc: str, unit: str = "", lo=None, hi=None,
-          lo_open: bool = False, choices=None, cite: str = "", factory=None):
-    """Declare a parameter field.  ``default`` may be a quantity string."""
+          lo_open: bool = False, choices=None, cite: str = "", factory=None, why: str = ""):
+    """Declare a parameter field.  ``default`` may be a quantity string.
+
+    A quantity whose ``unit`` has a :data:`PLAUSIBLE` bound takes it when ``hi`` is not
+    given; ``why`` states the reason of a plausibility bound."""
+    if hi is None and unit in PLAUSIBLE:
+        hi, why = PLAUSIBLE[unit][1], why or PLAUSIBLE[unit][2]
     spec = ParamSpec(desc=desc, unit=unit, lo=lo, hi=hi, lo_open=lo_open,
-                     choices=tuple(choices) if choices is not None else None, cite=cite)
+                     choices=tuple(choices) if choices is not None else None, cite=cite,
+                     why=why)
     if isinstance(default, str) and unit:
         default = units.parse(default, unit)
     if factory is not None:
@@ -136,6 +161,9 @@ def _convert(value, typ, spec: ParamSpec, container, key, path, ctx):
             raise _err(f"expected a number{(' in ' + spec.unit) if spec.unit else ''}, got {value!r}",
                        container, key, path)
         value = float(value)
+        if not math.isfinite(value):
+            raise _err(f"expected a finite number{_range_text(spec)}, got {value!r}",
+                       container, key, path)
         _check_range(value, spec, container, key, path)
         return value
     if typ is str:
@@ -158,14 +186,51 @@ def _range_text(spec: ParamSpec) -> str:
     return ""
 
 
-def _check_range(value, spec, container, key, path):
-    bad = ((spec.lo is not None and (value < spec.lo or (spec.lo_open and value == spec.lo)))
-           or (spec.hi is not None and value > spec.hi))
-    if bad:
-        unit = f" {spec.unit}" if spec.unit else ""
-        raise _err(f"expected a value{_range_text(spec)}{unit}, got {value!r}", container, key, path)
+def range_problem(value, spec: ParamSpec) -> str | None:
+    """Why ``value`` (a number) is outside what ``spec`` declares, or None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"expected a finite number{_range_text(spec)}, got {value!r}"
+    unit = f" {spec.unit}" if spec.unit else ""
+    if ((spec.lo is not None and (value < spec.lo or (spec.lo_open and value == spec.lo)))
+            or (spec.hi is not None and value > spec.hi)):
+        why = f" ({spec.why})" if spec.why and spec.hi is not None and value > spec.hi else ""
+        return f"expected a value{_range_text(spec)}{unit}, got {value!r}{why}"
+    if spec.hi is None and abs(value) > MAGNITUDE:
+        return f"expected |value| ≤ {MAGNITUDE:g}{unit}, got {value!r} ({MAGNITUDE_WHY})"
     if spec.choices is not None and value not in spec.choices:
-        raise _err(f"expected one of {spec.choices}, got {value!r}", container, key, path)
+        return f"expected one of {spec.choices}, got {value!r}"
+    return None
+
+
+def _check_range(value, spec, container, key, path):
+    problem = range_problem(value, spec)
+    if problem:
+        raise _err(problem, container, key, path)
+
+
+def check_fields(obj, name: str | None = None) -> None:
+    """Check a section built in Python (not from YAML) against its declarations: numbers
+    finite and in range, strings among their choices.  Raises :class:`ConfigError` with
+    the key ``name.field``; one declaration serves both paths."""
+    name = name or getattr(type(obj), "__section_name__", type(obj).__name__)
+    for f in fields(obj):
+        spec, v = f.metadata.get("param"), getattr(obj, f.name)
+        if spec is None or v is None:
+            continue
+        problem = None
+        if isinstance(v, bool):
+            pass
+        elif isinstance(v, (int, float)):
+            problem = range_problem(v, spec)
+        elif isinstance(v, str) and spec.choices is not None and v not in spec.choices:
+            problem = f"expected one of {', '.join(map(str, spec.choices))}; got {v!r}"
+        if problem:
+            raise ConfigError(problem, key=f"{name}.{f.name}")
+
+
+def spec_of(cls, name: str) -> ParamSpec:
+    """The declaration of field ``name`` of section ``cls``."""
+    return next(_spec(f) for f in fields(cls) if f.name == name)
 
 
 def build_section(cls, data, path: str = "", ctx=None):
@@ -242,6 +307,7 @@ def describe_section(cls, prefix: str = "") -> list[str]:
             rng = "one of " + ", ".join(map(str, spec.choices))
         unit = f" [{spec.unit}]" if spec.unit else ""
         cite = f" (source: {spec.cite})" if spec.cite else ""
+        cite += f" (bound: {spec.why})" if spec.why else ""
         lines.append(f"  {name}: {_type_name(typ)}{unit} = {format_default(default, spec)}"
                      f"{'  ' + rng if rng else ''}\n      {spec.desc}{cite}")
     return lines
