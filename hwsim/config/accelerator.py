@@ -19,12 +19,16 @@ from hwsim.config.blocks import (AccumulatorParams, ADCParams, BufferParams, Cho
                                  DACParams, DigitalUnitParams, InterconnectParams,
                                  PulseGeneratorParams, TileParams)
 from hwsim.config.devices import UpdateConfig
-from hwsim.config.params import build_section, param, replace, section
+from hwsim.config.params import ParamSpec, build_section, param, range_problem, replace, section
 from hwsim.config.periphery import MVMConfig
 from hwsim.config.yamlio import file_of, line_of, load_yaml
 from hwsim.errors import ConfigError, UnitError
 
 SCHEMA_VERSION = 1
+#: The range of a clock frequency (the values of ``clocks``).
+CLOCK_HZ = ParamSpec(desc="clock frequency", unit="Hz", lo=1e3, hi=1e12,
+                     why="the engine counts ticks of 1 ps, so a clock above 1 THz has a "
+                         "period under one tick; one under 1 kHz is not an on-chip clock")
 
 
 @section("periphery", "Periphery of every tile")
@@ -110,8 +114,9 @@ class AcceleratorConfig:
                 raise ConfigError(exc.message, file=file_of(data),
                                   line=line_of(data.get("clocks", {}), name),
                                   key=f"clocks.{name}") from None
-            if hz <= 0:
-                raise ConfigError("frequency must be > 0", file=file_of(data),
+            problem = range_problem(hz, CLOCK_HZ)
+            if problem:
+                raise ConfigError(f"frequency {problem}", file=file_of(data),
                                   line=line_of(data.get("clocks", {}), name), key=f"clocks.{name}")
         blocks = [("tile", self.tile.clock)]
         per = self.tile.periphery

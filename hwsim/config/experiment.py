@@ -35,9 +35,13 @@ class WorkloadConfig:
 @section("training", "Training algorithm and hyperparameters")
 class TrainingConfig:
     algorithm: str = param("c-ttv2", desc="in-memory training algorithm", choices=ALGORITHMS)
-    lr: float = param(0.1, desc="learning rate η", lo=0, lo_open=True)
-    batch: int = param(10, desc="mini-batch size", lo=1)
-    epochs: int = param(5, desc="epochs", lo=0)
+    lr: float = param(0.1, desc="learning rate η", lo=0, lo_open=True, hi=100.0,
+                      why="with inputs and errors of order 1, a step lr·x·δ over 100 crosses "
+                          "every device's weight range (±1) a hundredfold")
+    batch: int = param(10, desc="mini-batch size (at most the training split, checked when "
+                       "the data set is loaded)", lo=1, hi=1 << 20,
+                       why="a batch of over 2²⁰ samples (no shipped data set has as many)")
+    epochs: int = param(5, desc="epochs", lo=1)
     params: dict = param(factory=dict, desc="algorithm hyperparameters (see `hwsim describe ALGO`)")
 
 

@@ -36,9 +36,11 @@ class ParamSpec:
     lo: float | None = None   # inclusive lower bound
     hi: float | None = None   # inclusive upper bound
     lo_open: bool = False     # lower bound exclusive
+    hi_open: bool = False     # upper bound exclusive
     choices: tuple | None = None
     cite: str = ""            # source of the default value
     why: str = ""             # reason for a bound that is not the physics' own (plausibility)
+    key: str = ""             # the YAML key when it cannot be the field name (``in``)
 
 
 #: Plausibility bounds of a quantity by unit, used where a declaration states none (the
@@ -59,16 +61,17 @@ MAGNITUDE_WHY = ("a magnitude over 10¹² is outside every physical or numerical
 
 
 def param(default=MISSING, *, desc: str, unit: str = "", lo=None, hi=None,
-          lo_open: bool = False, choices=None, cite: str = "", factory=None, why: str = ""):
+          lo_open: bool = False, hi_open: bool = False, choices=None, cite: str = "",
+          factory=None, why: str = "", key: str = ""):
     """Declare a parameter field.  ``default`` may be a quantity string.
 
     A quantity whose ``unit`` has a :data:`PLAUSIBLE` bound takes it when ``hi`` is not
     given; ``why`` states the reason of a plausibility bound."""
     if hi is None and unit in PLAUSIBLE:
         hi, why = PLAUSIBLE[unit][1], why or PLAUSIBLE[unit][2]
-    spec = ParamSpec(desc=desc, unit=unit, lo=lo, hi=hi, lo_open=lo_open,
+    spec = ParamSpec(desc=desc, unit=unit, lo=lo, hi=hi, lo_open=lo_open, hi_open=hi_open,
                      choices=tuple(choices) if choices is not None else None, cite=cite,
-                     why=why)
+                     why=why, key=key)
     if isinstance(default, str) and unit:
         default = units.parse(default, unit)
     if factory is not None:
@@ -178,11 +181,14 @@ def _convert(value, typ, spec: ParamSpec, container, key, path, ctx):
 
 def _range_text(spec: ParamSpec) -> str:
     if spec.lo is not None and spec.hi is not None:
+        if spec.lo_open or spec.hi_open:
+            return (f" in {'(' if spec.lo_open else '['}{spec.lo}, {spec.hi}"
+                    f"{')' if spec.hi_open else ']'}")
         return f" {spec.lo}–{spec.hi}"
     if spec.lo is not None:
         return f" > {spec.lo}" if spec.lo_open else f" ≥ {spec.lo}"
     if spec.hi is not None:
-        return f" ≤ {spec.hi}"
+        return f" < {spec.hi}" if spec.hi_open else f" ≤ {spec.hi}"
     return ""
 
 
@@ -192,9 +198,10 @@ def range_problem(value, spec: ParamSpec) -> str | None:
         return f"expected a finite number{_range_text(spec)}, got {value!r}"
     unit = f" {spec.unit}" if spec.unit else ""
     if ((spec.lo is not None and (value < spec.lo or (spec.lo_open and value == spec.lo)))
-            or (spec.hi is not None and value > spec.hi)):
-        why = f" ({spec.why})" if spec.why and spec.hi is not None and value > spec.hi else ""
-        return f"expected a value{_range_text(spec)}{unit}, got {value!r}{why}"
+            or (spec.hi is not None and (value > spec.hi or (spec.hi_open and value == spec.hi)))):
+        why = f" ({spec.why})" if spec.why and spec.hi is not None and value >= spec.hi else ""
+        what = "an integer" if isinstance(value, int) and not spec.unit else "a value"
+        return f"expected {what}{_range_text(spec)}{unit}, got {value!r}{why}"
     if spec.hi is None and abs(value) > MAGNITUDE:
         return f"expected |value| ≤ {MAGNITUDE:g}{unit}, got {value!r} ({MAGNITUDE_WHY})"
     if spec.choices is not None and value not in spec.choices:
@@ -245,7 +252,7 @@ def build_section(cls, data, path: str = "", ctx=None):
         raise ConfigError(f"expected a mapping, got {data!r}", file=file_of(data),
                           line=getattr(data, "line", None), key=path or None)
     hints = _hints(cls)
-    known = {f.name: f for f in fields(cls) if f.init}
+    known = {yaml_key(f): f for f in fields(cls) if f.init}
     for key in data:
         if key not in known:
             close = [k for k in known if k.startswith(str(key)[:3])]
@@ -256,10 +263,10 @@ def build_section(cls, data, path: str = "", ctx=None):
     for name, f in known.items():
         sub = _join(path, name)
         if name in data:
-            kwargs[name] = _convert(data[name], hints[name], _spec(f), data, name, sub, ctx)
+            kwargs[f.name] = _convert(data[name], hints[f.name], _spec(f), data, name, sub, ctx)
         elif f.default is MISSING and f.default_factory is MISSING:
-            if is_dataclass(hints[name]):
-                kwargs[name] = build_section(hints[name], {}, sub, ctx)
+            if is_dataclass(hints[f.name]):
+                kwargs[f.name] = build_section(hints[f.name], {}, sub, ctx)
             else:
                 raise ConfigError("required key is missing", file=file_of(data),
                                   line=getattr(data, "line", None), key=sub)
@@ -268,6 +275,11 @@ def build_section(cls, data, path: str = "", ctx=None):
     if hook is not None:
         hook(data, path, ctx)
     return obj
+
+
+def yaml_key(f) -> str:
+    """The key of field ``f`` in YAML: its declared ``key`` or its name."""
+    return _spec(f).key or f.name
 
 
 def _join(path, key):
@@ -279,7 +291,7 @@ def iter_params(cls, prefix: str = ""):
     hints = _hints(cls)
     for f in fields(cls):
         typ = hints[f.name]
-        name = _join(prefix, f.name)
+        name = _join(prefix, yaml_key(f))
         if is_dataclass(typ):
             yield from iter_params(typ, name)
             continue
@@ -323,9 +335,9 @@ def json_schema(cls) -> dict:
             continue
         typ = hints[f.name]
         spec = _spec(f)
-        props[f.name] = _type_schema(typ, spec)
+        props[yaml_key(f)] = _type_schema(typ, spec)
         if f.default is MISSING and f.default_factory is MISSING and not is_dataclass(typ):
-            required.append(f.name)
+            required.append(yaml_key(f))
     out = {"type": "object", "additionalProperties": False, "properties": props}
     desc = getattr(cls, "__section_desc__", None)
     if desc:
@@ -355,7 +367,7 @@ def _type_schema(typ, spec: ParamSpec) -> dict:
         if spec.lo is not None:
             num["exclusiveMinimum" if spec.lo_open else "minimum"] = spec.lo
         if spec.hi is not None:
-            num["maximum"] = spec.hi
+            num["exclusiveMaximum" if spec.hi_open else "maximum"] = spec.hi
         if spec.unit:
             return {"description": desc, "anyOf": [num, {"type": "string",
                     "pattern": r"^\s*[-+]?[0-9.eE+-]+\s*[A-Za-zµ^/0-9]*\s*$"}]}
