@@ -34,6 +34,8 @@ def cmd_run(args) -> int:
         overrides["run.out"] = args.out
     if args.no_progress:
         overrides["run.progress"] = False
+    if args.allow_large:
+        overrides["run.allow_large"] = True
     cfg = load_experiment(path, overrides)
     from hwsim.report import render_text
     from hwsim.report.runs import run_report, write_run_outputs
@@ -46,38 +48,51 @@ def cmd_run(args) -> int:
     return 0
 
 
-def _load_any(path, overrides):
-    from hwsim.config.accelerator import load_accelerator
-    from hwsim.config.experiment import load_experiment
-    from hwsim.config.yamlio import load_yaml
-    data = load_yaml(path)
-    if isinstance(data, dict) and ("workload" in data or "training" in data):
-        return "experiment", load_experiment(path, overrides)
-    return "accelerator", load_accelerator(path, overrides)
-
-
 def cmd_validate(args) -> int:
-    from hwsim.elaborate.graph import build_machine, expand
+    """Check a file as ``run``/``replay``/``sweep`` would read it (hwsim.config.validate)."""
     from hwsim.config.overrides import parse_set_args
-    kind, cfg = _load_any(args.file, parse_set_args(args.set))
+    from hwsim.config.validate import check_size, detect_kind, estimate_size
+    from hwsim.config.yamlio import load_yaml
+    overrides = parse_set_args(args.set)
+    kind = args.kind or detect_kind(load_yaml(args.file), args.file)
     if kind == "accelerator":
-        import os
-        from hwsim.config.devices import load_device
+        from hwsim.config.accelerator import load_accelerator
+        from hwsim.elaborate.graph import build_machine, expand
         from hwsim.energy import TechnologyTable
-        base = os.path.dirname(cfg.file) if cfg.file else None
-        load_device(cfg.device, base_dir=base)
-        TechnologyTable.load(cfg.technology, base_dir=base)
+        cfg = load_accelerator(args.file, overrides)
+        check_size(estimate_size(cfg), file=args.file, allow_large=args.allow_large)
+        TechnologyTable.load(cfg.technology, base_dir=os.path.dirname(cfg.file) or None)
         machine = build_machine(cfg)
         if args.expand:
             print(json.dumps(expand(cfg), indent=1, sort_keys=True, default=str))
         else:
             print(f"{args.file}: valid accelerator '{cfg.name}': {len(machine.components)} "
                   f"components, {cfg.tile.count} tiles of {cfg.tile.rows}×{cfg.tile.cols}")
-    else:
+    elif kind == "experiment":
+        from hwsim.config.experiment import load_experiment
         from hwsim.training.runner import prepare
-        prepare(cfg, data_dir=None, validate_only=True)
+        if args.allow_large:
+            overrides["run.allow_large"] = True
+        cfg = load_experiment(args.file, overrides)
+        prepare(cfg, data_dir=args.data, validate_only=True)
         print(f"{args.file}: valid experiment '{cfg.name}' ({cfg.training.algorithm})")
+    elif kind == "sweep":
+        from hwsim.sweep.spec import load_sweep
+        _no_overrides(overrides, kind)
+        spec = load_sweep(args.file, validate=True)
+        print(f"{args.file}: valid sweep '{spec.name}': {len(spec.points)} points")
+    else:
+        from hwsim.trace.generate import load_network
+        _no_overrides(overrides, kind)
+        net = load_network(args.file)
+        print(f"{args.file}: valid network '{net['name']}': {len(net['layers'])} analog layers")
     return 0
+
+
+def _no_overrides(overrides, kind):
+    if overrides:
+        raise HwsimError(f"--set applies to accelerator and experiment files, not to a {kind} "
+                         f"file", file="--set")
 
 
 def cmd_describe(args) -> int:
@@ -107,7 +122,8 @@ def cmd_describe(args) -> int:
     if k in sections:
         print("\n".join(describe_section(sections[k])))
         return 0
-    raise HwsimError(f"unknown kind or section '{k}' (try `hwsim describe`)")
+    raise HwsimError(f"unknown kind or section '{k}' (kinds: {', '.join(kinds())}; sections: "
+                     f"{', '.join(sorted(sections))})")
 
 
 def _doc(cls) -> str:
@@ -118,26 +134,43 @@ def _doc(cls) -> str:
 
 
 def _sections() -> dict:
+    """Every declared file section by name: files, algorithms, data sets, network items."""
     from hwsim.config.accelerator import AcceleratorConfig
+    from hwsim.config.devices import DeviceConfig
     from hwsim.config.experiment import ExperimentConfig
-    out = {"accelerator": AcceleratorConfig, "experiment": ExperimentConfig}
-    try:
-        from hwsim.training.algorithms import algorithm_sections
-        out.update(algorithm_sections())
-    except ImportError:
-        pass
+    from hwsim.sweep.spec import SweepSection
+    from hwsim.training.algorithms import algorithm_sections
+    from hwsim.training.datasets import dataset_sections
+    from hwsim.training.network_spec import layer_sections
+    out = {"accelerator": AcceleratorConfig, "experiment": ExperimentConfig,
+           "device": DeviceConfig, "sweep": SweepSection}
+    out.update(algorithm_sections())
+    out.update(dataset_sections())
+    out.update(layer_sections())
     return out
 
 
 def cmd_schema(args) -> int:
     from hwsim.config.params import json_schema
-    cls = _sections()[args.which]
+    from hwsim.training.network_spec import LayerSpec
+    sections = _sections()
+    if args.which not in sections:
+        raise HwsimError(f"no schema named '{args.which}' (known: {', '.join(sorted(sections))})")
     schema = {"$schema": "https://json-schema.org/draft/2020-12/schema",
-              "title": f"hwsim {args.which}"} | json_schema(cls)
+              "title": f"hwsim {args.which}"} | json_schema(sections[args.which])
+    if args.which == "experiment":           # the layer items and data sets, by reference
+        work = schema["properties"]["workload"]["properties"]
+        work["network"]["items"] = json_schema(LayerSpec)
+        work["dataset"]["anyOf"] = [{"type": "string", "enum": [n.split(".", 1)[1] for n in
+                                     sections if n.startswith("dataset.")]}] + \
+            [json_schema(c) for n, c in sorted(sections.items()) if n.startswith("dataset.")]
     text = json.dumps(schema, indent=1, sort_keys=True)
     if args.output:
-        with open(args.output, "w", encoding="utf-8") as fh:
-            fh.write(text + "\n")
+        try:
+            with open(args.output, "w", encoding="utf-8") as fh:
+                fh.write(text + "\n")
+        except OSError as exc:
+            raise HwsimError(f"cannot write the schema: {exc.strerror}", file=args.output) from None
     else:
         print(text)
     return 0
@@ -185,11 +218,18 @@ def make_parser() -> argparse.ArgumentParser:
     r.add_argument("--timeline", help="write a Chrome trace-event timeline (Perfetto)")
     r.add_argument("--vcd", help="write busy signals per component as VCD")
     r.add_argument("--no-progress", action="store_true")
+    r.add_argument("--allow-large", action="store_true", help="run beyond the size budgets "
+                   "(tile count, memory) that validation otherwise refuses")
     r.set_defaults(func=cmd_run)
-    v = sub.add_parser("validate", help="check an accelerator or experiment file")
+    v = sub.add_parser("validate", help="check an accelerator, experiment, sweep or network "
+                       "file as run/sweep/trace would read it")
     v.add_argument("file")
+    v.add_argument("--kind", choices=("accelerator", "experiment", "sweep", "network"),
+                   help="kind of file (default: detected from its keys)")
     v.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     v.add_argument("--expand", action="store_true", help="print the explicit form")
+    v.add_argument("--data", help="data directory (as for run; also HWSIM_DATA)")
+    v.add_argument("--allow-large", action="store_true", help="accept sizes over the budgets")
     v.set_defaults(func=cmd_validate)
     d = sub.add_parser("describe", help="parameters of a component kind or section")
     d.add_argument("kind", nargs="?")

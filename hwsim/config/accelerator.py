@@ -21,6 +21,7 @@ from hwsim.config.blocks import (AccumulatorParams, ADCParams, BufferParams, Cho
 from hwsim.config.devices import UpdateConfig
 from hwsim.config.params import ParamSpec, build_section, param, range_problem, replace, section
 from hwsim.config.periphery import MVMConfig
+from hwsim.config.validate import check_references
 from hwsim.config.yamlio import file_of, line_of, load_yaml
 from hwsim.errors import ConfigError, UnitError
 
@@ -155,4 +156,5 @@ def accelerator_from_data(data, path: str = "<accelerator>") -> AcceleratorConfi
     if not isinstance(data, dict):
         raise ConfigError("an accelerator file must be a mapping", file=path)
     cfg = build_section(AcceleratorConfig, data, "", None)
+    check_references(cfg, data, path)
     return replace(cfg, file=os.path.abspath(path) if os.path.exists(path) else path)

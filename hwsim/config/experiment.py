@@ -53,6 +53,8 @@ class RunConfig:
     progress: bool = param(True, desc="show a progress bar")
     timing: bool = param(True, desc="simulate latency and energy alongside the numerics")
     checkpoint: bool = param(True, desc="write a checkpoint after every epoch")
+    allow_large: bool = param(False, desc="run beyond the size budgets of hwsim.config.validate "
+                              "(tiles, memory); also --allow-large")
 
 
 @section("experiment", "An experiment: accelerator, workload, algorithm, run")

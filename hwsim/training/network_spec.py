@@ -103,6 +103,18 @@ def parse_layers(spec, key: str = "workload.network", where=None) -> tuple[Layer
     return tuple(parse_item(spec, i, key, where) for i in range(len(spec)))
 
 
+@section("network", "A network file (configs/networks/*.yaml): a layer list, or shapes only")
+class NetworkFile:
+    name: str = param("", desc="name used in traces (default: the file name)")
+    source: str = param("", desc="where the network comes from")
+    input_shape: tuple[int, ...] = param((), desc="shape of one input sample, e.g. [3, 32, 32] "
+                                         "(with network)")
+    network: tuple[LayerSpec, ...] = param((), desc="layers, first to last")
+    layers: tuple[dict, ...] = param((), desc="shapes only: {name, kind, out_features, "
+                                     "in_features, vectors_per_sample} per analog layer")
+
+
 def layer_sections() -> dict:
     """The sections of a layer list, for ``hwsim describe`` / ``hwsim schema``."""
-    return {"network.layer": LayerSpec, "network.conv": ConvSpec, "network.pool": PoolSpec}
+    return {"network": NetworkFile, "network.layer": LayerSpec, "network.conv": ConvSpec,
+            "network.pool": PoolSpec}

@@ -19,7 +19,11 @@ import numpy as np
 
 from hwsim.config.accelerator import accelerator_from_data, load_accelerator
 from hwsim.config.experiment import ExperimentConfig, resolve_path
+from hwsim.config.devices import load_device
 from hwsim.config.params import build_section
+from hwsim.config.validate import check_size, estimate_size
+from hwsim.elaborate.graph import build_machine
+from hwsim.elaborate.mapping import map_layers
 from hwsim.errors import ConfigError
 from hwsim.training.algorithms import ALGORITHMS
 from hwsim.training.algorithms.base import NullHardware
@@ -70,9 +74,17 @@ def _accelerator(cfg: ExperimentConfig):
 
 
 def prepare(cfg: ExperimentConfig, data_dir=None, validate_only: bool = False) -> Prepared:
-    """Resolve and validate everything an experiment needs; build the network."""
+    """Resolve and validate everything an experiment needs; build the network.
+
+    ``hwsim validate`` calls this with ``validate_only`` and ``hwsim run`` without, so both
+    refuse the same inputs: every file and name, the algorithm's parameters, the data set
+    options, the network against the data (input shape, classes = last layer width,
+    batch ≤ training samples), the size budgets of :mod:`hwsim.config.validate`, and —
+    for ``validate_only`` — the machine and the tile mapping a timed run builds.
+    """
     acc = _accelerator(cfg)
-    from hwsim.config.devices import load_device
+    allow_large = cfg.run.allow_large
+    check_size(estimate_size(acc), file=acc.file, allow_large=allow_large)
     device = load_device(acc.device, base_dir=os.path.dirname(acc.file) if acc.file else None)
     name = cfg.training.algorithm
     if name not in ALGORITHMS:
@@ -84,12 +96,34 @@ def prepare(cfg: ExperimentConfig, data_dir=None, validate_only: bool = False) -
     seed = cfg.run.seed
     ctx = Context(accelerator=acc, device=device, seed=seed, backend=cfg.run.backend)
     dataset = load_dataset(cfg.workload.dataset, stream(seed, "data-split"), data_dir,
-                           key="workload.dataset",
+                           key="workload.dataset", file=cfg.file,
                            base_dir=os.path.dirname(cfg.file) if cfg.file else None)
+    if cfg.training.batch > dataset.n_train:
+        raise ConfigError(f"a mini-batch of {cfg.training.batch} never fills: the training split "
+                          f"has {dataset.n_train} samples", file=cfg.file, key="training.batch")
+    spec = list(cfg.workload.network)
+    n_out = getattr(dataset, "n_classes", None) or getattr(dataset, "out_features", None)
+    shapes = build_network(spec, dataset.input_shape, None, stream(seed, "init"),
+                           n_outputs=n_out).layer_shapes()     # float weights: shapes only
+    check_size(estimate_size(acc, [(s.out_features, s.in_features, s.vectors_per_sample)
+                                   for s in shapes], len(cls.ROLES), cfg.training.batch),
+               file=cfg.file, allow_large=allow_large)
     algo = cls(params, cfg.training, ctx)
-    net = build_network(list(cfg.workload.network), dataset.input_shape, algo.make_backend,
-                        stream(seed, "init"))
-    return Prepared(cfg, acc, dataset, algo, net, ctx)
+    net = build_network(spec, dataset.input_shape, algo.make_backend, stream(seed, "init"))
+    prep = Prepared(cfg, acc, dataset, algo, net, ctx)
+    if validate_only and cfg.run.timing:
+        timing_model(prep)
+    return prep
+
+
+def timing_model(prep: Prepared):
+    """The machine and the layer → tile mapping of a timed run: ``(machine, mapping)``."""
+    acc = prep.accelerator
+    machine = build_machine(acc)
+    mapping = map_layers([(s.name, s.out_features, s.in_features)
+                          for s in prep.network.layer_shapes()],
+                         prep.algorithm.ROLES, acc.tile.rows, acc.tile.cols, acc.tile.count)
+    return machine, mapping
 
 
 def single_threaded_blas():
@@ -178,8 +212,6 @@ class RunResult:
 def run_experiment(cfg: ExperimentConfig, *, resume: bool = False, trace_path=None,
                    timeline: bool = False, data_dir=None) -> RunResult:
     """Train and simulate; checkpoint after every epoch; return a :class:`RunResult`."""
-    from hwsim.elaborate.graph import build_machine
-    from hwsim.elaborate.mapping import map_layers
     from hwsim.sim.hardware import Hardware
 
     prep = prepare(cfg, data_dir)
@@ -189,9 +221,7 @@ def run_experiment(cfg: ExperimentConfig, *, resume: bool = False, trace_path=No
     algo, net = prep.algorithm, prep.network
     hw = None
     if cfg.run.timing:
-        machine = build_machine(acc)
-        mapping = map_layers([(s.name, s.out_features, s.in_features) for s in net.layer_shapes()],
-                             algo.ROLES, acc.tile.rows, acc.tile.cols, acc.tile.count)
+        machine, mapping = timing_model(prep)
         recorder = None
         if trace_path:
             from hwsim.trace.format import TraceWriter
