@@ -93,6 +93,7 @@ def prepare(cfg: ExperimentConfig, data_dir=None, validate_only: bool = False) -
                           key="training.algorithm")
     cls = ALGORITHMS[name]
     params = build_section(cls.Params, cfg.training.params, "training.params")
+    _check_blocks(cfg, acc, params)
     seed = cfg.run.seed
     ctx = Context(accelerator=acc, device=device, seed=seed, backend=cfg.run.backend)
     dataset = load_dataset(cfg.workload.dataset, stream(seed, "data-split"), data_dir,
@@ -101,10 +102,12 @@ def prepare(cfg: ExperimentConfig, data_dir=None, validate_only: bool = False) -
     if cfg.training.batch > dataset.n_train:
         raise ConfigError(f"a mini-batch of {cfg.training.batch} never fills: the training split "
                           f"has {dataset.n_train} samples", file=cfg.file, key="training.batch")
-    spec = list(cfg.workload.network)
+    spec = cfg.workload.network                  # as read: the items keep their lines
+    spec = spec if isinstance(spec, list) else list(spec)
+    where = lambda path: (cfg.file or None, None)              # noqa: E731 (--set items)
     n_out = getattr(dataset, "n_classes", None) or getattr(dataset, "out_features", None)
     shapes = build_network(spec, dataset.input_shape, None, stream(seed, "init"),
-                           n_outputs=n_out).layer_shapes()     # float weights: shapes only
+                           n_outputs=n_out, where=where).layer_shapes()   # float: shapes only
     check_size(estimate_size(acc, [(s.out_features, s.in_features, s.vectors_per_sample)
                                    for s in shapes], len(cls.ROLES), cfg.training.batch),
                file=cfg.file, allow_large=allow_large)
@@ -114,6 +117,20 @@ def prepare(cfg: ExperimentConfig, data_dir=None, validate_only: bool = False) -
     if validate_only and cfg.run.timing:
         timing_model(prep)
     return prep
+
+
+def _check_blocks(cfg: ExperimentConfig, acc, params) -> None:
+    """Blocks the algorithm's ops need that the tiles lack (the timing model would stop at
+    the first such op, maybe epochs in): a sign flip (``*_chop_prob`` > 0) needs a chopper."""
+    if not cfg.run.timing or acc.tile.periphery.chopper is not None:
+        return
+    for name in ("in_chop_prob", "out_chop_prob"):
+        if getattr(params, name, 0) > 0:
+            raise ConfigError(f"{cfg.training.algorithm} flips signs with {name} "
+                              f"{getattr(params, name)}, but the tiles of "
+                              f"{os.path.basename(acc.file)} have no chopper: add "
+                              f"tile.periphery.chopper, or set {name}: 0", file=cfg.file,
+                              key=f"training.params.{name}")
 
 
 def timing_model(prep: Prepared):
