@@ -270,7 +270,16 @@ def build_section(cls, data, path: str = "", ctx=None):
             else:
                 raise ConfigError("required key is missing", file=file_of(data),
                                   line=getattr(data, "line", None), key=sub)
-    obj = cls(**kwargs)
+    try:
+        obj = cls(**kwargs)
+    except ConfigError as exc:      # a __post_init__ check (hic.m_range > s_b ...): locate it
+        if exc.file is not None:
+            raise
+        name = (exc.key or "").rsplit(".", 1)[-1]
+        key = next((k for k, f in known.items() if f.name == name), None)
+        raise ConfigError(exc.message, file=file_of(data),
+                          line=line_of(data, key) if key in data else getattr(data, "line", None),
+                          key=_join(path, key) if key else (path or None)) from None
     hook = getattr(obj, "__post_build__", None)
     if hook is not None:
         hook(data, path, ctx)
@@ -287,7 +296,8 @@ def _join(path, key):
 
 
 def iter_params(cls, prefix: str = ""):
-    """Yield ``(dotted_name, type, default, ParamSpec)`` for every parameter, recursively."""
+    """Yield ``(dotted_name, type, default, ParamSpec)`` for every parameter, recursively
+    (``default`` is :data:`dataclasses.MISSING` for a required key)."""
     hints = _hints(cls)
     for f in fields(cls):
         typ = hints[f.name]
@@ -296,7 +306,7 @@ def iter_params(cls, prefix: str = ""):
             yield from iter_params(typ, name)
             continue
         default = f.default if f.default is not MISSING else (
-            f.default_factory() if f.default_factory is not MISSING else None)
+            f.default_factory() if f.default_factory is not MISSING else MISSING)
         yield name, typ, default, _spec(f)
 
 
@@ -320,7 +330,8 @@ def describe_section(cls, prefix: str = "") -> list[str]:
         unit = f" [{spec.unit}]" if spec.unit else ""
         cite = f" (source: {spec.cite})" if spec.cite else ""
         cite += f" (bound: {spec.why})" if spec.why else ""
-        lines.append(f"  {name}: {_type_name(typ)}{unit} = {format_default(default, spec)}"
+        value = "(required)" if default is MISSING else f"= {format_default(default, spec)}"
+        lines.append(f"  {name}: {_type_name(typ)}{unit} {value}"
                      f"{'  ' + rng if rng else ''}\n      {spec.desc}{cite}")
     return lines
 

@@ -55,6 +55,22 @@ def float_backend(name: str, out_features: int, in_features: int, init_w: np.nda
     return FloatWeights(init_w)
 
 
+class _ShapeOnly:
+    """A weight backend of a shape only (``build_network(shapes_only=True)``)."""
+
+    def __init__(self, out_features: int, in_features: int):
+        self.out_features, self.in_features = out_features, in_features
+
+    def forward(self, x):
+        raise TypeError("a shapes-only network computes nothing")
+
+    backward = weights = forward
+
+
+def _shape_backend(name, out_features, in_features, init_w):
+    return _ShapeOnly(out_features, in_features)
+
+
 def init_weights(rng: np.random.Generator, out_features: int, in_features: int,
                  fan_in: int, fan_out: int, scheme: str = "xavier") -> np.ndarray:
     """Uniform ``[−a, a]`` init, Xavier ``a = √(6/(fan_in+fan_out))`` or LeCun ``a = √(3/fan_in)``."""
@@ -186,7 +202,8 @@ class Network:
 def build_network(spec, input_shape: tuple, backend_factory: BackendFactory | None = None,
                   rng: np.random.Generator | None = None, *, key: str = "workload.network",
                   n_outputs: int | None = None, init: str = "xavier",
-                  where: Callable[[str], tuple] | None = None) -> Network:
+                  where: Callable[[str], tuple] | None = None,
+                  shapes_only: bool = False) -> Network:
     """Build a :class:`Network` for inputs of ``input_shape`` from a YAML layer list.
 
     ``backend_factory(name, out_features, in_features, init_w) -> WeightBackend`` places
@@ -195,8 +212,12 @@ def build_network(spec, input_shape: tuple, backend_factory: BackendFactory | No
     last layer.  ``where(key_path) -> (file, line)`` locates errors when ``spec`` is
     not a line-tracked YAML list.  Each item is a declared
     :class:`~hwsim.training.network_spec.LayerSpec`; the shapes are checked here.
+    ``shapes_only`` builds layers without weights (no ``rng``, nothing allocated): the
+    checks and :meth:`Network.layer_shapes` of a network too large to build.
     """
-    if not isinstance(rng, np.random.Generator):
+    if shapes_only:
+        backend_factory, rng = _shape_backend, None
+    elif not isinstance(rng, np.random.Generator):
         raise TypeError("build_network needs a numpy.random.Generator for the initial weights")
     factory = backend_factory or float_backend
     items = parse_layers(spec, key, where)
@@ -230,7 +251,7 @@ def build_network(spec, input_shape: tuple, backend_factory: BackendFactory | No
                 raise fail(f"input to this layer has shape {shape}; put {{flatten: true}} before it",
                            item, "linear", f"{path}.linear")
             nm = name_of(s, item, path, "fc")
-            w0 = init_weights(rng, out, shape[0], shape[0], out, scheme)
+            w0 = None if shapes_only else init_weights(rng, out, shape[0], shape[0], out, scheme)
             backend = factory(nm, out, shape[0], w0)
             check_backend(backend, nm, out, shape[0])
             layer = Linear(backend, bias=bias, name=nm)
@@ -245,7 +266,7 @@ def build_network(spec, input_shape: tuple, backend_factory: BackendFactory | No
                            item["conv"], "kernel", f"{p}.kernel")
             nm = name_of(s, item, path, "conv")
             n_in = shape[0] * k * k
-            w0 = init_weights(rng, out, n_in, n_in, out * k * k, scheme)
+            w0 = None if shapes_only else init_weights(rng, out, n_in, n_in, out * k * k, scheme)
             backend = factory(nm, out, n_in, w0)
             check_backend(backend, nm, out, n_in)
             layer = Conv2d(backend, shape, k, stride=stride, padding=pad, bias=bias, name=nm)

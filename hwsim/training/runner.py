@@ -24,7 +24,7 @@ from hwsim.config.params import build_section
 from hwsim.config.validate import check_size, estimate_size
 from hwsim.elaborate.graph import build_machine
 from hwsim.elaborate.mapping import map_layers
-from hwsim.errors import ConfigError
+from hwsim.errors import BuildError, ConfigError
 from hwsim.training.algorithms import ALGORITHMS
 from hwsim.training.algorithms.base import NullHardware
 from hwsim.training.datasets import load_dataset
@@ -106,8 +106,8 @@ def prepare(cfg: ExperimentConfig, data_dir=None, validate_only: bool = False) -
     spec = spec if isinstance(spec, list) else list(spec)
     where = lambda path: (cfg.file or None, None)              # noqa: E731 (--set items)
     n_out = getattr(dataset, "n_classes", None) or getattr(dataset, "out_features", None)
-    shapes = build_network(spec, dataset.input_shape, None, stream(seed, "init"),
-                           n_outputs=n_out, where=where).layer_shapes()   # float: shapes only
+    shapes = build_network(spec, dataset.input_shape, n_outputs=n_out, where=where,
+                           shapes_only=True).layer_shapes()
     check_size(estimate_size(acc, [(s.out_features, s.in_features, s.vectors_per_sample)
                                    for s in shapes], len(cls.ROLES), cfg.training.batch),
                file=cfg.file, allow_large=allow_large)
@@ -137,9 +137,14 @@ def timing_model(prep: Prepared):
     """The machine and the layer → tile mapping of a timed run: ``(machine, mapping)``."""
     acc = prep.accelerator
     machine = build_machine(acc)
-    mapping = map_layers([(s.name, s.out_features, s.in_features)
-                          for s in prep.network.layer_shapes()],
-                         prep.algorithm.ROLES, acc.tile.rows, acc.tile.cols, acc.tile.count)
+    try:
+        mapping = map_layers([(s.name, s.out_features, s.in_features)
+                              for s in prep.network.layer_shapes()],
+                             prep.algorithm.ROLES, acc.tile.rows, acc.tile.cols, acc.tile.count)
+    except BuildError as exc:          # the network does not fit: name the accelerator
+        if exc.file:
+            raise
+        raise BuildError(exc.message, file=acc.file or None, key=exc.key or "tile.count") from None
     return machine, mapping
 
 
