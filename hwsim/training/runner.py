@@ -9,6 +9,7 @@ network, the algorithm state, every generator's state and the timing totals;
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import pickle
 import zlib
@@ -24,7 +25,9 @@ from hwsim.config.params import build_section
 from hwsim.config.validate import check_size, estimate_size
 from hwsim.elaborate.graph import build_machine
 from hwsim.elaborate.mapping import map_layers
+from hwsim.energy import TechnologyTable, area_report, estimate
 from hwsim.errors import BuildError, ConfigError
+from hwsim.sim.hardware import Hardware
 from hwsim.training.algorithms import ALGORITHMS
 from hwsim.training.algorithms.base import NullHardware
 from hwsim.training.datasets import load_dataset
@@ -80,7 +83,10 @@ def prepare(cfg: ExperimentConfig, data_dir=None, validate_only: bool = False) -
     refuse the same inputs: every file and name, the algorithm's parameters, the data set
     options, the network against the data (input shape, classes = last layer width,
     batch ≤ training samples), the size budgets of :mod:`hwsim.config.validate`, and —
-    for ``validate_only`` — the machine and the tile mapping a timed run builds.
+    for ``validate_only`` — :func:`dry_run`: one mini-batch on the machine a timed run
+    builds, priced as its report would be (what fails only once ops run or are priced:
+    an op the tiles cannot perform, an action the technology table does not price).
+    The returned ``Prepared`` of a validation has trained that batch: discard it.
     """
     acc = _accelerator(cfg)
     allow_large = cfg.run.allow_large
@@ -114,9 +120,35 @@ def prepare(cfg: ExperimentConfig, data_dir=None, validate_only: bool = False) -
     algo = cls(params, cfg.training, ctx)
     net = build_network(spec, dataset.input_shape, algo.make_backend, stream(seed, "init"))
     prep = Prepared(cfg, acc, dataset, algo, net, ctx)
-    if validate_only and cfg.run.timing:
-        timing_model(prep)
+    if validate_only:
+        dry_run(prep)
     return prep
+
+
+def dry_run(prep: Prepared) -> None:
+    """One mini-batch, the end of an epoch and a test evaluation of a few samples, on a
+    throwaway machine; the ledger and the area priced by the technology table."""
+    cfg, ds, n = prep.cfg, prep.dataset, prep.cfg.training.batch
+    prep.dataset = dataclasses.replace(ds, train_x=ds.train_x[:n], train_y=ds.train_y[:n],
+                                       test_x=ds.test_x[:n], test_y=ds.test_y[:n])
+    hw = NullHardware()
+    if cfg.run.timing:
+        acc = prep.accelerator
+        machine, mapping = timing_model(prep)
+        hw = Hardware(machine, mapping, cache=acc.engine.cache)
+    prep.context.hw = hw
+    try:
+        train_epoch(prep, hw, stream(cfg.run.seed, "data-order"))
+        prep.algorithm.end_epoch(0)
+        evaluate(prep)
+        if cfg.run.timing:
+            hw.sync()
+            table = TechnologyTable.load(acc.technology, base_dir=os.path.dirname(acc.file)
+                                         if acc.file else None)
+            estimate(hw.machine.ledger, table)
+            area_report(hw.machine.components, table)
+    finally:
+        prep.dataset, prep.context.hw = ds, NullHardware()
 
 
 def _check_blocks(cfg: ExperimentConfig, acc, params) -> None:
@@ -234,8 +266,7 @@ class RunResult:
 def run_experiment(cfg: ExperimentConfig, *, resume: bool = False, trace_path=None,
                    timeline: bool = False, data_dir=None) -> RunResult:
     """Train and simulate; checkpoint after every epoch; return a :class:`RunResult`."""
-    from hwsim.sim.hardware import Hardware
-
+    prepare(cfg, data_dir, validate_only=True)   # refuse what `hwsim validate` refuses, first
     prep = prepare(cfg, data_dir)
     out = Path(cfg.run.out)
     out.mkdir(parents=True, exist_ok=True)

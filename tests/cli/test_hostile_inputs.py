@@ -91,7 +91,12 @@ ACC_CASES = [
     ("unknown device", "device: reram_softbounds", "device: unobtainium", "device"),
     ("unknown technology", "technology: 32nm_isaac", "technology: 3nm_dreams", "technology"),
     ("missing device file", "device: reram_softbounds", "device: nodevice.yaml", "device"),
+    # found only once ops run or are priced: refused by the dry run before anything is written
+    ("unpriced converter", "type: sar", "type: cco", "ADC.convert"),
+    ("flip without chopper", "    chopper: {inputs: true, outputs: false}\n", "",
+     "training.params.in_chop_prob"),
 ]
+LATE = ("ADC.convert", "training.params.in_chop_prob")    # named in another file than acc.yaml
 
 
 def _line_of(path, needle):
@@ -103,11 +108,19 @@ def test_accelerator_refused_by_validate_and_run(work, capsys, case):
     _, old, new, key = case
     acc = work / "acc.yaml"
     edit(acc, old, new)
+    exp = work / "exp.yaml"
+    if key in LATE:       # an experiment that uses the block: c-TTv2 (flips, accumulates)
+        edit(exp, "algorithm: sgd", "algorithm: c-ttv2")
+        name = "32nm_isaac.yaml" if key == "ADC.convert" else "exp.yaml"
+        line = refused(capsys, ["validate", exp], name, [key])
+        assert refused(capsys, ["run", exp], name, [key]) == line
+        untouched(work)
+        return
     line = refused(capsys, ["validate", acc], "acc.yaml", [key])
     if key != "tile.count":                                 # the budget names the file only
         assert f"acc.yaml:{_line_of(acc, new.strip())}:" in line, line
-    assert refused(capsys, ["validate", work / "exp.yaml"], "acc.yaml", [key]) == line
-    assert refused(capsys, ["run", work / "exp.yaml"], "acc.yaml", [key]) == line
+    assert refused(capsys, ["validate", exp], "acc.yaml", [key]) == line
+    assert refused(capsys, ["run", exp], "acc.yaml", [key]) == line
     untouched(work)
 
 
