@@ -17,6 +17,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from hwsim.config.experiment import load_experiment
+from hwsim.energy import TechnologyTable, area_report, estimate
 from hwsim.errors import HwsimError
 from hwsim.sim.hardware import Hardware
 from hwsim.training.runner import prepare, stream, timing_model, train_epoch
@@ -50,6 +51,10 @@ def run_one_batch(path) -> HwsimError | None:
         loss, seen = train_epoch(prep, hw, stream(0, "data-order"))
         hw.sync()
         assert seen == batch and np.isfinite(loss)
+        acc = prep.accelerator                  # priced as the run's report prices it
+        table = TechnologyTable.load(acc.technology, base_dir=str(Path(acc.file).parent))
+        estimate(hw.machine.ledger, table)
+        area_report(hw.machine.components, table)
     except HwsimError as exc:
         return exc
     return None
