@@ -53,6 +53,9 @@ PLAUSIBLE = {
     "B/cycle": (None, float(1 << 20), "an on-chip port over 1 MiB per cycle (an HBM3 stack "
                                       "moves ≈ 800 B per 1 GHz cycle)"),
 }
+#: The ``unit`` of a number that may be a quantity of any dimension (a sweep range over
+#: any key); a parameter without a unit takes plain numbers only, never "1 GHz".
+ANY_UNIT = "any"
 #: Largest magnitude of a number without a stated upper bound: beyond it float64 products
 #: of two such values overflow or lose every digit of the quantities they are added to.
 MAGNITUDE = 1e12
@@ -73,7 +76,7 @@ def param(default=MISSING, *, desc: str, unit: str = "", lo=None, hi=None,
                      choices=tuple(choices) if choices is not None else None, cite=cite,
                      why=why, key=key)
     if isinstance(default, str) and unit:
-        default = units.parse(default, unit)
+        default = units.parse(default, None if unit == ANY_UNIT else unit)
     if factory is not None:
         return field(default_factory=factory, metadata={"param": spec})
     if isinstance(default, (list, dict, set)):
@@ -129,6 +132,10 @@ def _convert(value, typ, spec: ParamSpec, container, key, path, ctx):
         item_t = args[0] if args else typing.Any
         return tuple(_convert(v, item_t, spec, value, i, f"{path}[{i}]", ctx)
                      for i, v in enumerate(value))
+    if typ in (tuple, list):
+        if not isinstance(value, (list, tuple)):
+            raise _err(f"expected a list, got {value!r}", container, key, path)
+        return value   # kept as read: a YAML sequence remembers the lines of its items
     if origin is dict or typ is dict:
         if not isinstance(value, dict):
             raise _err(f"expected a mapping, got {value!r}", container, key, path)
@@ -157,9 +164,16 @@ def _convert(value, typ, spec: ParamSpec, container, key, path, ctx):
             raise _err(f"expected a number, got {value!r}", container, key, path)
         if isinstance(value, str):
             try:
-                value = units.parse(value, spec.unit or None)
+                parsed = units.parse(value, None if spec.unit in ("", ANY_UNIT) else spec.unit)
             except UnitError as exc:
                 raise _err(exc.message, container, key, path) from None
+            if not spec.unit:
+                try:
+                    float(value)
+                except ValueError:
+                    raise _err(f"expected a plain number (this parameter has no unit), got "
+                               f"{value!r}", container, key, path) from None
+            value = parsed
         elif not isinstance(value, (int, float)):
             raise _err(f"expected a number{(' in ' + spec.unit) if spec.unit else ''}, got {value!r}",
                        container, key, path)

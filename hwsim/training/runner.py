@@ -117,11 +117,15 @@ def prepare(cfg: ExperimentConfig, data_dir=None, validate_only: bool = False) -
     check_size(estimate_size(acc, [(s.out_features, s.in_features, s.vectors_per_sample)
                                    for s in shapes], len(cls.ROLES), cfg.training.batch),
                file=cfg.file, allow_large=allow_large)
-    algo = cls(params, cfg.training, ctx)
-    net = build_network(spec, dataset.input_shape, algo.make_backend, stream(seed, "init"))
-    prep = Prepared(cfg, acc, dataset, algo, net, ctx)
-    if validate_only:
-        dry_run(prep)
+    try:                      # what the estimate does not foresee (an algorithm's buffers)
+        algo = cls(params, cfg.training, ctx)
+        net = build_network(spec, dataset.input_shape, algo.make_backend, stream(seed, "init"))
+        prep = Prepared(cfg, acc, dataset, algo, net, ctx)
+        if validate_only:
+            dry_run(prep)
+    except MemoryError as exc:
+        raise ConfigError(f"out of memory while building the run ({exc}): reduce the network, "
+                          f"the batch or the algorithm's buffers", file=cfg.file) from None
     return prep
 
 
