@@ -3,7 +3,7 @@
 Trains one epoch of configs/mnist_mlp_<algo>.yaml (MNIST t10k, ``--samples`` training
 samples, batch 10) with timing on, recording every op the run issues and where each
 mini-batch ends; then executes that op stream ``--repeats`` times on a fresh machine
-with the exact timing cache (:class:`hwsim.sim.timing_cache.TimingCache`), flushing after
+with the exact op memo (:class:`hwsim.sim.memo.OpMemo`), flushing after
 every mini-batch as the runner does.  Prints the median replay time, the cost per op
 and the cache's hits and misses, and checks that every replay ends at the same tick.
 This isolates ``hw.flush`` of bench_training.py from the physics.

@@ -26,8 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from hwsim.trace.format import Step, TraceReader  # noqa: E402
-from hwsim.trace.generate import generate_trace  # noqa: E402
-from hwsim.report.replays import replay  # noqa: E402
+from hwsim.training.trace_generate import generate_trace  # noqa: E402
+from hwsim.api import replay  # noqa: E402
 from functools import partial  # noqa: E402
 
 from _timing import median_time as _median_time  # noqa: E402

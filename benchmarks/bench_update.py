@@ -20,7 +20,8 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
-from hwsim.config.devices import DeviceConfig, UpdateConfig  # noqa: E402
+from hwsim.devices import DeviceConfig
+from hwsim.config.update import UpdateConfig# noqa: E402
 from hwsim.physics.device_array import DeviceArray  # noqa: E402
 from hwsim.physics.update import pulsed_update  # noqa: E402
 

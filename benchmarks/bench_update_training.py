@@ -30,7 +30,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numpy as np  # noqa: E402
 from _timing import median_time  # noqa: E402
 
-from hwsim.config.devices import DeviceConfig, UpdateConfig  # noqa: E402
+from hwsim.devices import DeviceConfig
+from hwsim.config.update import UpdateConfig# noqa: E402
 from hwsim.physics import update as U  # noqa: E402
 from hwsim.physics.device_array import DeviceArray  # noqa: E402
 from hwsim.physics.pulse_trains import plan_stochastic_trains  # noqa: E402

@@ -8,7 +8,7 @@ from libc.math cimport floor
 from libc.stdint cimport uint64_t, int64_t, int32_t, int8_t, uint8_t
 from libc.stdlib cimport malloc, free
 
-from pulse_device cimport Dev, make_dev, n_pulses
+from pulse_device cimport Dev, make_dev, n_pulses, kernel_model_codes, MODEL_LINEAR
 
 
 cdef extern from "pulse_simd.h":
@@ -22,6 +22,11 @@ cdef extern from "pulse_simd.h":
 
 
 cdef bint USE_SIMD = hwsim_has_avx512()
+
+
+def model_codes():
+    """Device model codes of this kernel by name (checked against hwsim.devices.KernelCode)."""
+    return kernel_model_codes()
 
 
 def simd(enable=None):
@@ -92,7 +97,7 @@ def count_update(double[:, ::1] w, const double[:, ::1] dw_up, const double[:, :
     cdef int64_t* idx
     cdef int64_t* val
     cdef int64_t nz = 0
-    if USE_SIMD and code == 1 and not lumped and dv.touched == NULL:
+    if USE_SIMD and code == MODEL_LINEAR and not lumped and dv.touched == NULL:
         # list the devices with pulses, then 8 of them per vector step
         idx = <int64_t*>malloc((m * nc + 1) * sizeof(int64_t))
         val = <int64_t*>malloc((m * nc + 1) * sizeof(int64_t))

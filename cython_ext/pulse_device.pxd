@@ -5,6 +5,24 @@
 from libc.math cimport exp, pow, sqrt, fabs
 from libc.stdint cimport uint64_t, int64_t, int32_t, int8_t, uint8_t
 
+# Step functions q±(w) of the device models (hwsim/devices/: each model module names its
+# code as hwsim.devices.KernelCode, compared with model_codes() below at import).
+cdef enum:
+    MODEL_CONSTANT = 0
+    MODEL_LINEAR = 1
+    MODEL_EXP = 2
+    MODEL_POW = 3
+    MODEL_PIECEWISE = 4
+    MODEL_RPOWER = 5
+    MODEL_REXP = 6
+
+
+cdef inline dict kernel_model_codes():
+    """The codes above by name (each kernel module's ``model_codes()``)."""
+    return {"CONSTANT": MODEL_CONSTANT, "LINEAR": MODEL_LINEAR, "EXP": MODEL_EXP,
+            "POW": MODEL_POW, "PIECEWISE": MODEL_PIECEWISE, "RPOWER": MODEL_RPOWER,
+            "REXP": MODEL_REXP}
+
 ctypedef struct Dev:
     double* w
     const double* dw_up
@@ -72,32 +90,32 @@ cdef inline double interp(const double* nodes, int n, double u) noexcept nogil:
 cdef inline double q_step(const Dev* dv, bint up, double w, Py_ssize_t idx) noexcept nogil:
     cdef double q, z, v
     cdef int code = dv.code
-    if code == 0:
+    if code == MODEL_CONSTANT:
         return 1.0
-    if code == 1:
+    if code == MODEL_LINEAR:
         q = 1.0 - (dv.pu[idx] if up else dv.pd[idx]) * w
-    elif code == 2:
+    elif code == MODEL_EXP:
         z = dv.pu[idx] * w + dv.eb
         if up:
             q = 1.0 - dv.A_up * exp(dv.g_up * z)
         else:
             q = 1.0 - dv.A_dn * exp(-dv.g_dn * z)
-    elif code == 3:
+    elif code == MODEL_POW:
         v = (dv.bmax[idx] - w) * dv.pu[idx] if up else (w - dv.bmin[idx]) * dv.pu[idx]
         if v < 0.0:
             v = 0.0
         return pow(v, dv.pd[idx])
-    elif code == 4:
+    elif code == MODEL_PIECEWISE:
         v = (w - dv.bmin[idx]) * dv.pu[idx]
         if up:
             return interp(dv.nodes_up, dv.n_up, v)
         return interp(dv.nodes_dn, dv.n_dn, v)
-    elif code == 5:
+    elif code == MODEL_RPOWER:
         v = 1.0 - dv.pu[idx] * w if up else 1.0 + dv.pu[idx] * w
         if v < 0.0:
             v = 0.0
         return pow(v, dv.pd[idx])
-    else:
+    else:                                   # MODEL_REXP
         v = 1.0 - dv.pu[idx] * w if up else 1.0 + dv.pu[idx] * w
         q = (exp(dv.pd[idx] * v) - 1.0) / (exp(dv.pd[idx]) - 1.0)
     if q < 0.0:

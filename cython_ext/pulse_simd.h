@@ -1,6 +1,7 @@
 /* AVX-512 loops of the pulsed update, used by cython_ext/pulsed_update.pyx (see there for
    the update equations): packing of the stochastic trains (every model; 8 lines per step)
-   and the pulses of the LINEAR device family (model code 1: soft bounds and linear step;
+   and the pulses of the LINEAR device family (MODEL_LINEAR of pulse_device.pxd: soft bounds,
+   linear step and the linear response families;
    8 devices per step); each step is hw_pulse8, the same IEEE
    operations in the same order as one_pulse/finish, with explicit-rounding intrinsics
    that are never contracted into FMAs, so results are bit-identical to the scalar loops

@@ -20,12 +20,17 @@ from libc.stdlib cimport malloc, calloc, free
 import numpy as np
 
 from pulse_device cimport (Dev, make_dev, rand64, popcount64, hwsim_ctz64, one_pulse,
-                           n_pulses)
+                           n_pulses, kernel_model_codes, MODEL_LINEAR)
 from pulse_plan_core cimport stochastic_plan_core
 from hwsim._ext import pulse_counts
 from hwsim._ext.pulse_counts import mean_count_update, count_update   # noqa: F401
 
 cdef uint64_t PHI = 0x9E3779B97F4A7C15ULL
+
+
+def model_codes():
+    """Device model codes of this kernel by name (checked against hwsim.devices.KernelCode)."""
+    return kernel_model_codes()
 
 
 cdef extern from *:
@@ -246,7 +251,8 @@ cdef int _stochastic_core(Dev* dv, Py_ssize_t nb, Py_ssize_t m, Py_ssize_t n,
     cdef int64_t total_p = 0, total_r = 0, total_c = 0
     cdef int sri
     cdef bint up
-    cdef bint simd_linear = USE_SIMD and dv.code == 1 and not dv.lumped and dv.touched == NULL
+    cdef bint simd_linear = USE_SIMD and dv.code == MODEL_LINEAR and not dv.lumped and \
+        dv.touched == NULL
     cdef bint lumped = dv.lumped
     cdef uint64_t c0
     if rmask and cmask and acols and tlist and npos and nac:

@@ -59,7 +59,7 @@ def analog_array(shape, seed: int, device: str = "reram_softbounds",
                  accelerator: str = "analog_tile.yaml", **device_changes):
     """An :class:`AnalogArray` (role W) on a NullHardware context."""
     from hwsim.config.accelerator import load_accelerator
-    from hwsim.config.devices import load_device
+    from hwsim.devices import load_device
     from hwsim.config.params import replace
     from hwsim.training.algorithms.analog import AnalogArray
     from hwsim.training.runner import Context

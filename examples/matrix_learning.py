@@ -65,7 +65,7 @@ def make_algorithm(name: str, states: float, sigma_r: float, *, lr: float | None
                    accelerator: str = "cttv2_tile.yaml"):
     """An algorithm object bound to a NullHardware context with a ``states``-state device."""
     from hwsim.config.accelerator import load_accelerator
-    from hwsim.config.devices import load_device
+    from hwsim.devices import load_device
     from hwsim.config.experiment import TrainingConfig
     from hwsim.config.params import build_section, replace
     from hwsim.training.algorithms import ALGORITHMS

@@ -36,6 +36,7 @@ from fractions import Fraction
 from hwsim.components.lanes import LanedComponent
 from hwsim.config.blocks import AccumulatorParams
 from hwsim.core import StatSpec, inp, out, register
+from hwsim.core.ops import field
 from hwsim.errors import SimulationError
 
 
@@ -59,10 +60,9 @@ class DigitalAccumulator(LanedComponent):
                       "elements that crossed the threshold (write-back triggers)"),)
 
     def _counts(self, txn) -> tuple[int, int, int]:
-        m = txn.meta
-        compares = int(m.get("compares", txn.n_total))
-        writes = int(m.get("writes", 0))
-        reads = int(m.get("reads", writes))
+        compares = int(field(txn, "compares"))
+        writes = int(field(txn, "writes"))
+        reads = int(field(txn, "reads"))
         if min(compares, writes, reads) < 0 or writes > txn.n_total:
             raise SimulationError(f"{self.path}: accumulate of {txn.n_total} elements with "
                                   f"compares={compares}, writes={writes}, reads={reads}: "

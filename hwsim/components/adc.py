@@ -15,6 +15,7 @@ import math
 
 from hwsim.config.blocks import ADCParams
 from hwsim.core import Component, inp, out, register
+from hwsim.core.ops import field
 
 
 @register
@@ -36,7 +37,7 @@ class ADC(Component):
         return max(1, math.ceil(self.lines / self.params.columns_per_adc))
 
     def _k(self, txn) -> int:
-        lines = int(txn.meta.get("lines_out", self.lines))
+        lines = int(field(txn, "lines_out", self.lines))
         return max(1, math.ceil(lines / self.converters))
 
     def timing(self, txn):
@@ -44,7 +45,7 @@ class ADC(Component):
         return k * self.params.latency, k * self.params.ii
 
     def actions(self, txn):
-        lines = int(txn.meta.get("lines_out", self.lines))
+        lines = int(field(txn, "lines_out", self.lines))
         yield "convert", txn.n_total * lines, {"bits": self.params.bits, "type": self.params.type}
 
     def area_attrs(self) -> dict:

@@ -30,6 +30,7 @@ from __future__ import annotations
 from hwsim.components.lanes import LanedComponent, as_rate, payload_bytes
 from hwsim.config.blocks import BufferParams
 from hwsim.core import StatSpec, inp, out, register
+from hwsim.core.ops import field
 from hwsim.errors import SimulationError
 
 
@@ -54,9 +55,8 @@ class Buffer(LanedComponent):
         if txn.op == "buffer_write":
             return "write"
         if txn.op == "transfer":
-            acc = txn.meta.get("access")
-            if acc is None:
-                return "read" if txn.route and txn.route[0] == self.path else "write"
+            acc = field(txn, "access", "read" if txn.route and txn.route[0] == self.path
+                        else "write")
             if acc not in ("read", "write"):
                 raise SimulationError(f"{self.path}: transfer access must be 'read' or "
                                       f"'write', got {acc!r}")

@@ -15,7 +15,8 @@ all lines flip in parallel (a wide block, :mod:`hwsim.components.lanes`, with
 
 The switches sit in the signal path but add no cycles to MVMs (a transmission gate
 settles within the integration time), so the chopper takes part only in ``flip``
-operations and its ports are side connections (both optional).
+operations and its ports are side connections (both optional; the compact form wires
+``lines`` to the tile's ``signs``, which is how a flip finds its tile's chopper).
 
 Operation meta keys: none required (``n`` = lines whose sign flips; ``n`` may not
 exceed the chopped lines: ``cols`` if ``inputs`` + ``rows`` if ``outputs``).

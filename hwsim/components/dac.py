@@ -17,6 +17,7 @@ import math
 
 from hwsim.config.blocks import DACParams
 from hwsim.core import Component, inp, out, register
+from hwsim.core.ops import field
 
 
 @register
@@ -34,7 +35,7 @@ class DAC(Component):
         self.lines = lines
 
     def _lines(self, txn) -> int:
-        return int(txn.meta.get("lines_in", self.lines))
+        return int(field(txn, "lines_in", self.lines))
 
     def _rounds(self, txn) -> int:
         count = self.params.count or self.lines

@@ -27,6 +27,7 @@ from fractions import Fraction
 from hwsim.components.lanes import LanedComponent
 from hwsim.config.blocks import DigitalUnitParams
 from hwsim.core import StatSpec, inp, out, register
+from hwsim.core.ops import field
 from hwsim.errors import SimulationError
 
 
@@ -51,7 +52,7 @@ class DigitalUnit(LanedComponent):
         return txn.n_total, Fraction(self.params.lanes)
 
     def actions(self, txn):
-        function = str(txn.meta.get("kind", "op"))
+        function = str(field(txn, "kind"))
         yield "op", txn.n_total, {"function": function, "bits": self.params.bits}
 
     def on_operation(self, txn) -> None:

@@ -45,6 +45,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from hwsim.core import Component
+from hwsim.core.ops import field
 from hwsim.errors import SimulationError
 
 
@@ -90,7 +91,7 @@ def last_item_in(c: int, units: int, n: int, rate: Fraction) -> int:
 
 def payload_bytes(path: str, txn) -> int:
     """Bytes an operation moves: meta ``bytes`` if given, else ``n`` (one byte per item)."""
-    nbytes = txn.meta.get("bytes", txn.n_total)
+    nbytes = field(txn, "bytes")
     if int(nbytes) != nbytes or nbytes < 0:
         raise SimulationError(f"{path}: '{txn.op}' needs a whole number of bytes >= 0, "
                               f"got bytes={nbytes!r}")

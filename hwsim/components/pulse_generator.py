@@ -39,6 +39,7 @@ from __future__ import annotations
 
 from hwsim.config.blocks import PulseGeneratorParams, TileParams
 from hwsim.core import Component, inp, out, register
+from hwsim.core.ops import field
 from hwsim.errors import SimulationError
 
 _DEFAULT_TILE = TileParams()
@@ -84,21 +85,19 @@ class PulseGenerator(Component):
         if txn.op == "serial_write":
             if "max_pulses" not in txn.meta:
                 raise SimulationError(f"{self.path}: 'serial_write' needs meta max_pulses")
-            return setup, max(1, int(txn.meta["max_pulses"]) * self.slot_cycles())
+            return setup, max(1, int(field(txn, "max_pulses")) * self.slot_cycles())
         raise SimulationError(f"{self.path}: PulseGenerator cannot perform '{txn.op}' "
                               f"(ops: {', '.join(self.OPS)})")
 
     def actions(self, txn):
-        m = txn.meta
         stochastic = self.params.rng != "deterministic"
         if txn.op == "update":
-            fired = int(m.get("row_slots", 0)) + int(m.get("col_slots", 0))
-            default_draws = self.lines * txn.n_total if stochastic else 0
+            fired = int(field(txn, "row_slots")) + int(field(txn, "col_slots"))
+            draws = int(field(txn, "rng_draws", self.lines * txn.n_total)) if stochastic else 0
         else:
-            pulses = int(m.get("pulses", 0))
-            fired = int(m.get("row_slots", pulses)) + int(m.get("col_slots", 0))
-            default_draws = 0
-        draws = int(m.get("rng_draws", default_draws)) if stochastic else 0
+            pulses = int(field(txn, "pulses"))
+            fired = int(field(txn, "row_slots", pulses)) + int(field(txn, "col_slots"))
+            draws = int(field(txn, "rng_draws")) if stochastic else 0
         attrs = {"rng": self.params.rng}
         yield "pulse_slot", fired, attrs
         yield "rng_draw", draws, attrs

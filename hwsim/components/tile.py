@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from hwsim.config.blocks import TileParams
 from hwsim.core import Component, inp, out, register
+from hwsim.core.ops import field
 from hwsim.errors import SimulationError
 
 
@@ -31,7 +32,9 @@ class Tile(Component):
     Params = TileParams
     PORTS = (inp("in", "analog_vector", "line voltages from the DAC bank"),
              out("out", "analog_vector", "integrated currents to the ADC bank"),
-             inp("pulses", "pulses", "stochastic pulse trains for the update", optional=True))
+             inp("pulses", "pulses", "stochastic pulse trains for the update", optional=True),
+             inp("signs", "bits", "sign control of the chopped lines (from a chopper)",
+                 optional=True))
     ACTIONS = {
         "read": "one analog MVM on the array",
         "read_cell": "Σ ĝ·v̂² energy units of one MVM (value-dependent read energy)",
@@ -50,22 +53,21 @@ class Tile(Component):
             c = max(1, self.cycles(p.pulse_width))
             return c, c
         if txn.op == "serial_write":
-            c = max(1, int(txn.meta["max_pulses"]) * self.cycles(p.pulse_width))
+            c = max(1, int(field(txn, "max_pulses")) * self.cycles(p.pulse_width))
             return c, c
         raise SimulationError(f"{self.path}: Tile cannot perform '{txn.op}'")
 
     def actions(self, txn):
-        m = txn.meta
         if txn.op in ("forward", "backward", "read_column"):
             p = self.params
             yield "read", txn.n_total, {}
-            yield "read_cell", float(m.get("sum_gv2", 0.0)), {
+            yield "read_cell", float(field(txn, "sum_gv2")), {
                 "read_voltage": p.read_voltage, "g_max": p.g_max,
                 "integration_time": p.integration_time}
         else:
-            yield "pulse", int(m.get("pulses", 0)), {}
-            yield "row_drive", int(m.get("row_slots", 0)), {}
-            yield "col_drive", int(m.get("col_slots", 0)), {}
+            yield "pulse", int(field(txn, "pulses")), {}
+            yield "row_drive", int(field(txn, "row_slots", 0)), {}
+            yield "col_drive", int(field(txn, "col_slots")), {}
 
     def area_attrs(self) -> dict:
         return {"rows": self.params.rows, "cols": self.params.cols}

@@ -7,18 +7,21 @@ Two forms, one model underneath:
 * **explicit** — ``components`` (path, kind, params) and ``connections``
   (``[src.port, dst.port]`` pairs).
 
-:func:`expand` turns the compact form into the explicit one (``hwsim validate
---expand`` prints it), and the build layer only ever sees the explicit form.
+:func:`hwsim.elaborate.template.expand` turns the compact form into the explicit one
+(``hwsim validate --expand`` prints it) from the template table of
+:mod:`hwsim.config.blocks`, and the elaborate layer only ever builds the explicit form.
+When ``components`` declares a Tile the description *is* the explicit form (no template
+expansion); ``tile`` then still gives the geometry and numerics the tiles must match.
 """
 from __future__ import annotations
 
 import os
 
 from hwsim import units
-from hwsim.config.blocks import (AccumulatorParams, ADCParams, BufferParams, ChopperParams,
-                                 DACParams, DigitalUnitParams, InterconnectParams,
-                                 PulseGeneratorParams, TileParams)
-from hwsim.config.devices import UpdateConfig
+from hwsim.config.blocks import (BLOCKS, AccumulatorParams, ADCParams, BufferParams,
+                                 ChopperParams, DACParams, DigitalUnitParams,
+                                 InterconnectParams, PulseGeneratorParams, TileParams)
+from hwsim.config.update import UpdateConfig
 from hwsim.config.params import ParamSpec, build_section, param, range_problem, replace, section
 from hwsim.config.periphery import MVMConfig
 from hwsim.config.validate import check_references
@@ -119,12 +122,8 @@ class AcceleratorConfig:
             if problem:
                 raise ConfigError(f"frequency {problem}", file=file_of(data),
                                   line=line_of(data.get("clocks", {}), name), key=f"clocks.{name}")
-        blocks = [("tile", self.tile.clock)]
-        per = self.tile.periphery
-        blocks += [("tile.periphery.dac", per.dac.clock), ("tile.periphery.adc", per.adc.clock),
-                   ("tile.periphery.pulse_generator", per.pulse_generator.clock),
-                   ("digital_unit", self.digital_unit.clock), ("buffer", self.buffer.clock),
-                   ("interconnect", self.interconnect.clock)]
+        blocks = [(b.section, b.params_of(self)) for b in BLOCKS]
+        blocks = [(key, p.clock) for key, p in blocks if p is not None]
         for key, clk in blocks:
             if clk not in self.clocks:
                 node = data

@@ -1,11 +1,15 @@
-"""Declared parameters of every hardware block (layer 1).
+"""Declared parameters of every hardware block, and the tile template (layer 1).
 
 One section per component kind; the component classes in :mod:`hwsim.components`
-use these as their ``Params``.  Defaults follow ``TECHNOLOGY.md``: 1 GHz digital
+use these as their ``Params``.  :data:`BLOCKS` and :data:`CONNECTIONS` are the one
+table of the compact form's tile template (see the section at the end).  Defaults follow ``TECHNOLOGY.md``: 1 GHz digital
 clock, ISAAC-style 8-bit SAR ADCs at 1.28 GS/s, 40 ns integration and 5 ns update
 pulses (runtime model of Rasch et al., Nat. Commun. 15:7133, 2024).
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
 
 from hwsim.config.params import param, section
 
@@ -105,3 +109,88 @@ class TileParams:
                          "read_cell)", cite="20 kOhm, the high end of the 1.3–20 kOhm range "
                          "in TECHNOLOGY.md")
     clock: str = param("digital", desc=_CLOCK)
+
+
+# ------------------------------------------------------------------ the tile template
+# One table: which blocks the compact form places, where their params sit in the
+# accelerator file and what their instances are called (a path is its config key),
+# and how they connect.  hwsim.elaborate.template expands it; the accelerator's clock
+# checks read it; hwsim.elaborate.routes finds the routes in the connections it makes.
+
+@dataclass(frozen=True)
+class Block:
+    """One row of the template: an instance of ``kind`` with the params at ``section``."""
+    name: str                      # config key = last element of the path
+    kind: str                      # component kind (hwsim.core.registry)
+    section: str                   # dotted attribute of the AcceleratorConfig with the params
+    scope: str = "tile"            # "chip": one per chip; "tile": one per tile (or bank)
+    args: Callable | None = None   # cfg.tile -> geometry arguments of the instance
+    share: Callable | None = None  # cfg -> tiles served by one instance (an ADC bank)
+
+    def params_of(self, cfg):
+        """The block's params section in ``cfg``, or None when the block is omitted."""
+        obj = cfg
+        for part in self.section.split("."):
+            obj = getattr(obj, part)
+        return obj
+
+    def tiles_per_instance(self, cfg) -> int:
+        return self.share(cfg) if self.share is not None else 1
+
+    def path(self, cfg, tile: int | None = None) -> str:
+        """Path of the instance serving ``tile`` (chip blocks: ``tile`` is ignored)."""
+        if self.scope == "chip":
+            return f"chip.{self.name}"
+        if self.kind == "Tile":
+            return f"chip.tile{tile}"
+        k = self.tiles_per_instance(cfg)
+        return f"chip.tile{tile}.{self.name}" if k == 1 else f"chip.{self.name}{tile // k}"
+
+
+def _lines_in(t) -> dict:
+    return {"lines": t.cols}
+
+
+def _lines_out(t) -> dict:
+    return {"lines": t.rows}
+
+
+def _rows_cols(t) -> dict:
+    return {"rows": t.rows, "cols": t.cols}
+
+
+#: The template, in expansion order: chip blocks, then each tile's blocks.
+BLOCKS: tuple[Block, ...] = (
+    Block("buffer", "Buffer", "buffer", scope="chip"),
+    Block("interconnect", "Interconnect", "interconnect", scope="chip"),
+    Block("digital_unit", "DigitalUnit", "digital_unit", scope="chip"),
+    Block("dac", "DAC", "tile.periphery.dac", args=_lines_in),
+    Block("tile", "Tile", "tile"),
+    Block("pulse_generator", "PulseGenerator", "tile.periphery.pulse_generator",
+          args=_rows_cols),
+    Block("adc", "ADC", "tile.periphery.adc", args=_lines_out,
+          share=lambda cfg: cfg.tile.periphery.tiles_per_adc_bank),
+    Block("chopper", "Chopper", "tile.periphery.chopper", args=_rows_cols),
+    Block("accumulator", "DigitalAccumulator", "tile.periphery.accumulator"),
+)
+
+#: ``(block.port, block.port)`` by block name; a connection to an omitted block is dropped.
+#: Data flow: buffer -> interconnect -> digital unit / DAC / pulse generator; DAC -> tile
+#: -> ADC -> interconnect (and -> accumulator -> interconnect); pulse generator -> tile
+#: pulses; chopper -> the tile's sign-control lines.
+CONNECTIONS: tuple[tuple[str, str], ...] = (
+    ("buffer.out", "interconnect.in"),
+    ("interconnect.out", "digital_unit.in"),
+    ("digital_unit.out", "buffer.in"),
+    ("interconnect.out", "dac.in"),
+    ("dac.out", "tile.in"),
+    ("tile.out", "adc.in"),
+    ("adc.out", "interconnect.in"),
+    ("interconnect.out", "pulse_generator.in"),
+    ("pulse_generator.pulses", "tile.pulses"),
+    ("chopper.lines", "tile.signs"),
+    ("adc.out", "accumulator.in"),
+    ("accumulator.out", "interconnect.in"),
+)
+
+BY_NAME = {b.name: b for b in BLOCKS}

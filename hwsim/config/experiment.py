@@ -9,8 +9,9 @@ workload:
 training: {algorithm: c-ttv2, lr: 0.1, batch: 10, epochs: 5, params: {...}}
 run: {seed: 0, out: runs/quickstart}
 ```
-The algorithm's ``params`` are validated against the algorithm's own declared
-section when the training layer builds it.
+The algorithm's name and ``params`` are validated against the algorithm registry
+(:mod:`hwsim.training.algorithms`, a higher layer) when the training layer resolves
+it — ``hwsim validate`` does that too, with file, line and key.
 """
 from __future__ import annotations
 
@@ -20,9 +21,6 @@ from pathlib import Path
 from hwsim.config.params import build_section, param, replace, section
 from hwsim.config.yamlio import load_yaml
 from hwsim.errors import ConfigError
-
-ALGORITHMS = ("float", "sgd", "tiki-taka", "ttv2", "c-ttv2", "agad", "mixed-precision", "hic",
-              "sbpca")
 
 
 @section("workload", "Network and data set")
@@ -34,7 +32,8 @@ class WorkloadConfig:
 
 @section("training", "Training algorithm and hyperparameters")
 class TrainingConfig:
-    algorithm: str = param("c-ttv2", desc="in-memory training algorithm", choices=ALGORITHMS)
+    algorithm: str = param("c-ttv2", desc="in-memory training algorithm (`hwsim describe` "
+                           "lists them; checked against the registry of hwsim.training)")
     lr: float = param(0.1, desc="learning rate η", lo=0, lo_open=True, hi=100.0,
                       why="with inputs and errors of order 1, a step lr·x·δ over 100 crosses "
                           "every device's weight range (±1) a hundredfold")
@@ -73,8 +72,7 @@ class ExperimentConfig:
 
 def configs_dirs() -> list[Path]:
     """Where shipped configs live: the installed package data, then the source tree."""
-    import hwsim
-    here = Path(hwsim.__file__).resolve().parent
+    here = Path(__file__).resolve().parents[1]                      # the hwsim package
     return [p for p in (here / "configs", here.parent / "configs") if p.is_dir()]
 
 

@@ -41,7 +41,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import hwsim
 from hwsim import units
 from hwsim.config.yamlio import file_of, line_of, load_yaml
 from hwsim.errors import ConfigError, UnitError
@@ -126,7 +125,7 @@ class TechnologyConfig:
 
 def technology_dirs() -> list[Path]:
     """Where named tables live: installed ``hwsim/configs`` or the source tree."""
-    root = Path(hwsim.__file__).resolve()
+    root = Path(__file__).resolve().parents[1] / "__init__.py"     # the hwsim package
     return [d / "technology" for d in (root.parent / "configs", root.parents[1] / "configs")
             if (d / "technology").is_dir()]
 

@@ -3,9 +3,9 @@
 The declared ranges of :mod:`hwsim.config.params` check each value alone.  This
 module adds what relates a file to others or to the machine it would build:
 
-* :func:`check_references` — the device and the technology table an accelerator
-  names exist and are valid; a name that resolves to nothing is an error at the
-  accelerator's own ``file:line: device`` (or ``technology``), not a bare name.
+* :func:`check_references`, :func:`located` — the technology table and the device an
+  accelerator names exist and are valid; a name that resolves to nothing is an error
+  at the accelerator's own ``file:line: device`` (or ``technology``), not a bare name.
 * :func:`check_size` — an estimate of what a run would build, refused over a stated
   budget unless ``allow_large`` (``--allow-large``, ``run.allow_large``): the number of
   components the tile template elaborates to, and the memory of the device arrays
@@ -20,9 +20,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from hwsim.config.devices import load_device
 from hwsim.config.technology import load_technology
-from hwsim.config.yamlio import file_of, line_of
+from hwsim.config.yamlio import file_of, line_of, load_yaml
 from hwsim.errors import ConfigError
 
 #: Most tiles elaborated without ``--allow-large``.  Measured (cttv2_tile, 6 components
@@ -41,19 +40,33 @@ BYTES_PER_ACTIVATION = 24
 _MISSING = ("file not found", "technology table file not found")
 
 
+def located(exc: ConfigError, file: str | None, key: str, line: int | None = None):
+    """``exc`` (from loading a referenced file or name) as an error of the referring file:
+    an unknown name or a missing file is reported at ``file:line: key``; an error inside
+    an existing referenced file keeps its own file and line."""
+    if exc.file is not None and exc.message not in _MISSING:
+        return exc
+    what = f"{exc.message}: {exc.file}" if exc.file else exc.message
+    if line is None and file and os.path.isfile(file):
+        try:                      # the line of the key in the referring file, if it has one
+            line = line_of(load_yaml(file), key)
+        except ConfigError:
+            line = None
+    return ConfigError(what, file=file or None, line=line, key=key)
+
+
 def check_references(cfg, data, path: str) -> None:
-    """Load the device and the technology table that accelerator ``cfg`` names (as a run
-    does); an unknown name or a missing file is an error at the referring key."""
+    """Load the technology table that accelerator ``cfg`` names (as a run does); an
+    unknown name or a missing file is an error at the accelerator's ``technology`` key.
+    (The device is checked where its loader, :mod:`hwsim.devices`, may be imported:
+    :func:`hwsim.training.runner.prepare` and :func:`hwsim.api.validate`, with
+    :func:`located`.)"""
     base = os.path.dirname(path) if path and os.path.exists(path) else None
-    for key, load in (("device", load_device), ("technology", load_technology)):
-        try:
-            load(getattr(cfg, key), base_dir=base)
-        except ConfigError as exc:
-            if exc.file is not None and exc.message not in _MISSING:
-                raise                      # an error inside the referenced file: its own line
-            what = f"{exc.message}: {exc.file}" if exc.file else exc.message
-            raise ConfigError(what, file=file_of(data, path), line=line_of(data, key),
-                              key=key) from None
+    try:
+        load_technology(cfg.technology, base_dir=base)
+    except ConfigError as exc:
+        raise located(exc, file_of(data, path), "technology", line_of(data, "technology")) \
+            from None
 
 
 #: The kinds of file ``hwsim validate`` reads, and the top-level keys that identify each

@@ -33,7 +33,7 @@ class Component:
     ACTIONS: dict = {}                # action name -> description
     OPS: tuple = ()                   # operations this block takes part in
     #: True when actions() and on_operation() read only the transaction's structure (n
-    #: and meta outside hwsim.sim.timing_cache.VALUE_STATS): the timing cache then re-adds the
+    #: and the ``structural`` fields of hwsim.core.ops): the op memo then re-adds the
     #: ledger rows and statistics increments of a miss on every hit instead of calling
     #: account() (tests/sim/test_timing_cache.py checks the claim for every such block)
     STRUCTURAL_ACCOUNTING = False
@@ -63,13 +63,22 @@ class Component:
 
     def account(self, txn: Transaction) -> None:
         """Record the whole operation's actions and value statistics (once per operation,
-        in both modes; the timing cache calls it for operations it does not simulate)."""
+        in both modes; the op memo calls it for operations it does not simulate)."""
         self.ledger.record_actions(self.path, self.KIND, txn.phase, self.actions(txn),
                                    self.ACTIONS, self._undeclared)
         self.on_operation(txn)
 
     def on_operation(self, txn: Transaction) -> None:
         """Hook called once per operation (first item) to update value statistics."""
+
+    @property
+    def busy_until(self) -> int:
+        """Tick from which the block can start its next transaction (``free_at``)."""
+        return self.free_at
+
+    def hold_until(self, tick: int) -> None:
+        """Mark the block busy until ``tick`` (the op memo applying a remembered op)."""
+        self.free_at = tick
 
     # -- helpers -------------------------------------------------------------------------
     def cycles(self, seconds: float) -> int:

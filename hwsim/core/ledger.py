@@ -71,6 +71,21 @@ class ActionLedger:
                                                tuple(sorted(attrs.items())), ph)
         return key
 
+    def add_rows(self, rows, times: int = 1) -> None:
+        """Add ``count × times`` to every ``(ActionKey, count)`` of ``rows``, in order (the
+        op memo re-adds the rows of an op whose timing it did not simulate)."""
+        counts = self._counts
+        if times == 1:
+            for key, count in rows:
+                counts[key] += count
+        else:
+            for key, count in rows:
+                counts[key] += count * times
+
+    def rows(self) -> dict:
+        """``{ActionKey: count}`` (a copy)."""
+        return dict(self._counts)
+
     def items(self):
         """(ActionKey, count) pairs in a deterministic order."""
         return sorted(self._counts.items())

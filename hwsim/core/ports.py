@@ -35,11 +35,14 @@ def _compatible(a: str, b: str) -> bool:
 
 
 def check_connections(components: dict, connections: list[tuple[str, str]],
-                      where=lambda i: {}) -> dict[str, set[str]]:
+                      where=lambda i: {}, unconnected: dict | None = None
+                      ) -> dict[str, set[str]]:
     """Validate ``(src "path.port", dst "path.port")`` pairs.
 
     ``components`` maps path -> component (with a ``PORTS`` tuple of PortSpec).
-    ``where(i)`` gives file/line context for connection i.  Returns the adjacency
+    ``where(i)`` gives file/line context for connection i, ``unconnected`` the context of
+    a port left unconnected (e.g. ``{"file": ..., "key": "connections"}``).  Returns the
+    adjacency
     ``{src_path: {dst_path, ...}}`` used to check transaction routes.
     """
     uses: dict[tuple[str, str], int] = {}
@@ -76,5 +79,5 @@ def check_connections(components: dict, connections: list[tuple[str, str]],
         for spec in comp.PORTS:
             if not spec.optional and (path, spec.name) not in uses:
                 raise BuildError(f"port '{path}.{spec.name}' ({spec.direction}, {spec.payload}) "
-                                 f"is not connected")
+                                 f"is not connected", **(unconnected or {}))
     return adjacency

@@ -11,13 +11,17 @@ def to_dot(cfg) -> str:
     explicit = expand(cfg)
     lines = [f'digraph "{cfg.name}" {{', "  rankdir=LR;", "  node [shape=box, fontsize=10];"]
     groups: dict = {}
+    paths = {c["path"] for c in explicit["components"]}
     for c in explicit["components"]:
-        parent = c["path"].rpartition(".")[0]
-        groups.setdefault(parent, []).append(c)
+        # a tile (chip.tile3) heads the cluster of its periphery (chip.tile3.adc, ...)
+        p = c["path"]
+        own = any(q.startswith(p + ".") for q in paths)
+        groups.setdefault(p if own else p.rpartition(".")[0], []).append(c)
     for gi, (parent, comps) in enumerate(sorted(groups.items())):
         lines.append(f'  subgraph "cluster_{gi}" {{ label="{parent}";')
         for c in comps:
-            lines.append(f'    "{c["path"]}" [label="{c["path"].rpartition(".")[2]}\\n{c["kind"]}"];')
+            name = c["path"].rpartition(".")[2]
+            lines.append(f'    "{c["path"]}" [label="{name}\\n{c["kind"]}"];')
         lines.append("  }")
     for src, dst in explicit["connections"]:
         a, _, ap = src.rpartition(".")

@@ -1,107 +1,40 @@
 """Accelerator config -> graph of components (layer 4).
 
-:func:`expand` turns the compact form (a tile template replicated ``count`` times)
-into the explicit form: a list of component instances (path, kind, params, lines)
-and ``[src.port, dst.port]`` connections.  :func:`build_machine` instantiates the
-explicit form, checks every connection (dangling, doubly connected, type mismatch
--> :class:`BuildError`) and returns a :class:`Machine`.
-
-Paths of the compact form::
-
-    chip.buffer  chip.noc  chip.digital
-    chip.tile{i}.dac  .array  .adc  .pgen  [.chopper]  [.acc]
-    chip.adcbank{j}   (instead of .adc when tiles_per_adc_bank > 1)
+:func:`build_machine` instantiates the explicit form of an accelerator (a compact form
+is expanded by :func:`hwsim.elaborate.template.expand` from the one table of the tile
+template, :mod:`hwsim.config.blocks`), checks every connection (dangling, doubly connected, type mismatch ->
+:class:`BuildError`), derives the transaction routes from the connections
+(:mod:`hwsim.elaborate.routes`) and returns a :class:`Machine`.
 """
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
 
-import hwsim.components  # noqa: F401  (registers every kind)
+from hwsim.components import Tile
 from hwsim.config.accelerator import AcceleratorConfig
+from hwsim.config.blocks import BLOCKS
 from hwsim.config.params import build_section
 from hwsim.core import ActionLedger, Clock, check_connections, kind as kind_of
+from hwsim.elaborate.routes import TileRoutes, derive_routes
+from hwsim.elaborate.template import expand, is_explicit
 from hwsim.errors import BuildError, ConfigError
 
-
-@dataclass(frozen=True)
-class TileGroup:
-    """Paths of one tile and its periphery."""
-    index: int
-    array: str
-    dac: str
-    adc: str
-    pgen: str
-    chopper: str | None
-    acc: str | None
+__all__ = ["Machine", "TileRoutes", "build_machine", "expand"]
 
 
 @dataclass
 class Machine:
+    """The built accelerator: components by path, checked connections, clocks, and the
+    routes derived from the connections (``tiles[i].route(op)``, ``routes[op]`` for the
+    chip ops ``digital`` and ``transfer``)."""
     config: AcceleratorConfig
     components: dict
     adjacency: dict
     clocks: dict
     tiles: list
-    digital: str
-    buffer: str
-    noc: str
+    routes: dict
     ledger: ActionLedger = field(default_factory=ActionLedger)
-
-
-def _params_dict(obj) -> dict:
-    return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
-
-
-def expand(cfg: AcceleratorConfig) -> dict:
-    """The explicit form of a compact description: ``{"components": [...], "connections": [...]}``."""
-    t = cfg.tile
-    per = t.periphery
-    comps = [
-        {"path": "chip.buffer", "kind": "Buffer", "params": _params_dict(cfg.buffer)},
-        {"path": "chip.noc", "kind": "Interconnect", "params": _params_dict(cfg.interconnect)},
-        {"path": "chip.digital", "kind": "DigitalUnit", "params": _params_dict(cfg.digital_unit)},
-    ]
-    conns = [("chip.buffer.out", "chip.noc.in"), ("chip.noc.out", "chip.digital.in"),
-             ("chip.digital.out", "chip.buffer.in")]
-    from hwsim.config.blocks import TileParams
-    tile_params = {f.name: getattr(t, f.name) for f in dataclasses.fields(TileParams)}
-    share = per.tiles_per_adc_bank
-    for i in range(t.count):
-        base = f"chip.tile{i}"
-        comps += [
-            {"path": f"{base}.dac", "kind": "DAC", "params": _params_dict(per.dac),
-             "args": {"lines": t.cols}},
-            {"path": f"{base}.array", "kind": "Tile", "params": tile_params},
-            {"path": f"{base}.pgen", "kind": "PulseGenerator",
-             "params": _params_dict(per.pulse_generator), "args": {"rows": t.rows, "cols": t.cols}},
-        ]
-        if share == 1:
-            adc = f"{base}.adc"
-            comps.append({"path": adc, "kind": "ADC", "params": _params_dict(per.adc),
-                          "args": {"lines": t.rows}})
-        else:
-            adc = f"chip.adcbank{i // share}"
-            if i % share == 0:
-                comps.append({"path": adc, "kind": "ADC", "params": _params_dict(per.adc),
-                              "args": {"lines": t.rows}})
-        conns += [("chip.noc.out", f"{base}.dac.in"), (f"{base}.dac.out", f"{base}.array.in"),
-                  (f"{base}.array.out", f"{adc}.in"), (f"{adc}.out", "chip.noc.in"),
-                  ("chip.noc.out", f"{base}.pgen.in"), (f"{base}.pgen.pulses", f"{base}.array.pulses")]
-        if per.chopper is not None:
-            # the chopper's sign-control lines are wired inside the tile (no data ports)
-            comps.append({"path": f"{base}.chopper", "kind": "Chopper",
-                          "params": _params_dict(per.chopper),
-                          "args": {"rows": t.rows, "cols": t.cols}})
-        if per.accumulator is not None:
-            comps.append({"path": f"{base}.acc", "kind": "DigitalAccumulator",
-                          "params": _params_dict(per.accumulator)})
-            conns += [(f"{adc}.out", f"{base}.acc.in"), (f"{base}.acc.out", "chip.noc.in")]
-    for c in cfg.components:
-        comps.append({"path": c.path, "kind": c.kind, "params": dict(c.params),
-                      "args": dict(c.args)})
-    conns += [tuple(c) for c in cfg.connections]
-    return {"components": comps, "connections": [list(c) for c in conns]}
 
 
 def build_machine(cfg: AcceleratorConfig, ledger: ActionLedger | None = None) -> Machine:
@@ -134,16 +67,49 @@ def build_machine(cfg: AcceleratorConfig, ledger: ActionLedger | None = None) ->
             raise BuildError(f"component '{path}' ({c['kind']}): bad geometry arguments "
                              f"{c.get('args')}: {exc}", file=cfg.file) from None
     adjacency = check_connections(comps, [tuple(x) for x in explicit["connections"]],
-                                  where=lambda i: {"file": cfg.file})
-    tiles = []
-    share = cfg.tile.periphery.tiles_per_adc_bank
-    for i in range(cfg.tile.count):
-        base = f"chip.tile{i}"
-        tiles.append(TileGroup(
-            index=i, array=f"{base}.array", dac=f"{base}.dac",
-            adc=f"{base}.adc" if share == 1 else f"chip.adcbank{i // share}",
-            pgen=f"{base}.pgen",
-            chopper=f"{base}.chopper" if f"{base}.chopper" in comps else None,
-            acc=f"{base}.acc" if f"{base}.acc" in comps else None))
-    return Machine(cfg, comps, adjacency, clocks, tiles, "chip.digital", "chip.buffer",
-                   "chip.noc", ledger)
+                                  where=lambda i: {"file": cfg.file},
+                                  unconnected={"file": cfg.file, "key": "connections"})
+    tiles = [p for p, c in comps.items() if isinstance(c, Tile)]
+    if is_explicit(cfg):
+        _check_explicit_tiles(cfg, [comps[p] for p in tiles])
+        _check_explicit_periphery(cfg, comps)
+    tile_routes, chip_routes = derive_routes(comps, adjacency, tiles, file=cfg.file)
+    return Machine(cfg, comps, adjacency, clocks, tile_routes, chip_routes, ledger)
+
+
+def _check_explicit_periphery(cfg: AcceleratorConfig, comps: dict) -> None:
+    """The numbers path reads the tile template's sections (``tile``, ``tile.periphery.*``:
+    DAC/ADC resolution, chopper, accumulator…): an explicit component of a template kind
+    must have exactly those params, so that the physics and the cost model describe the
+    same hardware."""
+    blocks = [(kind_of(b.kind), b) for b in BLOCKS if b.scope == "tile"]
+    for path, comp in comps.items():
+        for cls, b in blocks:
+            if type(comp) is not cls:
+                continue
+            sect = b.params_of(cfg)
+            if sect is None:
+                raise BuildError(f"component '{path}' is a {b.kind} but {b.section} is not "
+                                 f"declared (the numbers path reads it)", file=cfg.file,
+                                 key=f"components.{path}")
+            for f in dataclasses.fields(cls.Params):
+                mine, theirs = getattr(comp.params, f.name), getattr(sect, f.name)
+                if mine != theirs:
+                    raise BuildError(f"{b.kind} '{path}' has {f.name} {mine!r} but "
+                                     f"{b.section}.{f.name} is {theirs!r} (the numbers path "
+                                     f"reads {b.section})", file=cfg.file,
+                                     key=f"components.{path}.params.{f.name}")
+
+
+def _check_explicit_tiles(cfg: AcceleratorConfig, tiles: list) -> None:
+    """The mapping and the numbers path read ``tile`` (count, rows, cols): an explicit
+    form's Tile components must agree with it."""
+    if len(tiles) != cfg.tile.count:
+        raise BuildError(f"the explicit form declares {len(tiles)} Tile components but "
+                         f"tile.count is {cfg.tile.count}", file=cfg.file, key="tile.count")
+    for t in tiles:
+        for dim in ("rows", "cols"):
+            if getattr(t.params, dim) != getattr(cfg.tile, dim):
+                raise BuildError(f"Tile '{t.path}' has {dim} {getattr(t.params, dim)} but "
+                                 f"tile.{dim} is {getattr(cfg.tile, dim)}", file=cfg.file,
+                                 key=f"components.{t.path}.params.{dim}")

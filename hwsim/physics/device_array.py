@@ -8,8 +8,10 @@ Gokmen & Vlasov, Front. Neurosci. 10:333, 2016):
     Δ⁺ = |g + min(up_down, 0) + r|·dw_min       Δ⁻ = |g − max(up_down, 0) − r|·dw_min
 
 (the 0.05 floor keeps every bound on its nominal side, so b_min < 0 < b_max for bipolar
-devices); model slopes γ ← γ·max(1 + γ_dtod ξ, 0.05) (LinearStep, PowStep).  Non-idealities: reference offset r_ij = ref_mean + ref_std ξ subtracted on
-read; write noise (visible w + write_noise_std·dw_min·ξ, redrawn when a device is
+devices); the model's own per-device parameters come from its section
+(:meth:`hwsim.devices.DeviceConfig.device_params`, e.g. slopes γ ← γ·max(1 + γ_dtod ξ,
+0.05) for LinearStep and PowStep).  Non-idealities: reference offset r_ij = ref_mean +
+ref_std ξ subtracted on read; write noise (visible w + write_noise_std·dw_min·ξ, redrawn when a device is
 touched); decay w ← (w − b)(1 − 1/τ_life) + b and diffusion w += ν ξ per mini-batch;
 stuck devices (zero step); an optional int64 pulse counter for endurance.
 The draws happen in a fixed order whatever the knobs, so a seed always gives the same
@@ -19,9 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hwsim.physics import device_models as dm
-
-_FLOOR = 0.05
+from hwsim.devices import DTOD_FLOOR as _FLOOR
 
 
 class DeviceArray:
@@ -38,7 +38,7 @@ class DeviceArray:
         self.cfg = cfg
         self.shape = (int(shape[0]), int(shape[1]))
         self.model = cfg.model
-        self.model_code = dm.MODEL_CODES[cfg.model]
+        self.model_code = cfg.kernel        # KernelCode, None for a NumPy-only model
         xi = lambda: rng.standard_normal(self.shape)  # noqa: E731 - fixed draw order below
         g = 1.0 + cfg.dw_min_dtod * xi()
         r = cfg.up_down_dtod * xi()
@@ -50,50 +50,23 @@ class DeviceArray:
         self.reference = cfg.ref_mean + cfg.ref_std * xi()
         self.stuck = rng.random(self.shape) < cfg.stuck_fraction
         xi_model = xi()              # spread of the model slope (linear γ±, PowStep γ)
-        self.p_up, self.p_down = self._model_params(cfg, xi_model)
+        self.p_up, self.p_down = cfg.device_params(self, xi_model)
         life = np.maximum(1.0 + cfg.lifetime_dtod * xi(), _FLOOR)
         self.tau_life = cfg.lifetime * life if cfg.lifetime > 0 else None
         diff = np.maximum(1.0 + cfg.diffusion_dtod * xi(), 0.0)
         self.diffusion_rate = cfg.diffusion * diff if cfg.diffusion > 0 else None
         self.dw_up[self.stuck] = 0.0
         self.dw_down[self.stuck] = 0.0
-        self.scalars = dm.model_scalars(cfg)
-        self.nodes_up = np.ascontiguousarray(cfg.piecewise_up, dtype=np.float64)
-        self.nodes_down = np.ascontiguousarray(cfg.piecewise_down, dtype=np.float64)
-        self.granularity = dm.nominal_granularity(cfg)
-        self.n_states = dm.number_of_states(cfg)
+        self.scalars = cfg.kernel_scalars()
+        self.nodes_up = np.ascontiguousarray(cfg.kernel_nodes(True), dtype=np.float64)
+        self.nodes_down = np.ascontiguousarray(cfg.kernel_nodes(False), dtype=np.float64)
+        self.granularity = cfg.granularity()
+        self.n_states = cfg.number_of_states()
         self.w = np.clip(np.full(self.shape, float(cfg.w_init)), self.b_min, self.b_max)
         self.write_noise = np.zeros(self.shape)
         self.pulse_count = np.zeros(self.shape, np.int64) if cfg.count_pulses else None
         for name in ("b_max", "b_min", "dw_up", "dw_down", "p_up", "p_down", "reference"):
             setattr(self, name, np.ascontiguousarray(getattr(self, name), dtype=np.float64))
-
-    def _model_params(self, cfg, xi_model):
-        """Per-device p_up, p_dn of the kernel step function (see device_models)."""
-        code, z = self.model_code, np.zeros(self.shape)
-        rng_ = self.b_max - self.b_min
-        if cfg.model == "linear_step":
-            s = np.maximum(1.0 + cfg.linear_gamma_dtod * xi_model, _FLOOR)
-            return cfg.linear_gamma_up * s / cfg.w_max, cfg.linear_gamma_down * s / cfg.w_min
-        if cfg.model == "soft_bounds":
-            return 1.0 / self.b_max, 1.0 / self.b_min
-        if cfg.model in ("response_linear", "response_offset"):
-            if cfg.model == "response_offset":
-                self.dw_up = self.dw_up * (1.0 + cfg.response_offset)
-                self.dw_down = self.dw_down * (1.0 - cfg.response_offset)
-            return np.full(self.shape, 1.0 / cfg.response_tau), \
-                np.full(self.shape, -1.0 / cfg.response_tau)
-        if code == dm.EXP:
-            return 2.0 * cfg.exp_a / rng_, z
-        if code == dm.POW:
-            gam = cfg.pow_gamma * np.maximum(1.0 + cfg.pow_gamma_dtod * xi_model, _FLOOR)
-            return 1.0 / rng_, gam
-        if code == dm.PIECEWISE:
-            return 1.0 / rng_, z
-        if code in (dm.RPOWER, dm.REXP):
-            return np.full(self.shape, 1.0 / cfg.response_tau), \
-                np.full(self.shape, cfg.response_gamma)
-        return z, z
 
     # ---- reading ------------------------------------------------------------------
     @property
@@ -127,27 +100,14 @@ class DeviceArray:
     def step_sizes(self, up: bool, w=None) -> np.ndarray:
         """Mean step Δ±·q±(w) of one pulse at the current (or given) weights."""
         w = self.w if w is None else np.broadcast_to(np.asarray(w, float), self.shape)
-        q = dm.q_step_fast(self.model_code, up, w, self.p_up, self.p_down, self.b_min,
-                           self.b_max, self.scalars, self.nodes_up if up else self.nodes_down)
+        q = self.cfg.q_fast(up, w, self.p_up, self.p_down, self.b_min, self.b_max,
+                            self.scalars, self.nodes_up if up else self.nodes_down)
         return (self.dw_up if up else self.dw_down) * q
 
     def symmetry_point(self) -> np.ndarray:
-        """Per-device w⋄ where mean up and down steps are equal (NaN for ConstantStep).
-
-        Closed form for the LINEAR family (:func:`device_models.linear_symmetry_point`),
-        else bisection on the decreasing Δ⁺q⁺(w) − Δ⁻q⁻(w) over [b_min, b_max].
-        """
-        if self.model_code == dm.CONSTANT:
-            return np.full(self.shape, np.nan)
-        if self.model_code == dm.LINEAR:
-            return dm.linear_symmetry_point(self.dw_up, self.dw_down, self.p_up, self.p_down,
-                                            self.b_min, self.b_max)
-        lo, hi = self.b_min.copy(), self.b_max.copy()
-        for _ in range(60):
-            mid = 0.5 * (lo + hi)
-            pos = self.step_sizes(True, mid) - self.step_sizes(False, mid) > 0
-            lo, hi = np.where(pos, mid, lo), np.where(pos, hi, mid)
-        return 0.5 * (lo + hi)
+        """Per-device w⋄ where mean up and down steps are equal (NaN for ConstantStep):
+        the model's closed form where it has one, else bisection."""
+        return self.cfg.symmetry_point(self)
 
     # ---- writing ------------------------------------------------------------------
     def set_weights(self, values, rng: np.random.Generator | None = None) -> None:

@@ -149,7 +149,7 @@ def _noise(array):
 
 def _lumped(array, threshold) -> bool:
     c = array.cfg
-    return array.model_code == dm.CONSTANT and c.dw_min_std <= threshold and \
+    return c.lumpable and c.dw_min_std <= threshold and \
         c.dw_min_std_slope == 0.0
 
 
@@ -165,14 +165,14 @@ def _device_args(array, lumped, touched):
     tch = touched if touched is not None else _NO_TOUCHED
     return (array.w, array.dw_up, array.dw_down, array.b_min, array.b_max, array.p_up,
             array.p_down, scalars, array.nodes_up, array.nodes_down, _NORMAL_TABLE,
-            counter, tch, int(array.model_code), int(lumped))
+            counter, tch, dm.kernel_code(array), int(lumped))
 
 
 def pulsed_update(array: DeviceArray, x, d, lr: float, cfg, rng: np.random.Generator,
                   backend: str = "cython", *, strategy: str = "auto") -> UpdateStats:
     """Apply ΔW = −lr·Σ_b d_b x_bᵀ to ``array`` sample by sample (x: (B, N), d: (B, M)).
 
-    ``cfg`` is an :class:`hwsim.config.devices.UpdateConfig`.  ``strategy`` picks the
+    ``cfg`` is an :class:`hwsim.config.update.UpdateConfig`.  ``strategy`` picks the
     kernel's loop order (``auto``/``pairs``/``slots``); results do not depend on it.
     """
     _check_common(array, rng, backend)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from hwsim.physics import device_models as dm
 from hwsim.physics.counter_rng import normal_from_words, rand64
 from hwsim.physics.pulse_trains import pack_trains
 
@@ -44,8 +43,8 @@ class _Devices:
             pu, pd = a.p_up.flat[idx], a.p_down.flat[idx]
             for sel, direction, nodes in ((up, True, a.nodes_up), (~up, False, a.nodes_down)):
                 if sel.any():
-                    q[sel] = dm.q_step(a.model_code, direction, w[sel], pu[sel], pd[sel],
-                                       bmin[sel], bmax[sel], a.scalars, nodes)
+                    q[sel] = a.cfg.q(direction, w[sel], pu[sel], pd[sel], bmin[sel],
+                                     bmax[sel], a.scalars, nodes)
             base = dev * q
             std = self.sigma * base + dev * (self.sadd + self.sslope * np.abs(w))
         else:

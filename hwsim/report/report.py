@@ -23,7 +23,7 @@ import dataclasses
 import platform
 from importlib import metadata
 
-import hwsim
+from hwsim.version import __version__
 
 TICKS_PER_SECOND = 10**12
 
@@ -31,7 +31,7 @@ TICKS_PER_SECOND = 10**12
 def package_versions() -> dict:
     """Versions of the packages a result depends on ('not installed' when absent);
     ``cython`` is the Cython that compiled the installed kernels."""
-    out = {"python": platform.python_version(), "hwsim": hwsim.__version__}
+    out = {"python": platform.python_version(), "hwsim": __version__}
     for name, dist in (("numpy", "numpy"), ("simpy", "simpy")):
         try:
             out[name] = metadata.version(dist)

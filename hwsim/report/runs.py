@@ -11,8 +11,9 @@ import dataclasses
 import os
 
 from hwsim.energy import TechnologyTable, area_report, estimate
-from hwsim.report.files import write_csv, write_json
+from hwsim.report.formats import write_report
 from hwsim.report.report import build_report
+from hwsim.report.timeline import write_timelines
 
 
 def _config(result) -> dict:
@@ -20,6 +21,15 @@ def _config(result) -> dict:
     return {"experiment": dataclasses.asdict(result.cfg),
             "accelerator": dataclasses.asdict(prep.accelerator),
             "device": dataclasses.asdict(prep.context.device)}
+
+
+def mapping_section(mapping) -> dict:
+    """Tiles used/total, the cell utilisation of each used tile, and which tiles hold each
+    layer's arrays (``layers[name][role] = [tile, ...]``)."""
+    return {"tiles_used": mapping.tiles_used, "tiles_total": mapping.tiles_total,
+            "utilization": {str(k): v for k, v in mapping.utilization().items()},
+            "layers": {name: {role: [s.tile for s in slots] for role, slots in lm.arrays.items()}
+                       for name, lm in mapping.layers.items()}}
 
 
 def run_report(result) -> dict:
@@ -43,20 +53,17 @@ def run_report(result) -> dict:
     for p, c in hw.machine.components.items():
         for k, spec in c.stats.specs.items():
             stats[p].setdefault(k, {"value": 0}).update(unit=spec.unit, desc=spec.desc)
-    extra["mapping"] = {"tiles_used": hw.mapping.tiles_used, "tiles_total": hw.mapping.tiles_total,
-                        "utilization": {str(k): v for k, v in hw.mapping.utilization().items()}}
+    extra["mapping"] = mapping_section(hw.mapping)
     return build_report(total_ticks=t["ticks"], phase_ticks=t["phase_ticks"],
                         component_stats=stats, energy=estimate(hw.machine.ledger, table),
                         area=area_report(hw.machine.components, table), extra=extra, **common)
 
 
-def write_run_outputs(report: dict, result, *, timeline=None, vcd=None) -> list[str]:
-    """report.json, energy.csv (and timelines) in the run's output directory."""
-    out = result.out
-    write_json(report, out / "report.json")
-    write_csv(report, out / "energy.csv")
-    written = [str(out / "report.json"), str(out / "energy.csv")]
+def write_run_outputs(report: dict, result, *, timeline=None, vcd=None,
+                      formats=None) -> list[str]:
+    """The report in each of ``formats`` (default: report.json, energy.csv) in the run's
+    output directory, and the timelines when asked for."""
+    written = write_report(report, result.out, formats)
     if (timeline or vcd) and result.hw is not None:
-        from hwsim.report.timeline import write_timelines
         written += write_timelines(result.hw, timeline, vcd)
     return written

@@ -9,40 +9,36 @@ actions come from the components, in cycles.
 
 Execution of one op on a layer mapped on a ``g_r × g_c`` tile grid: every tile of
 the layer's array runs its share at once (lines = the rows/columns mapped on that
-tile; value statistics split by the tile's share of the cells); the op ends when the
-slowest tile ends.  Forward MVMs over ``g_c > 1`` column blocks add
+tile; the op's ``n`` and fields split by the rules of the op schema,
+:mod:`hwsim.core.ops`; a tile with no share of a flip takes no part); the op ends
+when the slowest tile ends.  Forward MVMs over ``g_c > 1`` column blocks add
 ``n·(g_c − 1)·M`` partial sums on the digital unit (transposed: ``n·(g_r − 1)·N``).
-Schedule ``sequential``: an op starts when the previous one ended.
+Schedule ``sequential``: an op starts when the previous one ended.  With ``cache`` the
+ops go through the exact op memo (:class:`hwsim.sim.memo.OpMemo`) that the Hardware owns;
+training (:meth:`Hardware.flush`) and trace replay (:meth:`Hardware.execute`) share it.
 """
 from __future__ import annotations
 
+from hwsim.core import ops as schema
 from hwsim.elaborate.graph import Machine
 from hwsim.elaborate.mapping import Mapping
 from hwsim.errors import SimulationError
 from hwsim.sim.engine import Simulator
+from hwsim.sim.memo import OpMemo
 from hwsim.sim.program import Op, Program
 
-_SPLIT_BY_CELLS = frozenset(("sum_gv2", "pulses", "adc_saturations", "writes", "compares"))
-_SPLIT_BY_LINES = frozenset(("row_slots", "col_slots", "rng_draws"))
 
+def txn_meta(spec, op: Op) -> dict:
+    """Meta of the transaction ``spec`` of ``op``.
 
-def txn_meta(spec, meta: tuple) -> dict:
-    """Meta of the transaction ``spec`` of an op with ``meta`` (sorted pairs).
-
-    A tile's transaction carries the op's statistics, those counted per cell scaled by
-    the tile's ``share`` of the cells (and, for writes, the per-line ones by its share of
-    the ``lines``), plus ``extra`` (its line counts); ``share`` None: the op's meta as is
+    A tile's transaction carries the tile's share of the op's fields (split by their
+    schema rules, :func:`hwsim.core.ops.split_meta`: ``share`` of the cells, ``lines``
+    for writes) plus ``extra`` (its line counts); ``share`` None: the op's meta as is
     (digital, transfer) or, with ``extra``, just ``extra`` (digital work of a tile op)."""
     _kind, _n, _route, share, lines, extra = spec
     if share is None:
-        return dict(extra) if extra is not None else dict(meta)
-    tm = {}
-    for k, v in meta:
-        if k in _SPLIT_BY_CELLS:
-            v = v * share
-        elif lines is not None and k in _SPLIT_BY_LINES:
-            v = v * lines
-        tm[k] = v
+        return dict(extra) if extra is not None else dict(op.meta)
+    tm = schema.split_meta(schema.get(op.op), op.meta, share, lines)
     if extra is not None:
         tm.update(extra)
     return tm
@@ -50,6 +46,8 @@ def txn_meta(spec, meta: tuple) -> dict:
 
 class Hardware:
     """Issue hardware operations; execute them cycle-accurately on demand."""
+
+    txn_meta = staticmethod(txn_meta)
 
     def __init__(self, machine: Machine, mapping: Mapping | None = None, *,
                  granularity: str | None = None, timeline: bool = False, recorder=None,
@@ -69,10 +67,9 @@ class Hardware:
         if self.schedule == "pipelined" and self.sim.granularity != "burst":
             raise SimulationError("the pipelined schedule needs engine.granularity: burst "
                                   "(item mode is the sequential reference)")
-        self.cache = None
-        if cache and self.schedule == "sequential":   # exact reuse of op timing
-            from hwsim.sim.timing_cache import TimingCache
-            self.cache = TimingCache(self)
+        #: the exact op memo (None: every op is simulated); off with the pipelined
+        #: schedule, whose ops overlap
+        self.cache = OpMemo(self) if cache and self.schedule == "sequential" else None
 
     # -- the operations API ---------------------------------------------------------
     def issue(self, op: Op) -> None:
@@ -80,10 +77,13 @@ class Hardware:
         if self.recorder is not None:
             self.recorder.record(op)
 
-    def _op(self, op_kind, n, layer="", role="W", phase="forward", **meta):
+    def op(self, op_kind, n, layer="", role="W", phase="forward", **meta):
+        """Issue an op of any declared kind (the named methods below are shorthands)."""
         if n <= 0:
             return
         self.issue(Op(op_kind, int(n), layer, role, phase, tuple(sorted(meta.items()))))
+
+    _op = op                          # the shorthands below call it under this name
 
     def forward(self, layer, n, role="W", phase="forward", **stats):
         self._op("forward", n, layer, role, phase, **stats)
@@ -103,8 +103,8 @@ class Hardware:
     def accumulate(self, layer, n, role="H", phase="transfer", **stats):
         self._op("accumulate", n, layer, role, phase, **stats)
 
-    def flip(self, layer, n, role="A", phase="transfer"):
-        self._op("flip", n, layer, role, phase)
+    def flip(self, layer, n, role="A", phase="transfer", **fields):
+        self._op("flip", n, layer, role, phase, **fields)
 
     def digital(self, kind, n, layer="", phase="digital"):
         self._op("digital", n, layer, "-", phase, kind=kind)
@@ -132,6 +132,21 @@ class Hardware:
                 self.cache.run(op)
         return self.now - t0
 
+    def execute(self, op: Op) -> None:
+        """Run one op now, through the memo when there is one (trace replay; pending ops
+        stay pending)."""
+        if self.cache is None:
+            self._execute([op])
+        else:
+            self.cache.run(op)
+
+    def memo_stats(self) -> dict:
+        """Hits, misses and size of the op memo (zeros without one)."""
+        if self.cache is None:
+            return {"enabled": False, "hits": 0, "misses": 0, "bypassed": 0, "entries": 0,
+                    "hyperperiod_ticks": 0}
+        return self.cache.stats()
+
     def _execute(self, ops) -> None:
         """Run ops through the SimPy engine in the configured schedule."""
         if self.schedule == "pipelined":
@@ -140,7 +155,7 @@ class Hardware:
         for op in ops:
             start = self.sim.now
             handles = [self.sim.submit(o, n, route, layer=op.layer, phase=op.phase, meta=m)
-                       for o, n, route, m in self._transactions(op)]
+                       for o, n, route, m in self.transactions(op)]
             for h in handles:
                 self.sim.env.run(until=h.done)
             self.phase_ticks[op.phase] = self.phase_ticks.get(op.phase, 0) + self.sim.now - start
@@ -159,7 +174,7 @@ class Hardware:
             start = max(first, self.sim.now)
             handles = [self.sim.submit(o, n, route, layer=op.layer, phase=op.phase, meta=m,
                                        at=start, last=max(last, start))
-                       for o, n, route, m in self._transactions(op)]
+                       for o, n, route, m in self.transactions(op)]
             for h in handles:
                 env.run(until=h.streaming)
             first = min(h.t_first_out for h in handles)
@@ -180,27 +195,27 @@ class Hardware:
             self.phase_ticks[phase] = self.phase_ticks.get(phase, 0) + hi - lo
 
     def run_program(self, ops) -> int:
-        """Execute ``ops`` now (not through the cache); return the elapsed ticks."""
+        """Execute ``ops`` now (not through the memo); return the elapsed ticks."""
         t0 = self.sim.now
         self._execute(list(ops))
         return self.sim.now - t0
 
-    def _transactions(self, op: Op):
-        """Yield (op, n, route, meta) transactions for one op."""
-        meta = op.meta
-        for spec in self.txn_specs(op):
-            yield spec[0], spec[1], spec[2], txn_meta(spec, meta)
+    def transactions(self, op: Op) -> list:
+        """The (block operation, n, route, meta) transactions of one op."""
+        return [(spec[0], spec[1], spec[2], txn_meta(spec, op)) for spec in self.txn_specs(op)]
 
     def txn_specs(self, op: Op) -> list:
         """The transactions of ``op`` as specs ``(kind, n, route, share, lines, extra)``
         (see :func:`txn_meta`); they depend on the op's structure, except for the compare
         count of an ``accumulate`` on tiles without an accumulator (:meth:`structural`)."""
         m = self.machine
-        kind = op.op
+        k = schema.get(op.op)
+        kind = k.performs                 # the block operation
+        digital = m.routes["digital"]     # routes: hwsim.elaborate.routes, from the connections
         if kind == "digital":
-            return [("digital", op.n, (m.digital,), None, None, None)]
+            return [("digital", op.n, digital, None, None, None)]
         if kind == "transfer":
-            return [("transfer", op.n, (m.buffer, m.noc), None, None, None)]
+            return [("transfer", op.n, m.routes["transfer"], None, None, None)]
         if self.mapping is None:
             raise SimulationError(f"op '{kind}' on layer '{op.layer}' needs a layer mapping")
         lm = self.mapping[op.layer]
@@ -209,58 +224,59 @@ class Hardware:
             col = int(op.meta_dict().get("col", 0))
             slots = tuple(s for s in slots if s.col0 <= col < s.col0 + s.cols) or slots[:1]
         cells = sum(s.rows * s.cols for s in slots)
+        counts = schema.split_n(k, op.n, slots, lm.in_features, op.meta, lm.out_features)
         specs = []
-        for s in slots:
+        for s, n in zip(slots, counts):
+            if n <= 0:                # this tile has no share of the op's items
+                continue
             g = m.tiles[s.tile]
             share = (s.rows * s.cols) / cells
             if kind in ("forward", "read_column"):
-                specs.append((kind, op.n, (g.dac, g.array, g.adc), share, None,
+                specs.append((kind, n, g.route(kind), share, None,
                               {"lines_in": s.cols, "lines_out": s.rows}))
             elif kind == "backward":
-                specs.append((kind, op.n, (g.dac, g.array, g.adc), share, None,
+                specs.append((kind, n, g.route(kind), share, None,
                               {"lines_in": s.rows, "lines_out": s.cols}))
             elif kind in ("update", "serial_write"):
                 lines = (s.rows + s.cols) / (lm.out_features + lm.in_features)
-                route = (g.pgen, g.array) if kind == "update" else (g.array,)
-                specs.append((kind, op.n, route, share, lines, None))
+                specs.append((kind, n, g.route(kind), share, lines, None))
             elif kind == "accumulate":
-                if g.acc is None:   # no tile accumulator: the chip's digital unit adds/compares
-                    specs.append(("digital", max(1, round(op.n * share)), (m.digital,), None,
-                                  None, {"kind": "add"}))
-                    cmp_ = round(dict(op.meta).get("compares", 0) * share)
+                if g.route(kind) is None:   # no tile accumulator: the digital unit adds, compares
+                    specs.append(("digital", n, digital, None, None, {"kind": "add"}))
+                    cmp_ = round(schema.value(op.op, op.meta_dict(), "compares", op.n) * share)
                     if cmp_ > 0:
-                        specs.append(("digital", cmp_, (m.digital,), None, None,
+                        specs.append(("digital", cmp_, digital, None, None,
                                       {"kind": "compare"}))
                 else:
-                    specs.append((kind, max(1, round(op.n * share)), (g.acc,), share, None,
-                                  None))
+                    specs.append((kind, n, g.route(kind), share, None, None))
             elif kind == "flip":
-                if g.chopper is None:
+                if g.route(kind) is None:
                     raise SimulationError(f"op 'flip' on layer '{op.layer}': the tiles have no "
                                           f"chopper (add tile.periphery.chopper)")
-                specs.append((kind, op.n, (g.chopper,), share, None, None))
+                specs.append((kind, n, g.route(kind), share, None, None))
             else:
                 raise SimulationError(f"unknown op kind '{kind}'")
         if kind == "forward" and lm.grid[1] > 1:
-            specs.append(("digital", op.n * lm.partial_sum_adds_per_vector, (m.digital,), None,
+            specs.append(("digital", op.n * lm.partial_sum_adds_per_vector, digital, None,
                           None, {"kind": "partial_sum"}))
         if kind == "backward" and lm.grid[0] > 1:
-            specs.append(("digital", op.n * lm.partial_sum_adds_per_vector_t, (m.digital,),
+            specs.append(("digital", op.n * lm.partial_sum_adds_per_vector_t, digital,
                           None, None, {"kind": "partial_sum"}))
         return specs
 
     def structural(self, op: Op) -> bool:
         """True when :meth:`txn_specs` depends on the op's structure only (everything but
         the compare count of an accumulate on tiles without an accumulator)."""
-        if op.op != "accumulate" or self.mapping is None:
+        if schema.get(op.op).performs != "accumulate" or self.mapping is None:
             return True
         lm = self.mapping[op.layer]
         slots = lm.tiles(op.role if op.role in lm.arrays else next(iter(lm.arrays)))
-        return all(self.machine.tiles[s.tile].acc is not None for s in slots)
+        return all(self.machine.tiles[s.tile].route("accumulate") is not None
+                   for s in slots)
 
     @property
     def now(self) -> int:
-        """Current tick, including time applied from the timing cache."""
+        """Current tick, including time applied from the op memo."""
         return self.sim.now + (self.cache.lag if self.cache is not None else 0)
 
     def sync(self) -> None:

@@ -5,35 +5,23 @@ accelerator (forward MVM on C, pulsed update on A, column read, chopper flip,
 accumulate, digital work...).  The same list of ops is what a trace records and
 what replay executes, so a run's cost and its replay can never disagree.
 
-Op kinds and their ``n`` (items) and ``meta`` statistics:
-
-=============  ==========================  ================================================
-op             n                           meta
-=============  ==========================  ================================================
-forward        vectors (incl. BM repeats)  sum_gv2 (Σ ĝ·v̂²), adc_saturations
-backward       vectors (incl. BM repeats)  sum_gv2
-read_column    vectors (one per column)    sum_gv2, col (first column index)
-update         pulse slots Σ_b BL_b        pulses, row_slots, col_slots, samples
-serial_write   row steps                   pulses, max_pulses
-accumulate     elements added              compares, writes
-flip           chopper lines flipped       —
-digital        digital operations          kind (activation, loss_grad, partial_sum, ...)
-transfer       bytes                       —
-=============  ==========================  ================================================
+Op kinds, what their ``n`` counts and the fields they carry are declared once, in the
+op schema :mod:`hwsim.core.ops`; :meth:`Program.append`
+validates every op against it: an unknown kind or field is an error.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-OP_KINDS = ("forward", "backward", "read_column", "update", "serial_write", "accumulate",
-            "flip", "digital", "transfer")
+from hwsim.core import ops as schema
+
 PHASES = ("forward", "backward", "update", "transfer", "digital", "idle")
 
 
 class Op(NamedTuple):
     """One hardware operation of a program (immutable; a named tuple: training issues
-    tens of thousands per epoch, and the timing cache hashes them)."""
+    tens of thousands per epoch, and the op memo hashes them)."""
     op: str
     n: int
     layer: str = ""
@@ -62,10 +50,8 @@ class Program:
     samples: int = 0
 
     def append(self, op: Op) -> None:
-        if op.op not in OP_KINDS:
-            raise ValueError(f"unknown op kind '{op.op}' (known: {', '.join(OP_KINDS)})")
-        if op.n < 0:
-            raise ValueError(f"op '{op.op}' with negative item count {op.n}")
+        """Add ``op`` after checking it against the op schema (SimulationError)."""
+        schema.check(op.op, op.n, op.meta)
         self.ops.append(op)
 
     def mark_step(self, samples: int) -> None:

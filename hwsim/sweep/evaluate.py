@@ -6,7 +6,8 @@ other key sets the accelerator (``tile.rows``, ``tile.periphery.adc.bits``,
 ``device``).  The base's fixed ``set`` overrides are applied first, then the point's.
 
 * **trace base** — the accelerator is built and the trace is replayed on it
-  (:func:`hwsim.report.replays.replay`); replay is deterministic, the point's seed is
+  (:func:`hwsim.trace.replay.run_trace`, priced by
+  :func:`hwsim.report.replays.replay_report`); replay is deterministic, the point's seed is
   recorded but unused.
 * **experiment base** — the accelerator is inlined into the experiment, whose
   ``run.seed`` becomes the point's seed (unless the point sets it), ``run.out`` the
@@ -144,7 +145,7 @@ def point_configs(base: Base, params: dict, seed: int | None = None, out: str | 
 def check_references(acc_cfg, exp_cfg, memo: set) -> None:
     """Resolve what the configs only name: the device and technology presets or files
     and the algorithm's hyperparameters (each distinct value once, remembered in ``memo``)."""
-    from hwsim.config.devices import load_device
+    from hwsim.devices import load_device
     from hwsim.config.params import build_section
     base_dir = os.path.dirname(acc_cfg.file) if acc_cfg.file else None
     dev = ("device", repr(acc_cfg.device), base_dir)
@@ -211,8 +212,9 @@ def evaluate_point(task: dict) -> dict:
         out = os.path.join(task["out"], "points", task["id"])
         acc_cfg, exp_cfg = point_configs(base, task["params"], task["seed"], out)
         if exp_cfg is None:
-            from hwsim.report.replays import replay
-            report = replay(acc_cfg, base.trace, progress=False)
+            from hwsim.report.replays import replay_report
+            from hwsim.trace.replay import run_trace
+            report = replay_report(acc_cfg, *run_trace(acc_cfg, base.trace, progress=False))
         else:
             from hwsim.report.runs import run_report, write_run_outputs
             from hwsim.training.runner import run_experiment

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict
@@ -29,7 +28,7 @@ from pathlib import Path
 from hwsim.errors import ConfigError, HwsimError
 from hwsim.sweep.evaluate import evaluate_point
 from hwsim.sweep.outputs import assemble, write_plots, write_tables
-from hwsim.sweep.spec import SweepSpec, load_sweep
+from hwsim.sweep.spec import SweepSpec
 
 RESULTS = "results.jsonl"
 
@@ -194,27 +193,3 @@ def run_sweep(spec: SweepSpec, out, *, workers: int | None = None, scheduler=Non
     if plots:
         write_plots(spec, rows, out, notice=notice)
     return rows
-
-
-def sweep_cli(args) -> int:
-    """Entry point of ``hwsim sweep``; exit 0 when every point finished ok, 1 if some failed."""
-    spec = load_sweep(args.sweep)
-    out = args.out or os.path.join("runs", "sweeps", Path(args.sweep).stem)
-    if args.workers is not None and args.workers < 1:
-        raise HwsimError(f"--workers must be >= 1, got {args.workers}")
-    t0 = time.perf_counter()
-    rows = run_sweep(spec, out, workers=args.workers, scheduler=args.scheduler,
-                     progress=not args.no_progress, retry_failed=args.retry_failed,
-                     plots=not args.no_plots)
-    ok = sum(r["status"] == "ok" for r in rows)
-    failed = [r for r in rows if r["status"] == "failed"]
-    front = sum(r["pareto"] for r in rows)
-    print(f"{spec.name}: {len(rows)} points, {ok} ok, {len(failed)} failed, {front} on the "
-          f"Pareto front of {', '.join(f'{k} ({v})' for k, v in spec.objectives.items())} "
-          f"[{time.perf_counter() - t0:.1f} s]; results in {out}")
-    for r in failed[:5]:
-        err = r["error"] if len(r["error"]) <= 240 else r["error"][:239] + "…"
-        print(f"  failed {r['id']} {r['params']}: {err}")
-    if len(failed) > 5:
-        print(f"  … {len(failed) - 5} more failed points: see {out}/results.csv")
-    return 1 if failed else 0

@@ -30,8 +30,9 @@ import zlib
 from pathlib import Path
 from typing import NamedTuple
 
-from hwsim.errors import TraceError
-from hwsim.sim.program import OP_KINDS, PHASES, Op
+from hwsim.core import ops as schema
+from hwsim.errors import SimulationError, TraceError
+from hwsim.sim.program import PHASES, Op
 
 FORMAT = "hwsim-trace"
 VERSION = 1
@@ -39,20 +40,6 @@ EXTENSION = ".jsonl.gz"
 #: header keys every trace carries
 REQUIRED = ("network", "batch", "algorithm", "roles", "source")
 LAYER_KEYS = ("name", "kind", "out_features", "in_features", "vectors_per_sample")
-#: the data statistics each op kind may carry in its meta (hwsim.sim.program)
-STATISTICS = {
-    "forward": ["sum_gv2", "adc_saturations", "bm_repeats"],
-    "backward": ["sum_gv2", "adc_saturations", "bm_repeats"],
-    "read_column": ["col", "sum_gv2", "adc_saturations", "bm_repeats"],
-    "update": ["pulses", "row_slots", "col_slots", "samples", "rng_draws"],
-    "serial_write": ["pulses", "max_pulses"],
-    "accumulate": ["compares", "writes"],
-    "flip": [],
-    "digital": ["kind"],
-    "transfer": ["bytes"],
-}
-
-
 class Step(NamedTuple):
     """End of one mini-batch of ``samples`` samples (``index`` counts from 0)."""
     index: int
@@ -111,7 +98,7 @@ class TraceWriter:
                           for x in hdr.get("network", [])]
         hdr = check_header(hdr, str(self.path))
         hdr = {"format": FORMAT, "version": VERSION, **hdr}
-        hdr.setdefault("statistics", STATISTICS)
+        hdr.setdefault("statistics", schema.statistics())   # the fields each op kind may carry
         self.header = hdr
         self._layers = {x["name"] for x in hdr["network"]}
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -137,6 +124,10 @@ class TraceWriter:
                 and op.op != "transfer":
             raise TraceError(f"op '{op.op}' names layer '{op.layer}' that is not in the "
                              f"trace header", file=str(self.path))
+        try:
+            schema.check(op.op, op.n, op.meta)
+        except SimulationError as exc:
+            raise TraceError(exc.message, file=str(self.path)) from None
         meta = dict(op.meta)
         self._line([op.op, int(op.n), op.layer, op.role, op.phase, meta])
         seen = self._seen.setdefault(op.op, set())
@@ -301,7 +292,7 @@ class TraceReader:
         self.footer = footer
 
     def _op(self, item, lineno, layers) -> Op:
-        if len(item) != 6 or item[0] not in OP_KINDS:
+        if len(item) != 6 or not schema.issuable(item[0]):
             raise TraceError(f"corrupt op line (unknown op {item[0]!r} or wrong arity)",
                              file=self.file, line=lineno)
         kind, n, layer, role, phase, meta = item
@@ -314,7 +305,12 @@ class TraceReader:
         if layer and layer not in layers and kind not in ("digital", "transfer"):
             raise TraceError(f"op '{kind}' names layer '{layer}' that is not in the trace "
                              f"header", file=self.file, line=lineno)
-        return Op(kind, n, layer, role, phase, tuple(sorted(meta.items())))
+        op = Op(kind, n, layer, role, phase, tuple(sorted(meta.items())))
+        try:
+            schema.check(kind, n, op.meta)
+        except SimulationError as exc:
+            raise TraceError(exc.message, file=self.file, line=lineno) from None
+        return op
 
     def steps(self):
         """Yield ``(Step, [ops])`` per mini-batch (memory bounded by one step); ops after

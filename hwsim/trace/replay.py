@@ -6,9 +6,9 @@ The trace's layer shapes are mapped on the accelerator with the trace's array ro
 file one at a time through :class:`~hwsim.sim.hardware.Hardware` — the same
 operations API the training runner drives — so memory stays bounded by one op, and
 a trace recorded on accelerator X and replayed on X gives the run's latency and
-energy exactly.  Repeated ops go through :class:`~hwsim.sim.opcache.OpCache`
-(exact; see there for the conditions), which is what makes a CIFAR-10 epoch of a
-32-layer network replay in seconds.
+energy exactly.  Repeated ops go through the op memo the Hardware owns
+(:class:`~hwsim.sim.memo.OpMemo`, exact; see there for the conditions), which is what
+makes a CIFAR-10 epoch of a 32-layer network replay in seconds.
 
 The report has the structure of a run's report (latency total/per phase/per
 component, energy per component and phase, area, per-sample figures); its
@@ -51,18 +51,16 @@ def _progress(reader, enabled: bool):
 
 def run_trace(acc, trace_path, *, progress: bool = True, cache: bool = True,
               timeline: bool = False):
-    """Build, map and stream the trace through the hardware; returns (hw, reader, opcache).
-    With ``timeline`` every block records its busy intervals (the op cache is then off:
-    ops taken from the cache are not simulated, so they would leave no intervals)."""
+    """Build, map and stream the trace through the hardware; returns (hw, reader).
+    With ``timeline`` every block records its busy intervals (the op memo is then off:
+    ops taken from the memo are not simulated, so they would leave no intervals)."""
     from hwsim.elaborate.graph import build_machine
     from hwsim.sim.hardware import Hardware
-    from hwsim.sim.opcache import OpCache
 
     reader = TraceReader(trace_path)
     mapping = map_trace(acc, reader.header, reader.file)
     machine = build_machine(acc)
-    hw = Hardware(machine, mapping, timeline=timeline)
-    runner = OpCache(hw, enabled=cache and not timeline)
+    hw = Hardware(machine, mapping, timeline=timeline, cache=cache and not timeline)
     bar = _progress(reader, progress)
     done_bytes = 0
     index = 0
@@ -77,7 +75,7 @@ def run_trace(acc, trace_path, *, progress: bool = True, cache: bool = True,
                     done_bytes = max(done_bytes, pos)
                 continue
             try:
-                runner.run(item)
+                hw.execute(item)
             except (SimulationError, BuildError) as exc:
                 raise TraceError(f"op #{index} ('{item.op}' on layer '{item.layer}', role "
                                  f"'{item.role}') cannot run on accelerator '{acc.name}': "
@@ -86,6 +84,6 @@ def run_trace(acc, trace_path, *, progress: bool = True, cache: bool = True,
     finally:
         if bar is not None:
             bar.close()
-    runner.sync()
+    hw.sync()
     hw.flush()
-    return hw, reader, runner
+    return hw, reader

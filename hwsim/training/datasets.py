@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Iterator
 
 import numpy as np
 
@@ -45,26 +44,9 @@ from hwsim.config.params import build_section, param, section
 from hwsim.config.yamlio import file_of, line_of
 from hwsim.errors import ConfigError, DataError
 from hwsim.training import synthetic
+from hwsim.training.batches import iterate_batches
 from hwsim.training.mnist_idx import load_mnist_arrays
 from hwsim.training.synthetic import RegressionDataset
-
-
-def iterate_batches(x: np.ndarray, y: np.ndarray, batch_size: int, rng: np.random.Generator | None,
-                    shuffle: bool = True, drop_last: bool = False) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Mini-batches ``(x[idx], y[idx])``; the order is ``rng.permutation(n)`` if ``shuffle``."""
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-    n = len(x)
-    if shuffle:
-        if not isinstance(rng, np.random.Generator):
-            raise TypeError("shuffled batches need a numpy.random.Generator")
-        order = rng.permutation(n)
-    else:
-        order = np.arange(n)
-    stop = n - n % batch_size if drop_last else n
-    for start in range(0, stop, batch_size):
-        idx = order[start:start + batch_size]
-        yield x[idx], y[idx]
 
 
 @dataclass(frozen=True, eq=False)

@@ -20,15 +20,15 @@ import numpy as np
 
 from hwsim.config.accelerator import accelerator_from_data, load_accelerator
 from hwsim.config.experiment import ExperimentConfig, resolve_path
-from hwsim.config.devices import load_device
 from hwsim.config.params import build_section
-from hwsim.config.validate import check_size, estimate_size
+from hwsim.config.validate import check_size, estimate_size, located
+from hwsim.devices import load_device
 from hwsim.elaborate.graph import build_machine
 from hwsim.elaborate.mapping import map_layers
 from hwsim.energy import TechnologyTable, area_report, estimate
 from hwsim.errors import BuildError, ConfigError
 from hwsim.sim.hardware import Hardware
-from hwsim.training.algorithms import ALGORITHMS
+from hwsim.training.algorithms import algorithm_class
 from hwsim.training.algorithms.base import NullHardware
 from hwsim.training.datasets import load_dataset
 from hwsim.training.losses import softmax_cross_entropy
@@ -91,13 +91,11 @@ def prepare(cfg: ExperimentConfig, data_dir=None, validate_only: bool = False) -
     acc = _accelerator(cfg)
     allow_large = cfg.run.allow_large
     check_size(estimate_size(acc), file=acc.file, allow_large=allow_large)
-    device = load_device(acc.device, base_dir=os.path.dirname(acc.file) if acc.file else None)
-    name = cfg.training.algorithm
-    if name not in ALGORITHMS:
-        raise ConfigError(f"algorithm '{name}' is not implemented yet (available: "
-                          f"{', '.join(sorted(ALGORITHMS))})", file=cfg.file,
-                          key="training.algorithm")
-    cls = ALGORITHMS[name]
+    try:
+        device = load_device(acc.device, base_dir=os.path.dirname(acc.file) if acc.file else None)
+    except ConfigError as exc:            # an unknown preset or a missing file: name the referrer
+        raise located(exc, acc.file, "device") from None
+    cls = algorithm_class(cfg.training.algorithm, cfg.file)
     params = build_section(cls.Params, cfg.training.params, "training.params")
     _check_blocks(cfg, acc, params)
     seed = cfg.run.seed
@@ -268,8 +266,10 @@ class RunResult:
 
 
 def run_experiment(cfg: ExperimentConfig, *, resume: bool = False, trace_path=None,
-                   timeline: bool = False, data_dir=None) -> RunResult:
-    """Train and simulate; checkpoint after every epoch; return a :class:`RunResult`."""
+                   timeline: bool = False, data_dir=None, on_epoch=None) -> RunResult:
+    """Train and simulate; checkpoint after every epoch; return a :class:`RunResult`.
+    ``on_epoch(record)`` is called after each epoch (and its checkpoint) with a copy of
+    the epoch's history record."""
     prepare(cfg, data_dir, validate_only=True)   # refuse what `hwsim validate` refuses, first
     prep = prepare(cfg, data_dir)
     out = Path(cfg.run.out)
@@ -323,6 +323,8 @@ def run_experiment(cfg: ExperimentConfig, *, resume: bool = False, trace_path=No
                                        "context": prep.context, "timing": _merged(hw, offset)})
             finally:
                 prep.context.hw = live_hw
+        if on_epoch is not None:
+            on_epoch(dict(history[-1]))
     if progress is not None:
         progress.close()
     if hw is not None:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hwsim.config.params import param, section
+from hwsim.training.batches import iterate_batches
 
 _SIZE = "number of samples"
 
@@ -88,7 +89,6 @@ class RegressionDataset:
 
     def batches(self, batch_size: int, rng: np.random.Generator | None = None, shuffle: bool = True,
                 split: str = "train", drop_last: bool = False):
-        from hwsim.training.datasets import iterate_batches   # (datasets imports this module)
         if split not in ("train", "test"):
             raise ValueError(f"split must be 'train' or 'test', got {split!r}")
         x, y = (self.train_x, self.train_y) if split == "train" else (self.test_x, self.test_y)

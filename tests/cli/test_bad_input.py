@@ -42,7 +42,7 @@ CASES = [
     ("dangling port", "interconnect: {", "components:\n  - {path: chip.extra, kind: ADC, params: {}}\ninterconnect: {",
      ["chip.extra.in", "not connected"]),
     ("connection to unknown port", "interconnect: {",
-     "connections:\n  - [chip.tile0.adc.sideways, chip.noc.in]\ninterconnect: {", ["sideways", "no port"]),
+     "connections:\n  - [chip.tile0.adc.sideways, chip.interconnect.in]\ninterconnect: {", ["sideways", "no port"]),
 ]
 
 

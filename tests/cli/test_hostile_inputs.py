@@ -193,6 +193,8 @@ def test_schema_and_describe_names(work, capsys):
         code, out, err = cli(capsys, "schema", which)
         assert code == 0 and '"additionalProperties": false' in out, (which, err)
     code, out, _ = cli(capsys, "describe", "device")
+    assert code == 0 and "dw_min" in out and "response_power" in out     # common keys, models
+    code, out, _ = cli(capsys, "describe", "device.response_power")
     assert code == 0 and "response_gamma" in out and "response_tau" in out
     code, out, _ = cli(capsys, "describe", "dataset.mnist")
     assert code == 0 and "limit_train" in out and "flag > env > file" in out

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hwsim.config.devices import DeviceConfig, UpdateConfig
+from hwsim.devices import DeviceConfig
+from hwsim.config.update import UpdateConfig
 from hwsim.physics import update as U
 from hwsim.physics.counter_rng import draw_key
 from hwsim.physics.device_array import DeviceArray

@@ -9,7 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hwsim.config.devices import DEVICE_MODELS, DeviceConfig, UpdateConfig
+from hwsim.devices import DEVICE_MODELS, DeviceConfig
+from hwsim.config.update import UpdateConfig
+from hwsim.devices import device_sections
 from hwsim.errors import BackendError
 from hwsim.physics.device_array import DeviceArray
 from hwsim.physics.pulse_trains import pack_trains, plan_stochastic_trains
@@ -23,7 +25,9 @@ MODEL_KW = dict(linear_gamma_up=0.5, linear_gamma_down=0.3, piecewise_up=(1.5, 1
 
 
 def device(model, **kw):
-    return DeviceConfig(model=model, **{**MODEL_KW, **kw})
+    """``model``'s section with the keys of MODEL_KW that model has (each model's own)."""
+    own = device_sections()[model].__dataclass_fields__
+    return DeviceConfig(model=model, **{k: v for k, v in {**MODEL_KW, **kw}.items() if k in own})
 
 
 def quiet(model="constant_step", **kw):

@@ -65,7 +65,7 @@ def test_a_route_must_follow_connections():
                            {"tile.count": 1})
     m = build_machine(acc)
     sim = Simulator(m.components, m.adjacency)
-    sim.submit("forward", 1, ("chip.tile0.dac", "chip.tile0.array", "chip.tile0.adc"))
+    sim.submit("forward", 1, ("chip.tile0.dac", "chip.tile0", "chip.tile0.adc"))
     with pytest.raises(SimulationError, match="follows no connection"):
         sim.submit("forward", 1, ("chip.tile0.dac", "chip.tile0.adc"))
     with pytest.raises(SimulationError, match="unknown component"):

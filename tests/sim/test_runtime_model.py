@@ -53,7 +53,7 @@ def test_layer_larger_than_a_tile_runs_its_tiles_in_parallel_and_adds_partial_su
     # two tiles in parallel: 4·39 + 1 cycles; partial sums 4·512 adds on 256 lanes (8 cycles
     # + 2 pipeline) overlap the MVMs on the digital unit
     assert t == (4 * 39 + 1) * NS
-    adds = hw.machine.ledger.count(path="chip.digital", action="op")
+    adds = hw.machine.ledger.count(path="chip.digital_unit", action="op")
     assert adds == 4 * 512
     reads = hw.machine.ledger.count(action="read")
     assert reads == 8   # 4 vectors on each of the 2 tiles

@@ -1,5 +1,5 @@
-"""The timing cache is exact: cached and uncached runs give identical reports, and the
-statistics it treats as value-only never change any block's timing."""
+"""The op memo is exact: memoised and plain runs give identical reports, and the fields
+the op schema declares value-only (not ``structural``) never change any block's timing."""
 import json
 from pathlib import Path
 
@@ -11,11 +11,12 @@ from hwsim.config.params import build_section, replace
 from hwsim.core import ActionLedger, Clock, Transaction, kinds
 from hwsim.report import to_json_text
 from hwsim.report.runs import run_report
-from hwsim.sim.timing_cache import VALUE_STATS
+from hwsim.core.ops import value_fields
 from hwsim.training.runner import run_experiment
 
 ROOT = Path(__file__).resolve().parents[2]
 ACC = str(ROOT / "configs" / "accelerators" / "cttv2_tile.yaml")
+VALUE_STATS = value_fields()        # what the memo key leaves out (hwsim.core.ops)
 
 
 def _cfg(out, algorithm):
@@ -79,3 +80,10 @@ def test_structural_accounting_ignores_values(kind):
             seen.append((ledger.to_rows(), dict(comp.stats.values)))
         assert seen[0] == seen[1], (kind, op)
         assert seen[0][0], (kind, op)          # it did record something
+
+
+def test_the_memo_uses_public_methods_only():
+    """The memo reaches no private state of the ledger, the hardware or the blocks."""
+    src = (ROOT / "hwsim" / "sim" / "memo.py").read_text()
+    for private in ("._counts", "._transactions", ".free_at", "._keys"):
+        assert private not in src, private

@@ -33,7 +33,7 @@ ACC = ROOT / "configs" / "accelerators" / "analog_tile.yaml"
 
 @pytest.fixture(scope="module")
 def trace(tmp_path_factory):
-    from hwsim.trace.generate import generate_trace
+    from hwsim.training.trace_generate import generate_trace
     path = tmp_path_factory.mktemp("trace") / "mlp.jsonl.gz"
     generate_trace(str(ROOT / "configs" / "networks" / "digits_mlp.yaml"), 10, 2, "sgd", out=path)
     return path

@@ -10,8 +10,8 @@ from hwsim.config.experiment import load_experiment
 from hwsim.errors import TraceError
 from hwsim.report.runs import run_report
 from hwsim.trace.format import Step, TraceReader, TraceWriter
-from hwsim.trace.generate import generate_trace
-from hwsim.report.replays import replay
+from hwsim.training.trace_generate import generate_trace
+from hwsim.api import replay
 from hwsim.training.runner import run_experiment
 
 ROOT = Path(__file__).resolve().parents[2]

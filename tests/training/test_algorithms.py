@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from hwsim.config.accelerator import AcceleratorConfig
-from hwsim.config.devices import DeviceConfig
+from hwsim.devices import DeviceConfig
 from hwsim.config.experiment import ExperimentConfig, TrainingConfig
 from hwsim.config.params import build_section
 from hwsim.sim.hardware import Hardware

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from hwsim.config.accelerator import AcceleratorConfig
-from hwsim.config.devices import DeviceConfig
+from hwsim.devices import DeviceConfig
 from hwsim.config.params import build_section
 from hwsim.physics.periphery import abs_column_sums, abs_line_sums, mvm
 from hwsim.training.algorithms.analog import AnalogArray

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hwsim.config.accelerator import accelerator_from_data
-from hwsim.config.devices import DeviceConfig
+from hwsim.devices import DeviceConfig
 from hwsim.config.experiment import ExperimentConfig
 from hwsim.config.params import build_section
 from hwsim.training.algorithms import ALGORITHMS

@@ -12,7 +12,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from hwsim.config.accelerator import AcceleratorConfig
-from hwsim.config.devices import DeviceConfig
+from hwsim.devices import DeviceConfig
 from hwsim.config.experiment import TrainingConfig
 from hwsim.config.params import build_section
 from hwsim.errors import BackendError

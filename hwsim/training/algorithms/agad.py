@@ -28,4 +28,4 @@ class AGAD(TransferAlgorithm, Algorithm):
     NAME = "agad"
     Params = AGADParams
     ROLES = ("A", "C")
-    VARIANT = "agad"
+    BUFFERED = CHOPPED = RUNNING_REFERENCE = True

@@ -39,7 +39,9 @@ from hwsim.physics.periphery import MVMStats, abs_column_sums, abs_line_sums, mv
 from hwsim.physics.update import UpdateStats, apply_pulses, pulsed_update
 
 
-def _mvm_meta(st: MVMStats) -> dict:
+def mvm_meta(st: MVMStats) -> dict:
+    """The op fields of an MVM's statistics (forward, backward, read_column; declared in
+    hwsim.core.ops)."""
     return {"sum_gv2": float(st.sum_gv2), "adc_saturations": int(st.saturations),
             "bm_repeats": int(st.bm_repeats)}
 
@@ -167,20 +169,33 @@ class AnalogArray:
     # ---- reads ---------------------------------------------------------------------
     def forward(self, x, *, phase: str = "forward") -> np.ndarray:
         """``y = W x`` for x (B, N) through the forward periphery; issues ``forward``."""
-        w = self._read_matrix()
-        y, st = mvm(w, x, self.fwd_cfg, self.rng("forward"), backend=self.ctx.backend,
-                    w_eff=self._w_eff(w, "forward"), line_sums=self._line_sums(False))
-        self.hw.forward(self.layer, len(y) + st.bm_repeats, self.role, phase, **_mvm_meta(st))
+        y, st = self._mvm(x, False)
+        self.hw.forward(self.layer, len(y) + st.bm_repeats, self.role, phase, **mvm_meta(st))
         return y
 
     def backward(self, d, *, phase: str = "backward") -> np.ndarray:
         """``g = Wᵀ d`` for d (B, M) through the backward periphery; issues ``backward``."""
-        w = self._read_matrix()
-        g, st = mvm(w, d, self.bwd_cfg, self.rng("backward"), transposed=True,
-                    backend=self.ctx.backend, w_eff=self._w_eff(w, "backward"),
-                    line_sums=self._line_sums(True))
-        self.hw.backward(self.layer, len(g) + st.bm_repeats, self.role, phase, **_mvm_meta(st))
+        g, st = self._mvm(d, True)
+        self.hw.backward(self.layer, len(g) + st.bm_repeats, self.role, phase, **mvm_meta(st))
         return g
+
+    def _mvm(self, v, transposed: bool):
+        """(result, MVMStats) of the forward (``W v``) or transposed (``Wᵀ v``) read."""
+        w = self._read_matrix()
+        if transposed:
+            return mvm(w, v, self.bwd_cfg, self.rng("backward"), transposed=True,
+                       backend=self.ctx.backend, w_eff=self._w_eff(w, "backward"),
+                       line_sums=self._line_sums(True))
+        return mvm(w, v, self.fwd_cfg, self.rng("forward"), backend=self.ctx.backend,
+                   w_eff=self._w_eff(w, "forward"), line_sums=self._line_sums(False))
+
+    def mvm_sum(self, weights: "AnalogWeights", v, transposed: bool):
+        """(result, MVMStats) of one periphery pass over the summed arrays of ``weights``
+        (their currents add on the shared lines), this array's periphery and stream."""
+        if transposed:
+            return mvm(weights._sum(), v, self.bwd_cfg, self.rng("backward"), transposed=True,
+                       backend=self.ctx.backend)
+        return mvm(weights._sum(), v, self.fwd_cfg, self.rng("forward"), backend=self.ctx.backend)
 
     def read_columns(self, cols, *, minus: "AnalogArray | None" = None,
                      phase: str = "transfer") -> np.ndarray:
@@ -200,6 +215,15 @@ class AnalogArray:
         if minus is not None and minus.shape != self.shape:
             raise ValueError(f"differential read needs equal shapes, got {self.shape} "
                              f"and {minus.shape}")
+        v, st = self._read(cols, minus)
+        reads = cols.size + st.bm_repeats
+        self.hw.read_column(self.layer, reads, self.role, phase, col=int(cols[0]), **mvm_meta(st))
+        if minus is not None:
+            minus.hw.read_column(minus.layer, reads, minus.role, phase, col=int(cols[0]))
+        return v
+
+    def _read(self, cols, minus):
+        """(v (k, M), MVMStats) of one-hot reads of ``cols``, differential against ``minus``."""
         if self._columns_alone():
             # the other inputs are exact zeros: only the read columns reach the ADCs
             w = self._columns(cols)
@@ -210,14 +234,9 @@ class AnalogArray:
             w = self._read_matrix()
             if minus is not None:
                 w = w - minus._read_matrix()
-            x = np.zeros((cols.size, n))
+            x = np.zeros((cols.size, self.shape[1]))
             x[np.arange(cols.size), cols] = 1.0
-        v, st = mvm(w, x, self.fwd_cfg, self.rng("read"), backend=self.ctx.backend)
-        reads = cols.size + st.bm_repeats
-        self.hw.read_column(self.layer, reads, self.role, phase, col=int(cols[0]), **_mvm_meta(st))
-        if minus is not None:
-            minus.hw.read_column(minus.layer, reads, minus.role, phase, col=int(cols[0]))
-        return v
+        return mvm(w, x, self.fwd_cfg, self.rng("read"), backend=self.ctx.backend)
 
     def _columns_alone(self) -> bool:
         """A one-hot read sees only its columns: no input noise on the zero inputs, no
@@ -237,10 +256,7 @@ class AnalogArray:
         x (B, N), d (B, M).  Stochastic trains or mean counts per
         ``tile.update.pulse_type``; ``scheme: serial_row`` issues ``serial_write``.
         """
-        st = pulsed_update(self.array, x, d, lr, self.update_cfg, self.rng("update"),
-                           self.ctx.backend)
-        self.pulses += st.device_pulses
-        self.note_write()
+        st = self._pulse_trains(x, d, lr)
         if st.scheme == "serial_row":
             self.hw.serial_write(self.layer, st.row_steps, self.role, phase,
                                  pulses=st.device_pulses,
@@ -253,6 +269,14 @@ class AnalogArray:
                            col_slots=st.col_pulse_slots, samples=st.samples, rng_draws=draws)
         return st
 
+    def _pulse_trains(self, x, d, lr) -> UpdateStats:
+        """The physics of :meth:`pulsed_update` (no op)."""
+        st = pulsed_update(self.array, x, d, lr, self.update_cfg, self.rng("update"),
+                           self.ctx.backend)
+        self.pulses += st.device_pulses
+        self.note_write()
+        return st
+
     def apply_pulses(self, counts, *, cols=None, phase: str = "transfer") -> int:
         """``|n_ij|`` deterministic pulses (up where ``n_ij > 0``); returns the pulses.
 
@@ -263,18 +287,28 @@ class AnalogArray:
         ``max_i |n_ij|``), which is exact for a single column or row (Tiki-Taka
         transfers) and for coincidence-free writes; issues ``update``.
         """
-        mag = np.abs(counts)
+        total = self.program(counts, cols)
+        if total:
+            slots, row_slots, col_slots = self._train_of(counts)
+            self.hw.update(self.layer, slots, self.role, phase, pulses=total,
+                           row_slots=row_slots, col_slots=col_slots, rng_draws=0)
+        return total
+
+    def program(self, counts, cols=None) -> int:
+        """The physics of :meth:`apply_pulses` (no op): apply ``|n_ij|`` pulses, return them."""
         total = apply_pulses(self.array, counts, self.rng("write"), self.ctx.backend, cols=cols,
                              lumped_noise_threshold=self.update_cfg.lumped_noise_threshold)
         self.pulses += total
         self.note_write(cols=None if cols is None
                         else np.asarray(cols, dtype=np.int64) % self.shape[1])
-        if total:
-            rows = mag.max(axis=1)
-            self.hw.update(self.layer, int(rows.max()), self.role, phase, pulses=total,
-                           row_slots=int(rows.sum()), col_slots=int(mag.max(axis=0).sum()),
-                           rng_draws=0)
         return total
+
+    @staticmethod
+    def _train_of(counts) -> tuple[int, int, int]:
+        """(slots, row_slots, col_slots) of one parallel train driving ``counts``."""
+        mag = np.abs(counts)
+        rows = mag.max(axis=1)
+        return int(rows.max()), int(rows.sum()), int(mag.max(axis=0).sum())
 
     def end_of_batch(self) -> None:
         """Decay and diffusion of one mini-batch (PHYSICS.md §1)."""
@@ -314,15 +348,15 @@ class AnalogWeights:
 
     def _issue(self, kind, n, st, phase):
         for a, _ in self.arrays[1:]:
-            getattr(a.hw, kind)(a.layer, n, a.role, phase, **_mvm_meta(st))
+            getattr(a.hw, kind)(a.layer, n, a.role, phase, **mvm_meta(st))
 
     def forward(self, x) -> np.ndarray:
         head = self.arrays[0][0]
         if len(self.arrays) == 1 and self.arrays[0][1] == 1.0:
             return self._gain(head.forward(x))
-        y, st = mvm(self._sum(), x, head.fwd_cfg, head.rng("forward"), backend=head.ctx.backend)
+        y, st = head.mvm_sum(self, x, False)
         n = len(y) + st.bm_repeats
-        head.hw.forward(head.layer, n, head.role, "forward", **_mvm_meta(st))
+        head.hw.forward(head.layer, n, head.role, "forward", **mvm_meta(st))
         self._issue("forward", n, st, "forward")
         return self._gain(y)
 
@@ -330,10 +364,9 @@ class AnalogWeights:
         head = self.arrays[0][0]
         if len(self.arrays) == 1 and self.arrays[0][1] == 1.0:
             return self._gain(head.backward(d))
-        g, st = mvm(self._sum(), d, head.bwd_cfg, head.rng("backward"), transposed=True,
-                    backend=head.ctx.backend)
+        g, st = head.mvm_sum(self, d, True)
         n = len(g) + st.bm_repeats
-        head.hw.backward(head.layer, n, head.role, "backward", **_mvm_meta(st))
+        head.hw.backward(head.layer, n, head.role, "backward", **mvm_meta(st))
         self._issue("backward", n, st, "backward")
         return self._gain(g)
 

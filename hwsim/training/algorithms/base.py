@@ -11,14 +11,27 @@ An algorithm is written once as the hardware program it issues.  It provides:
 * :meth:`update` — after the network's backward pass, the weight updates of one
   mini-batch, issued as ops (pulsed updates, column reads, accumulations, flips...).
 
+A subclass that sets ``NAME`` registers itself in :data:`ALGORITHMS` (the one list of
+algorithms: experiments, ``describe``, ``schema`` and the trace generator read it), so
+adding an algorithm is adding one module to this package.
+
 ``hw`` is a :class:`hwsim.sim.hardware.Hardware` or a :class:`NullHardware` when
-timing is off; the numerics never depend on it.
+timing is off; the numerics never depend on it.  In *symbolic* mode
+(:mod:`hwsim.training.algorithms.symbolic`, ``hwsim trace generate``) the same program
+runs on shape-only arrays and batches with expected statistics: an algorithm makes its
+arrays with :meth:`Algorithm.new_array` and, where it computes digital numbers
+itself (buffers, accumulators), takes them from ``ctx.model`` when ``self.symbolic``.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from hwsim.config.params import param, section
+from hwsim.training.algorithms.analog import AnalogArray
+from hwsim.training.algorithms.symbolic import SymbolicArray, SymbolicContext
+
+#: every algorithm by the name experiments use (filled by ``Algorithm.__init_subclass__``)
+ALGORITHMS: dict = {}
 
 
 @section("analog", "Parameters every analog-weight algorithm shares")
@@ -39,10 +52,25 @@ class NullHardware:
 
 
 class Algorithm:
+    """Base of every algorithm; a subclass with its own ``NAME`` registers itself."""
     NAME = "base"
     Params = None
     ROLES: tuple = ("W",)
     ANALOG = True
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        name = cls.__dict__.get("NAME")
+        if name is None:
+            return
+        old = ALGORITHMS.get(name)
+        if old is not None and (old.__module__, old.__qualname__) != \
+                (cls.__module__, cls.__qualname__):
+            raise ValueError(f"algorithm '{name}' is declared twice: {old.__module__}."
+                             f"{old.__qualname__} and {cls.__module__}.{cls.__qualname__}")
+        if cls.Params is None:
+            raise TypeError(f"algorithm '{name}' ({cls.__qualname__}) declares no Params section")
+        ALGORITHMS[name] = cls
 
     def __init__(self, params, training, context):
         """``context`` carries device, update and mvm configs, rng factory, backend, hw."""
@@ -55,6 +83,16 @@ class Algorithm:
     @property
     def hw(self):
         return self.ctx.hw
+
+    @property
+    def symbolic(self) -> bool:
+        """True when the program runs on shapes with expected statistics (trace generate)."""
+        return isinstance(self.ctx, SymbolicContext)
+
+    def new_array(self, layer: str, role: str, shape, **kw) -> AnalogArray:
+        """The crossbar array ``layer``/``role`` (a shape-only one in symbolic mode)."""
+        cls = SymbolicArray if self.symbolic else AnalogArray
+        return cls(self.ctx, layer, role, shape, **kw)
 
     def make_backend(self, name: str, out_features: int, in_features: int, init_w: np.ndarray):
         raise NotImplementedError

@@ -36,4 +36,4 @@ class CTTv2(TransferAlgorithm, Algorithm):
     NAME = "c-ttv2"
     Params = CTTv2Params
     ROLES = ("A", "C", "R")
-    VARIANT = "c-ttv2"
+    BUFFERED = REFERENCED = CHOPPED = True

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from hwsim.config.params import section
 from hwsim.training.algorithms.base import Algorithm
+from hwsim.training.algorithms.symbolic import Expect
 from hwsim.training.layers_dense import FloatWeights  # noqa: F401  (base of the backend)
 
 
@@ -21,18 +22,21 @@ class _DigitalWeights(FloatWeights):
     """Float weights whose MVMs are digital MACs on the chip's digital unit."""
 
     def __init__(self, w, algo, name):
-        super().__init__(w)
+        if algo.symbolic:                       # shapes only (trace generate)
+            self.out_features, self.in_features = w.shape
+        else:
+            super().__init__(w)
         self._algo, self._name = algo, name
 
     def forward(self, x):
         self._algo.hw.digital("mac", x.shape[0] * self.out_features * self.in_features,
                               layer=self._name, phase="forward")
-        return super().forward(x)
+        return Expect((len(x), self.out_features)) if self._algo.symbolic else super().forward(x)
 
     def backward(self, d):
         self._algo.hw.digital("mac", d.shape[0] * self.out_features * self.in_features,
                               layer=self._name, phase="backward")
-        return super().backward(d)
+        return Expect((len(d), self.in_features)) if self._algo.symbolic else super().backward(d)
 
 
 class FloatSGD(Algorithm):
@@ -48,7 +52,8 @@ class FloatSGD(Algorithm):
 
     def update(self, network, batch_size):
         for layer in network.analog_layers():
-            x, d = layer.last_input, layer.last_delta
-            self.backends[layer.name].sgd_step(x, d, self.lr)
-            m, n = layer.backend.weights().shape
-            self.hw.digital("mac", x.shape[0] * m * n, layer=layer.name, phase="update")
+            x, d, b = layer.last_input, layer.last_delta, self.backends[layer.name]
+            if not self.symbolic:
+                b.sgd_step(x, d, self.lr)
+            self.hw.digital("mac", x.shape[0] * b.out_features * b.in_features,
+                            layer=layer.name, phase="update")

@@ -52,6 +52,7 @@ from hwsim.config.periphery import PCMConfig
 from hwsim.errors import ConfigError
 from hwsim.physics.pcm import PCMArray, draw_nu, prog_noise_std
 from hwsim.physics.periphery import mvm
+from hwsim.training.algorithms.analog import mvm_meta
 from hwsim.training.algorithms.base import Algorithm, NullHardware
 
 _JOSHI = "Joshi et al., ISCAS 2021 (arXiv:2102.05271)"
@@ -133,6 +134,8 @@ class HybridPCMWeights:
         p, ctx = algo.params, algo.ctx
         self.algo, self.name = algo, name
         self.out_features, self.in_features = init_w.shape
+        if algo.symbolic:          # shapes only: reads and writes from the statistics model
+            return
         self.fwd_cfg = ctx.accelerator.tile.mvm_config("forward")
         self.bwd_cfg = ctx.accelerator.tile.mvm_config("backward")
         self.b = PCMArray.create(p.pcm, init_w.shape, self.rng("B/init"))
@@ -166,26 +169,31 @@ class HybridPCMWeights:
         """Each array is read in conductance units (ĝ⁺ − ĝ⁻ ∈ [−1, 1]) through the periphery;
         the digital unit scales by s_b/g_set and m_range and adds the two outputs."""
         p = self.algo.params
-        cfg = self.bwd_cfg if transposed else self.fwd_cfg
         use = "backward" if transposed else "forward"
         hw, out = self.ctx.hw, 0.0
-        for role, arr, gain in (("B", self.b, p.s_b / p.g_set), ("M", self.m, p.m_range)):
-            g = arr.weights(arr.now + self.read_offset, self.rng(f"{role}/read"))
-            y, st = mvm(g, v, cfg, self.rng(f"{role}/{use}"), transposed=transposed,
-                        backend=self.ctx.backend)
-            getattr(hw, use)(self.name, len(y) + st.bm_repeats, role, use,
-                             sum_gv2=float(st.sum_gv2), adc_saturations=int(st.saturations),
-                             bm_repeats=int(st.bm_repeats))
+        for role, gain in (("B", p.s_b / p.g_set), ("M", p.m_range)):
+            y, st = self._read(role, v, use, transposed)
+            getattr(hw, use)(self.name, len(y) + st.bm_repeats, role, use, **mvm_meta(st))
             out = out + gain * y
         hw.digital("scale", 2 * out.size, layer=self.name, phase=use)
         hw.digital("add", out.size, layer=self.name, phase=use)
         return out
 
+    def _read(self, role, v, use, transposed):
+        """(y, MVMStats) of the array ``role`` (B or M) read at now + read_offset."""
+        if self.algo.symbolic:
+            return self.ctx.model.mvm(v, (self.out_features, self.in_features), transposed)
+        arr = self.b if role == "B" else self.m
+        cfg = self.bwd_cfg if transposed else self.fwd_cfg
+        g = arr.weights(arr.now + self.read_offset, self.rng(f"{role}/read"))
+        return mvm(g, np.asarray(v), cfg, self.rng(f"{role}/{use}"), transposed=transposed,
+                   backend=self.ctx.backend)
+
     def forward(self, x):
-        return self._mvm(np.asarray(x), False)
+        return self._mvm(x, False)
 
     def backward(self, d):
-        return self._mvm(np.asarray(d), True)
+        return self._mvm(d, True)
 
 
 class HIC(Algorithm):
@@ -204,7 +212,9 @@ class HIC(Algorithm):
         self.epoch_events: list = []
 
     def make_backend(self, name, out_features, in_features, init_w):
-        self.backends[name] = HybridPCMWeights(self, name, np.asarray(init_w, float))
+        if not self.symbolic:
+            init_w = np.asarray(init_w, float)
+        self.backends[name] = HybridPCMWeights(self, name, init_w)
         return self.backends[name]
 
     def _quantize(self, delta, rng):
@@ -218,28 +228,41 @@ class HIC(Algorithm):
         for layer in network.analog_layers():
             be: HybridPCMWeights = self.backends[layer.name]
             x, d = layer.last_input, layer.last_delta
-            name, (rows, cols) = layer.name, be.chi.shape
+            name, rows, cols = layer.name, be.out_features, be.in_features
             hw.digital("mac", x.shape[0] * rows * cols, layer=name, phase="update")
-            delta = self._quantize(-self.lr * (d.T @ x), be.rng("acc/round"))
-            be.chi, n, lost = accumulate_overflow(be.chi, delta, p.acc_bits, p.max_pulses)
-            touched = n != 0
-            n_over = int(touched.sum())
+            n = self._accumulate(be, x, d)
+            n_over = n.writes if self.symbolic else int(np.count_nonzero(n))
             hw.accumulate(name, rows * cols, "H", "update", compares=rows * cols, writes=n_over)
-            self.counts["lost_lsb"] += int(np.abs(lost).sum())
             self.counts["overflows"] += n_over
             if n_over:
-                self._program_m(be, n, touched)
+                self._program_m(be, n)
                 self.counts["refresh_events"] += self._refresh(be)
-            for arr in (be.b, be.m):
-                arr.now += p.batch_time
+            if not self.symbolic:
+                for arr in (be.b, be.m):
+                    arr.now += p.batch_time
         self.counts["batches"] += 1
 
-    def _program_m(self, be, n, touched):
+    def _accumulate(self, be, x, d):
+        """Δ = −η dᵀx into the accumulator; returns the overflow n (pulses per M device;
+        in symbolic mode the model's threshold counts)."""
+        if self.symbolic:
+            return self.ctx.model.threshold(be.out_features, be.in_features)
+        p = self.params
+        delta = self._quantize(-self.lr * (d.T @ x), be.rng("acc/round"))
+        be.chi, n, lost = accumulate_overflow(be.chi, delta, p.acc_bits, p.max_pulses)
+        self.counts["lost_lsb"] += int(np.abs(lost).sum())
+        return n
+
+    def _program_m(self, be, n):
         hw, name = self.hw, be.name
-        pulses = be.m.program_pulses(np.maximum(n, 0), np.maximum(-n, 0), be.rng("M/write"))
+        if self.symbolic:
+            pulses, rows, top, touched = n.total, n.rows_written(), n.ppw, n
+        else:
+            touched = n != 0
+            pulses = be.m.program_pulses(np.maximum(n, 0), np.maximum(-n, 0), be.rng("M/write"))
+            rows, top = int(touched.any(axis=1).sum()), int(np.abs(n).max())
         self.counts["m_pulses"] += pulses
-        hw.serial_write(name, int(touched.any(axis=1).sum()), "M", "update", pulses=pulses,
-                        max_pulses=int(np.abs(n).max()))
+        hw.serial_write(name, rows, "M", "update", pulses=pulses, max_pulses=top)
         self.carry(be, touched)
 
     def carry(self, be, touched) -> int:
@@ -247,12 +270,20 @@ class HIC(Algorithm):
 
         Where ``|M| > s_b`` and ``sign(M) ≠ B``: ``B ← −B``, ``M ← M − 2 s_b·B_new``
         (W = s_b·B + M unchanged up to programming noise).  Returns the carries.
+        In symbolic mode ``touched`` is the model's counts: their columns are read, and
+        the model has no carries.
         """
         p, hw, name = self.params, self.hw, be.name
-        cols = np.flatnonzero(np.asarray(touched, bool).any(axis=0))
-        if cols.size == 0:
+        if self.symbolic:
+            k, first = touched.cols_written(), 0
+        else:
+            cols = np.flatnonzero(np.asarray(touched, bool).any(axis=0))
+            k, first = cols.size, int(cols[0]) if cols.size else 0
+        if k == 0:
             return 0
-        hw.read_column(name, cols.size, "M", "update", col=int(cols[0]))
+        hw.read_column(name, k, "M", "update", col=first)
+        if self.symbolic:
+            return 0
         m_val = be.m.weights(rng=be.rng("M/read")) * p.m_range
         carry = touched & (np.abs(m_val) > p.s_b) & (np.sign(m_val) != be.sign)
         if carry.any():
@@ -268,6 +299,8 @@ class HIC(Algorithm):
         return int(carry.sum())
 
     def _refresh(self, be) -> int:
+        if self.symbolic:           # the model: no device needs a refresh
+            return 0
         mask = be.m.needs_refresh()
         if not mask.any():
             return 0

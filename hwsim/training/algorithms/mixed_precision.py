@@ -13,10 +13,12 @@ one parallel train (``write: parallel``).
 """
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 
 from hwsim.config.params import param, section
-from hwsim.training.algorithms.analog import AnalogArray, AnalogWeights
+from hwsim.training.algorithms.analog import AnalogWeights
 from hwsim.training.algorithms.base import Algorithm, AnalogParams
 from hwsim.training.digital_accumulator import chi_update
 
@@ -48,9 +50,12 @@ class MixedPrecision(Algorithm):
 
     def make_backend(self, name, out_features, in_features, init_w):
         a = self.params.weight_scale
-        arr = AnalogArray(self.ctx, name, "W", (out_features, in_features), init_w=init_w / a)
+        arr = self.new_array(name, "W", (out_features, in_features), init_w=init_w / a)
         self.arrays[name] = arr
         shape = (out_features, in_features)
+        if self.symbolic:             # no χ: its writes come from the statistics model
+            self.backends[name] = AnalogWeights([(arr, 1.0)], scale=a)
+            return self.backends[name]
         self.chi[name] = np.zeros(shape)
         self.accumulated[name] = np.zeros(shape)
         self.written[name] = np.zeros(shape)
@@ -65,10 +70,7 @@ class MixedPrecision(Algorithm):
             m, n = arr.shape
             # one fused pass (hwsim.training.digital_accumulator): χ += −η/a·dᵀx, quantize,
             # A += Δχ, n = clip(trunc(χ/ε), ±P), χ −= n·ε, W += n·ε, max |n| per row
-            res = chi_update(self.chi[name], d.T @ x, -(self.lr / p.weight_scale),
-                             self.accumulated[name], self.written[name], arr.granularity,
-                             chi_bits=p.chi_bits, chi_frac_bits=p.chi_frac_bits,
-                             max_pulses=p.max_pulses, backend=self.ctx.backend)
+            res = self._chi_update(name, arr, x, d)
             self.hw.digital("mac", len(x) * m * n, layer=name, phase="update")
             self.hw.accumulate(name, m * n, "H", "update", compares=m * n, writes=res.writes)
             if res.writes:
@@ -78,16 +80,23 @@ class MixedPrecision(Algorithm):
                     self._serial(arr, res.counts, res.row_max)
             arr.end_of_batch()
 
+    def _chi_update(self, name, arr, x, d):
+        """χ += −η/a·dᵀx and its threshold writes: ``writes``, ``counts``, ``row_max``."""
+        if self.symbolic:
+            counts = self.ctx.model.threshold(*arr.shape)
+            return SimpleNamespace(writes=counts.writes, counts=counts, row_max=counts.row_max())
+        p = self.params
+        return chi_update(self.chi[name], d.T @ x, -(self.lr / p.weight_scale),
+                          self.accumulated[name], self.written[name], arr.granularity,
+                          chi_bits=p.chi_bits, chi_frac_bits=p.chi_frac_bits,
+                          max_pulses=p.max_pulses, backend=self.ctx.backend)
+
     def _serial(self, arr, counts, per_row):
         """Row-by-row write: one row step per row with pulses (``serial_write`` op).
 
         ``per_row`` is max_j |counts[i, j]| (from the χ kernel).
         """
-        from hwsim.physics.update import apply_pulses
-        total = apply_pulses(arr.array, counts, arr.rng("write"), self.ctx.backend,
-                             lumped_noise_threshold=arr.update_cfg.lumped_noise_threshold)
-        arr.pulses += total
-        arr.note_write()
+        total = arr.program(counts)
         self.hw.serial_write(arr.layer, int(np.count_nonzero(per_row)), arr.role, "update",
                              pulses=total, max_pulses=int(per_row.max()),
                              row_slots=total, col_slots=0)

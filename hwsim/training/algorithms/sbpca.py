@@ -42,8 +42,9 @@ from __future__ import annotations
 import numpy as np
 
 from hwsim.config.params import param, section
-from hwsim.training.algorithms.analog import AnalogArray, AnalogWeights
+from hwsim.training.algorithms.analog import AnalogWeights
 from hwsim.training.algorithms.base import Algorithm
+from hwsim.training.algorithms.symbolic import Expect
 
 _HOSKINS = "Hoskins et al., Front. Neurosci. 13:793 (2019); Huang et al., ACM JETC (2023)"
 _TINY = 1e-30
@@ -96,7 +97,23 @@ class StreamingPCA:
         xp = x0 @ self.x_hat
         self.d_hat = _qr_pos(d0.T @ xp)
         self.sigma = np.einsum("ij,ij->j", d0 @ self.d_hat, xp) / m0
-        return m0 * k * (2 * self.n_in + 2 * self.m_out + 1) + qr_macs(self.m_out, k)
+        return self._init_macs(m0)
+
+    def _init_macs(self, m0: int) -> int:
+        """MACs of the initialisation on m0 rows (power half-step and one QR)."""
+        return m0 * self.k * (2 * self.n_in + 2 * self.m_out + 1) + qr_macs(self.m_out, self.k)
+
+    def _step_macs(self, mt: int) -> int:
+        """MACs of one streaming step on mt rows (products, blends, two QRs)."""
+        k = self.k
+        return power_macs(mt, self.m_out, self.n_in, k) + 2 * k * (self.n_in + self.m_out) \
+            + 2 * k + qr_macs(self.n_in, k) + qr_macs(self.m_out, k)
+
+    def macs(self, rows: int, first: bool) -> dict:
+        """The MACs :meth:`update` does on ``rows`` rows (they depend on shapes only)."""
+        b = self.sub_batch
+        return {"pca": sum(self._step_macs(min(b, rows - s)) for s in range(0, rows, b)),
+                "init": self._init_macs(min(b, rows)) if first else 0}
 
     def update(self, x: np.ndarray, d: np.ndarray) -> dict:
         x = np.asarray(x, dtype=np.float64)
@@ -122,9 +139,7 @@ class StreamingPCA:
             z = xp / den
             self.d_hat = _qr_pos(self.d_hat * w_old + (dt.T @ z) / sig)
             self.sigma = self.sigma * w_old + np.einsum("ij,ij->j", dt @ self.d_hat, xp) / den
-            macs["pca"] += power_macs(mt, self.m_out, self.n_in, k) \
-                + 2 * k * (self.n_in + self.m_out) + 2 * k \
-                + qr_macs(self.n_in, k) + qr_macs(self.m_out, k)
+            macs["pca"] += self._step_macs(mt)
         return macs
 
     def rank1_factors(self) -> tuple[np.ndarray, np.ndarray]:
@@ -160,7 +175,7 @@ class SBPCA(Algorithm):
         self.per_epoch: list = []
 
     def make_backend(self, name, out_features, in_features, init_w):
-        arr = AnalogArray(self.ctx, name, "W", (out_features, in_features), init_w=init_w)
+        arr = self.new_array(name, "W", (out_features, in_features), init_w=init_w)
         self.arrays[name] = arr
         self.pca[name] = StreamingPCA(out_features, in_features, self.params.rank,
                                       self.params.sub_batch, self.ctx.rng(f"{name}/sbpca/init"))
@@ -171,9 +186,13 @@ class SBPCA(Algorithm):
         n = int(batch_size)
         for layer in network.analog_layers():
             arr, pca = self.arrays[layer.name], self.pca[layer.name]
-            macs = pca.update(layer.last_input, layer.last_delta)
+            if self.symbolic:          # shapes only: the MACs are exact, the factors dense
+                macs = pca.macs(len(layer.last_input), first=self.counts["batches"] == 0)
+                xs, ds = Expect((pca.k, pca.n_in)), Expect((pca.k, pca.m_out))
+            else:
+                macs = pca.update(layer.last_input, layer.last_delta)
+                xs, ds = pca.rank1_factors()
             self.hw.digital("pca", macs["pca"] + macs["init"], layer=layer.name, phase="update")
-            xs, ds = pca.rank1_factors()
             scale = pca.k * (pca.m_out + pca.n_in)
             self.hw.digital("scale", scale, layer=layer.name, phase="update")
             st = arr.pulsed_update(xs, ds, self.lr * n)

@@ -11,7 +11,7 @@ batch update is ``W ← W − η Σ_b d_b x_bᵀ``.
 from __future__ import annotations
 
 from hwsim.config.params import section
-from hwsim.training.algorithms.analog import AnalogArray, AnalogWeights
+from hwsim.training.algorithms.analog import AnalogWeights
 from hwsim.training.algorithms.base import Algorithm, AnalogParams
 
 
@@ -31,7 +31,7 @@ class AnalogSGD(Algorithm):
 
     def make_backend(self, name, out_features, in_features, init_w):
         a = self.params.weight_scale
-        arr = AnalogArray(self.ctx, name, "W", (out_features, in_features), init_w=init_w / a)
+        arr = self.new_array(name, "W", (out_features, in_features), init_w=init_w / a)
         self.arrays[name] = arr
         self.backends[name] = AnalogWeights([(arr, 1.0)], scale=a)
         return self.backends[name]

@@ -40,4 +40,3 @@ class TikiTaka(TransferAlgorithm, Algorithm):
     NAME = "tiki-taka"
     Params = TikiTakaParams
     ROLES = ("A", "C")
-    VARIANT = "tiki-taka"

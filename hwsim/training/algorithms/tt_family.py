@@ -30,6 +30,11 @@ array R and a digital buffer H (M × N).  Forward/backward run on ``W̄ = C + γ
 By default the transfers due in a mini-batch run after its pulsed update (one kernel
 call per batch); ``interleave: true`` splits the batch at every transfer point
 (exact ordering, more kernel calls).
+
+The variants differ by class attributes of their algorithm (:class:`TransferAlgorithm`):
+``BUFFERED`` (H instead of direct C updates), ``REFERENCED`` (array R), ``CHOPPED``
+(choppers), ``RUNNING_REFERENCE`` (AGAD's m and p).  In symbolic mode the buffer and
+AGAD arithmetic, the random flips and the C writes come from the statistics model.
 """
 from __future__ import annotations
 
@@ -38,32 +43,34 @@ import math
 import numpy as np
 
 from hwsim.physics.quantize import check_backend, row_abs_max
-from hwsim.training.algorithms.analog import AnalogArray, AnalogWeights
+from hwsim.training.algorithms.analog import AnalogWeights
+from hwsim.training.algorithms.symbolic import Expect
 from hwsim.training.digital_accumulator import transfer_accumulate
 
 
 class TransferEngine:
     """A, C, (R, H, choppers, AGAD mean/reference) of one layer and its transfer cycle."""
 
-    def __init__(self, algo, name, shape, init_w, variant):
-        self.algo, self.name, self.variant = algo, name, variant
+    def __init__(self, algo, name, shape, init_w):
+        self.algo, self.name = algo, name
         p, ctx = algo.params, algo.ctx
         m, n = shape
         self.p = p
-        self.C = AnalogArray(ctx, name, "C", shape, init_w=init_w / p.weight_scale)
-        self.A = AnalogArray(ctx, name, "A", shape)
+        self.C = algo.new_array(name, "C", shape, init_w=init_w / p.weight_scale)
+        self.A = algo.new_array(name, "A", shape)
         self.R = None
-        if variant in ("ttv2", "c-ttv2"):
-            self.R = AnalogArray(ctx, name, "R", shape)
-            sp = self.A.array.symmetry_point()
-            sp = np.where(np.isfinite(sp), sp, 0.0)
-            # visible R = visible A at its symmetry point + σ_r ξ (reference error)
-            err = p.ref_std * ctx.rng(f"{name}/R/offset").standard_normal(shape)
-            target = sp - self.A.array.reference + err + self.R.array.reference
-            self.R.array.set_weights(target, self.R.rng("write"))
-        self.chopped = variant in ("c-ttv2", "agad")
-        self.buffered = variant != "tiki-taka"
-        self.H = np.zeros(shape) if self.buffered else None
+        if algo.REFERENCED:
+            self.R = algo.new_array(name, "R", shape)
+            if not algo.symbolic:
+                sp = self.A.array.symmetry_point()
+                sp = np.where(np.isfinite(sp), sp, 0.0)
+                # visible R = visible A at its symmetry point + σ_r ξ (reference error)
+                err = p.ref_std * ctx.rng(f"{name}/R/offset").standard_normal(shape)
+                target = sp - self.A.array.reference + err + self.R.array.reference
+                self.R.array.set_weights(target, self.R.rng("write"))
+        self.chopped = algo.CHOPPED
+        self.buffered = algo.BUFFERED
+        self.H = np.zeros(shape) if self.buffered and not algo.symbolic else None
         self.c_in = np.ones(n)
         self.c_out = np.ones(m)
         self.reads_col = np.zeros(n, np.int64)      # reads of each column since its last flip
@@ -71,8 +78,8 @@ class TransferEngine:
         self.sweeps = 0
         self.pending = 0                             # vector updates since the last transfer
         self.x_hat = self.d_hat = None
-        self.agad = variant == "agad"
-        if self.agad:
+        self.agad = algo.RUNNING_REFERENCE
+        if self.agad and not algo.symbolic:
             self.m_mean = np.zeros(shape)
             self.p_ref = np.zeros(shape)
         self.half_period = max(math.ceil(1.0 / p.in_chop_prob), 2) if self.chopped and \
@@ -83,7 +90,7 @@ class TransferEngine:
     # ---- 1. gradient onto A --------------------------------------------------------
     def fast_lr(self, x, d) -> float:
         p = self.p
-        if not p.auto_scale:
+        if not p.auto_scale or self.algo.symbolic:
             return p.fast_lr
         # per-sample max|·| in one compiled pass each (max is exact in any order)
         ext = check_backend(self.algo.ctx.backend)
@@ -142,25 +149,33 @@ class TransferEngine:
         v = self.A.read_columns(cols, minus=self.R)          # (k, M)
         self.stats["reads"] += len(cols)
         if not self.buffered:                                 # Tiki-Taka v1
-            e = np.zeros((len(cols), n))
-            e[np.arange(len(cols)), cols] = 1.0
+            if self.algo.symbolic:
+                e = Expect.one_hot(len(cols), n)
+            else:
+                e = np.zeros((len(cols), n))
+                e[np.arange(len(cols)), cols] = 1.0
             self.stats["C_pulses"] += self.C.pulsed_update(e, -v, p.transfer_lr / p.weight_scale,
                                                            phase="transfer").device_pulses
         else:
             vt = v
             if self.agad:
-                vt = v - self.p_ref[:, cols].T
-                rho = min(p.tail_weightening / self.half_period, 1.0)
-                self.m_mean[:, cols] = (1 - rho) * self.m_mean[:, cols] + rho * v.T
+                if not self.algo.symbolic:
+                    vt = v - self.p_ref[:, cols].T
+                    rho = min(p.tail_weightening / self.half_period, 1.0)
+                    self.m_mean[:, cols] = (1 - rho) * self.m_mean[:, cols] + rho * v.T
                 # v − p: one add; m ← (1−ρ)m + ρv: a multiply and a multiply-accumulate
                 hw.digital("add", v.size, layer=name, phase="transfer")
                 hw.digital("mult", v.size, layer=name, phase="transfer")
                 hw.digital("mac", v.size, layer=name, phase="transfer")
-            counts, writes = transfer_accumulate(
-                self.H, cols, vt, self._scale(), self.c_in if self.chopped else None,
-                self.c_out if self.chopped else None, p.momentum, p.max_pulses,
-                enabled=not (self.agad and self.sweeps < self.half_period),   # AGAD warm-up
-                backend=self.algo.ctx.backend)
+            enabled = not (self.agad and self.sweeps < self.half_period)   # AGAD warm-up
+            if self.algo.symbolic:
+                counts = self.algo.ctx.model.threshold(m, len(cols))
+                writes = counts.writes if enabled else 0
+            else:
+                counts, writes = transfer_accumulate(
+                    self.H, cols, vt, self._scale(), self.c_in if self.chopped else None,
+                    self.c_out if self.chopped else None, p.momentum, p.max_pulses,
+                    enabled=enabled, backend=self.algo.ctx.backend)
             hw.accumulate(name, v.size, "H", "transfer", compares=v.size, writes=writes)
             if writes:
                 self.stats["C_pulses"] += self.C.apply_pulses(counts, cols=cols)
@@ -177,40 +192,58 @@ class TransferEngine:
         return s
 
     def _chop(self, cols) -> None:
-        if not self.chopped or self.p.in_chop_prob <= 0:
+        p = self.p
+        if not self.chopped or p.in_chop_prob <= 0:
             return
         self.reads_col[cols] += 1
-        if self.p.in_chop_random:
-            rng = self.algo.ctx.rng(f"{self.name}/chopper")
-            flip = cols[rng.random(len(cols)) < self.p.in_chop_prob]
+        flip = None
+        if p.in_chop_random and self.algo.symbolic:            # expected flips, carried
+            count = self.algo.ctx.model.flips((self.name, "in"), len(cols), p.in_chop_prob)
         else:
-            flip = cols[self.reads_col[cols] >= self.half_period]
-        if flip.size:
+            if p.in_chop_random:
+                rng = self.algo.ctx.rng(f"{self.name}/chopper")
+                flip = cols[rng.random(len(cols)) < p.in_chop_prob]
+            else:
+                flip = cols[self.reads_col[cols] >= self.half_period]
+            count = int(flip.size)
+        if not count:
+            return
+        if flip is not None:
             self.c_in[flip] *= -1
             self.reads_col[flip] = 0
-            if self.agad:
+            if self.agad and not self.algo.symbolic:
                 self.p_ref[:, flip] = self.m_mean[:, flip]
-            self.stats["flips"] += int(flip.size)
-            self.algo.hw.flip(self.name, int(flip.size), "A", "transfer")
+        self.stats["flips"] += count
+        col = {} if flip is None else {"col": int(flip[0])}     # expected flips: shared out
+        self.algo.hw.flip(self.name, count, "A", "transfer", **col)
 
     def _end_sweep(self) -> None:
         self.sweeps += 1
-        if self.chopped and self.p.out_chop_prob > 0:
+        if not self.chopped or self.p.out_chop_prob <= 0:
+            return
+        p_out = self.p.out_chop_prob
+        if self.algo.symbolic:                                  # expected flips, carried
+            count = self.algo.ctx.model.flips((self.name, "out"), self.c_out.size, p_out)
+        else:
             rng = self.algo.ctx.rng(f"{self.name}/chopper")
-            flip = rng.random(self.c_out.size) < self.p.out_chop_prob
-            if flip.any():
-                self.c_out[flip] *= -1
-                self.stats["flips"] += int(flip.sum())
-                self.algo.hw.flip(self.name, int(flip.sum()), "A", "transfer")
+            flip = rng.random(self.c_out.size) < p_out
+            self.c_out[flip] *= -1
+            count = int(flip.sum())
+        if count:
+            self.stats["flips"] += count
+            self.algo.hw.flip(self.name, count, "A", "transfer", side="out")
 
     def arrays(self):
         return [a for a in (self.A, self.C, self.R) if a is not None]
 
 
 class TransferAlgorithm:
-    """Mixin for the Algorithm classes of the family (set ``VARIANT``)."""
+    """Mixin for the Algorithm classes of the family; the variant is its class attributes."""
 
-    VARIANT = "tiki-taka"
+    BUFFERED = False            # H integrates the reads (TTv2 and later); else v1 ΔC = η_t v e_kᵀ
+    REFERENCED = False          # reads are differential against a reference array R
+    CHOPPED = False             # input/output choppers c_in, c_out
+    RUNNING_REFERENCE = False   # AGAD: running mean m and reference p replace R
 
     def _init_engines(self):
         self.engines: dict = {}
@@ -218,7 +251,7 @@ class TransferAlgorithm:
     def make_backend(self, name, out_features, in_features, init_w):
         if not hasattr(self, "engines"):
             self._init_engines()
-        eng = TransferEngine(self, name, (out_features, in_features), init_w, self.VARIANT)
+        eng = TransferEngine(self, name, (out_features, in_features), init_w)
         self.engines[name] = eng
         self.backends[name] = eng.backend
         return eng.backend

@@ -42,4 +42,4 @@ class TTv2(TransferAlgorithm, Algorithm):
     NAME = "ttv2"
     Params = TTv2Params
     ROLES = ("A", "C", "R")
-    VARIANT = "ttv2"
+    BUFFERED = REFERENCED = True

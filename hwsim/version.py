@@ -1,0 +1,2 @@
+"""The version of hwsim (layer 0)."""
+__version__ = "0.1.0"
