@@ -285,7 +285,7 @@ def validate(source: str | os.PathLike | Mapping, overrides: Mapping | None = No
     data = load_yaml(source) if not isinstance(source, Mapping) else source
     name = source if not isinstance(source, Mapping) else "<mapping>"
     kind = kind or detect_kind(data, name)
-    if kind in ("sweep", "network") and overrides:
+    if kind in ("sweep", "network", "device", "technology") and overrides:
         raise HwsimError(f"--set applies to accelerator and experiment files, not to a {kind} "
                          f"file", file="--set")
     if kind == "experiment":
@@ -301,6 +301,13 @@ def validate(source: str | os.PathLike | Mapping, overrides: Mapping | None = No
         net = load_network(str(source))
         return Validation("network", net, f"valid network '{net['name']}': "
                           f"{len(net['layers'])} analog layers")
+    if kind == "device":
+        dev = load_device(str(source))
+        return Validation("device", dev, f"valid device ({dev.model})")
+    if kind == "technology":
+        table = TechnologyTable.load(str(source))
+        return Validation("technology", table, f"valid technology table '{table.name}': "
+                          f"{len(table.config.entries)} entries")
     acc = load_accelerator(source, overrides)
     check_size(estimate_size(acc), file=acc.file, allow_large=allow_large)
     base = os.path.dirname(acc.file) if acc.file and os.path.exists(acc.file) else None

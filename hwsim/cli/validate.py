@@ -1,5 +1,5 @@
-"""``hwsim validate FILE``: check an accelerator, experiment, sweep or network file as
-run, sweep and trace generate read it (``--expand``: print the explicit form of an
+"""``hwsim validate FILE``: check an accelerator, experiment, sweep, network, device or
+technology file as run, sweep and trace generate read it (``--expand``: print the explicit form of an
 accelerator)."""
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ import json
 from hwsim.api import expand, validate
 from hwsim.cli.common import add_set_option
 from hwsim.config.overrides import parse_set_args
+from hwsim.config.validate import FILE_KINDS
 
 
 def register(sub) -> None:
-    p = sub.add_parser("validate", help="check an accelerator, experiment, sweep or network "
-                       "file", description=__doc__)
-    p.add_argument("file", help="accelerator, experiment, sweep or network YAML")
-    p.add_argument("--kind", choices=("accelerator", "experiment", "sweep", "network"),
+    p = sub.add_parser("validate", help="check an accelerator, experiment, sweep, network, "
+                       "device or technology file", description=__doc__)
+    p.add_argument("file", help="a YAML file of one of those kinds")
+    p.add_argument("--kind", choices=tuple(FILE_KINDS),
                    help="kind of file (default: detected from its keys)")
     p.add_argument("--data", metavar="DIR", help="data directory, as for run (also HWSIM_DATA)")
     p.add_argument("--allow-large", action="store_true",

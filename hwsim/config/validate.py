@@ -74,14 +74,16 @@ def check_references(cfg, data, path: str) -> None:
 FILE_KINDS = {"sweep": ("axes", "zip", "constraints", "objectives", "base"),
               "experiment": ("workload", "training", "run"),
               "network": ("network", "layers", "input_shape"),
+              "device": ("model", "dw_min", "w_max", "w_min"),
+              "technology": ("entries", "scaling", "extends", "constants"),
               "accelerator": ()}
 
 
 def detect_kind(data, path: str = "") -> str:
     """The kind of a file's YAML data (see :data:`FILE_KINDS`)."""
     if not isinstance(data, dict):
-        raise ConfigError("expected a mapping (an accelerator, experiment, sweep or network "
-                          "file)", file=path, line=getattr(data, "line", None))
+        raise ConfigError("expected a mapping (an accelerator, experiment, sweep, network, "
+                          "device or technology file)", file=path, line=getattr(data, "line", None))
     for kind, keys in FILE_KINDS.items():
         if any(k in data for k in keys):
             return kind

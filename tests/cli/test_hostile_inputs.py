@@ -227,7 +227,9 @@ def test_data_flag_and_env_override_the_file_path(work, capsys, monkeypatch):
 
 def test_validate_reads_sweep_and_network_files(work, capsys):
     for f, what in (("configs/sweeps/digits_algorithms.yaml", "valid sweep"),
-                    ("configs/networks/lenet5.yaml", "valid network")):
+                    ("configs/networks/lenet5.yaml", "valid network"),
+                    ("configs/devices/pcm.yaml", "valid device"),
+                    ("configs/technology/hermes_cco.yaml", "valid technology table")):
         code, out, err = cli(capsys, "validate", ROOT / f)
         assert code == 0 and what in out, err
     sweep = work / "sweep.yaml"
@@ -237,3 +239,6 @@ def test_validate_reads_sweep_and_network_files(work, capsys):
     net.write_text("input_shape: [64]\nnetwork:\n  - {linear: 8, activation: []}\n")
     refused(capsys, ["validate", net], "net.yaml:3:", ["network[0].activation"])
     refused(capsys, ["validate", net, "--kind", "accelerator"], "net.yaml", ["unknown key"])
+    dev = work / "dev.yaml"
+    dev.write_text("model: soft_bounds\ndw_min: .nan\n")
+    refused(capsys, ["validate", dev], "dev.yaml:2:", ["dw_min", "finite"])

@@ -93,6 +93,7 @@ def test_budgets_refuse_unless_allowed():
     ("axes: {tile.rows: [64]}\n", "sweep"), ("workload: {}\n", "experiment"),
     ("input_shape: [64]\nnetwork: []\n", "network"), ("layers: []\n", "network"),
     ("tile: {rows: 64}\n", "accelerator"), ("name: x\n", "accelerator"),
+    ("model: soft_bounds\n", "device"), ("entries: []\n", "technology"),
 ])
 def test_file_kind_is_detected_from_its_keys(text, kind):
     assert detect_kind(load_yaml_text(text, "f.yaml")) == kind
