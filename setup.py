@@ -72,10 +72,14 @@ setup(
         "threadpoolctl>=3.1",
     ],
     extras_require={
-        # the test extra pulls the optional extras too, so CI exercises plots and Dask
-        "test": ["pytest>=8", "hypothesis>=6.100", "matplotlib>=3.7", "dask[distributed]>=2024.1"],
+        # the test extra pulls the optional extras too, so CI exercises plots, Dask and ONNX;
+        # nbclient + ipykernel execute examples/tutorial.ipynb in the suite (a notebook
+        # that is not run rots; tests/examples/test_tutorial.py)
+        "test": ["pytest>=8", "hypothesis>=6.100", "matplotlib>=3.7", "dask[distributed]>=2024.1",
+                 "onnx>=1.14", "nbclient>=0.9", "ipykernel>=6"],
         "plot": ["matplotlib>=3.7"],
         "dask": ["dask[distributed]>=2024.1"],
+        "onnx": ["onnx>=1.14"],
     },
     entry_points={"console_scripts": ["hwsim=hwsim.cli:main"]},
     zip_safe=False,

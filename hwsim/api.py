@@ -128,7 +128,7 @@ def run(experiment: str | os.PathLike | Mapping | ExperimentConfig | None = None
         epochs: int | None = None, seed: int | None = None, out: str | os.PathLike | None = None,
         overrides: Mapping | None = None,
         progress: bool | Callable[[dict], object] | None = None,
-        data_dir: str | os.PathLike | None = None, resume: bool = False,
+        data_dir: str | os.PathLike | None = None, resume: bool = False, force: bool = False,
         trace: str | os.PathLike | None = None, timeline: str | os.PathLike | None = None,
         vcd: str | os.PathLike | None = None, formats=None) -> Report:
     """Train ``experiment`` (``None``: the embedded quickstart) and simulate its
@@ -140,6 +140,8 @@ def run(experiment: str | os.PathLike | Mapping | ExperimentConfig | None = None
     the bar is off.  ``trace``: record the ops to this trace file; ``timeline`` /
     ``vcd``: write a Chrome-trace / VCD timeline; ``formats``: report formats to write
     (names of :data:`hwsim.report.formats.FORMATS`, default JSON + CSV, ``()`` none).
+    ``resume``: continue the checkpoint in ``out`` (refused when it was made by another
+    configuration); ``force``: overwrite another run's results in ``out``.
     """
     resolve_formats(formats)                  # an unknown format fails before the run
     over = dict(overrides or {})
@@ -153,7 +155,7 @@ def run(experiment: str | os.PathLike | Mapping | ExperimentConfig | None = None
         over["run.progress"] = progress is True
     cfg = load_experiment(experiment, over)
     result = run_experiment(cfg, resume=resume, trace_path=trace,
-                            timeline=bool(timeline or vcd), data_dir=data_dir,
+                            timeline=bool(timeline or vcd), data_dir=data_dir, force=force,
                             on_epoch=progress if callable(progress) else None)
     data = run_report(result)
     files = write_run_outputs(data, result, timeline=timeline, vcd=vcd, formats=formats)
@@ -173,15 +175,17 @@ class TraceInfo:
 
 def generate_trace(network: str | os.PathLike | list | dict, *, algorithm: str, batch: int,
                    steps: int, out: str | os.PathLike, samples: int | None = None,
-                   params: Mapping | None = None, progress: bool = False) -> TraceInfo:
+                   params: Mapping | None = None, progress: bool = False,
+                   seq: int | None = None) -> TraceInfo:
     """Write the op stream of ``algorithm`` on ``network`` (a network YAML, relative or
     under ``configs/networks``; or layer shapes) for ``steps`` mini-batches of ``batch``
     to ``out``, with the expected statistics of :mod:`hwsim.training.algorithms.symbolic`;
-    ``params``: its statistics-model and algorithm parameters."""
+    ``params``: its statistics-model and algorithm parameters; ``seq``: the length of an
+    ONNX model's dynamic token dimension."""
     if isinstance(network, (str, os.PathLike)):
         network = _find(network, "networks")
     path = _generate_trace(network, batch, steps, algorithm, out=out, samples=samples,
-                           progress=progress, **dict(params or {}))
+                           seq=seq, progress=progress, **dict(params or {}))
     reader = TraceReader(path)
     for _ in reader:
         pass
@@ -246,13 +250,17 @@ class SweepResult:
 
 def sweep(spec: str | os.PathLike, *, out: str | os.PathLike | None = None,
           workers: int | None = None, scheduler=None, progress: bool = True,
-          retry_failed: bool = False, plots: bool = True) -> SweepResult:
+          retry_failed: bool = False, plots: bool = True,
+          allow_large: bool = False) -> SweepResult:
     """Run the design-space sweep ``spec`` (YAML, relative or under ``configs/sweeps``)
-    into ``out`` (default ``runs/sweeps/<name>``); points already done are kept."""
+    into ``out`` (default ``runs/sweeps/<name>``); points already done are kept.
+    ``scheduler``: a Dask scheduler address, or ``"local"`` for a Dask cluster of
+    ``workers`` processes owned by the sweep; ``allow_large``: a grid of more than the
+    point budget (:mod:`hwsim.sweep.spec`)."""
     path = _find(spec, "sweeps")
     if workers is not None and workers < 1:
         raise ConfigError(f"must be >= 1, got {workers}", key="workers")
-    loaded = load_sweep(path)
+    loaded = load_sweep(path, allow_large=allow_large)
     out = Path(out) if out is not None else Path("runs") / "sweeps" / Path(path).stem
     t0 = time.perf_counter()
     rows = run_sweep(loaded, out, workers=workers, scheduler=scheduler, progress=progress,

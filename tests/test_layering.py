@@ -18,7 +18,7 @@ LAYERS = {
     "hwsim.physics": 2, "hwsim.core": 2, "hwsim._ext": 2,
     "hwsim.components": 3, "hwsim.energy": 3,
     "hwsim.elaborate": 4,
-    "hwsim.sim": 5, "hwsim.trace": 5, "hwsim.training": 5,
+    "hwsim.sim": 5, "hwsim.trace": 5, "hwsim.training": 5, "hwsim.onnx": 5, "hwsim.fit": 5,
     "hwsim.report": 6, "hwsim.sweep": 6,
     "hwsim.api": 7, "hwsim.cli": 7,
 }

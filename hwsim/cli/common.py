@@ -31,3 +31,21 @@ def add_format_option(parser: argparse.ArgumentParser) -> None:
                         help="report file format, repeatable (default: "
                         f"{' and '.join(DEFAULT_FORMATS)}); "
                         + "; ".join(f"{f.name}: {f.filename}" for f in FORMATS.values()))
+
+
+def add_plots_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--plots", metavar="DIR",
+                        help="write the pictures (training curves, energy, area, latency, "
+                        "utilisation) as PNG files into DIR (needs matplotlib)")
+
+
+def add_verbose_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="print every table instead of the short report")
+
+
+def full_tables_line(report) -> str:
+    """The short report's last line: where the full tables are."""
+    txt = [f for f in report.files if f.endswith("report.txt")]
+    return "full tables: " + (f"{txt[0]} or --verbose" if txt else
+                              "--verbose, or --format text (report.txt)")

@@ -7,12 +7,13 @@ import sys
 
 from hwsim.cli import describe, graph, replay, run, schema, sweep, trace, validate
 from hwsim.errors import HwsimError
+from hwsim.fit import command as device
 
 #: The command modules, in ``hwsim --help`` order.  Each declares ``register(subparsers)``
 #: (its subparser with ``set_defaults(func=...)``).  To add a command, write a module with
 #: ``register`` (here or in its own package, e.g. ``hwsim.fit.command``), import it above
 #: and list it here.
-COMMANDS = (run, validate, describe, schema, graph, replay, trace, sweep)
+COMMANDS = (run, validate, describe, schema, graph, replay, trace, sweep, device)
 
 
 def make_parser() -> argparse.ArgumentParser:

@@ -12,10 +12,13 @@ def register(sub) -> None:
     p.add_argument("sweep", help="sweep YAML (configs/sweeps/*.yaml)")
     p.add_argument("--workers", type=int, help="local worker processes (default: all cores)")
     p.add_argument("--scheduler", metavar="ADDRESS",
-                   help="run on a Dask distributed scheduler (pip install .[dask])")
+                   help="run on a Dask distributed scheduler, or 'local' for a Dask "
+                   "cluster of --workers processes (pip install .[dask])")
     p.add_argument("-o", "--out", metavar="DIR",
                    help="output directory (default runs/sweeps/<sweep>)")
     p.add_argument("--retry-failed", action="store_true", help="run failed points again")
+    p.add_argument("--allow-large", action="store_true",
+                   help="run a grid of more than 100 000 points")
     p.add_argument("--no-plots", action="store_true", help="do not draw the sweep plots")
     add_progress_option(p)
     p.set_defaults(func=execute)
@@ -24,7 +27,7 @@ def register(sub) -> None:
 def execute(args) -> int:
     res = sweep(args.sweep, out=args.out, workers=args.workers, scheduler=args.scheduler,
                 progress=not args.no_progress, retry_failed=args.retry_failed,
-                plots=not args.no_plots)
+                plots=not args.no_plots, allow_large=args.allow_large)
     ok = sum(r["status"] == "ok" for r in res.points)
     failed = res.failed
     print(f"{res.name}: {len(res.points)} points, {ok} ok, {len(failed)} failed, "

@@ -22,7 +22,9 @@ def register(sub) -> None:
     tsub = p.add_subparsers(dest="trace_cmd", required=True)
     g = tsub.add_parser("generate", help="op stream of an algorithm for a network of shapes",
                         description=__doc__, epilog=_epilog())
-    g.add_argument("network", help="network YAML (configs/networks/*.yaml)")
+    g.add_argument("network", help="network YAML (configs/networks/*.yaml) or ONNX model (.onnx)")
+    g.add_argument("--seq", type=int,
+                   help="length of an ONNX model's dynamic token dimension")
     g.add_argument("--batch", type=int, required=True, help="mini-batch size (samples)")
     g.add_argument("--steps", type=int, required=True, help="number of mini-batches")
     g.add_argument("--algorithm", required=True,
@@ -41,6 +43,6 @@ def execute(args) -> int:
     samples = params.pop("samples", None)
     t = generate_trace(args.network, algorithm=args.algorithm, batch=args.batch,
                        steps=args.steps, out=args.out, samples=samples, params=params,
-                       progress=not args.no_progress)
+                       progress=not args.no_progress, seq=args.seq)
     print(f"wrote {t.path}: {t.ops} ops, {t.steps} steps, {t.samples} samples, {t.bytes} bytes")
     return 0

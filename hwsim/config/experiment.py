@@ -26,8 +26,9 @@ from hwsim.errors import ConfigError
 @section("workload", "Network and data set")
 class WorkloadConfig:
     dataset: str | dict = param("digits", desc="digits, mnist (with path) or a synthetic task")
-    network: tuple = param(({"linear": 32, "activation": "sigmoid"}, {"linear": 10}),
-                           desc="layers, first to last (see hwsim.training.network)")
+    network: tuple | dict = param(({"linear": 32, "activation": "sigmoid"}, {"linear": 10}),
+                                  desc="layers, first to last (see hwsim.training.network), "
+                                  "or {onnx: model.onnx} (see hwsim.onnx)")
 
 
 @section("training", "Training algorithm and hyperparameters")

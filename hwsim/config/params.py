@@ -54,7 +54,8 @@ PLAUSIBLE = {
                                       "moves ≈ 800 B per 1 GHz cycle)"),
 }
 #: The ``unit`` of a number that may be a quantity of any dimension (a sweep range over
-#: any key); a parameter without a unit takes plain numbers only, never "1 GHz".
+#: any key: the key's own declaration checks each value); a parameter without a unit
+#: takes plain numbers only, never "1 GHz".
 ANY_UNIT = "any"
 #: Largest magnitude of a number without a stated upper bound: beyond it float64 products
 #: of two such values overflow or lose every digit of the quantities they are added to.
@@ -210,13 +211,13 @@ def range_problem(value, spec: ParamSpec) -> str | None:
     """Why ``value`` (a number) is outside what ``spec`` declares, or None."""
     if isinstance(value, float) and not math.isfinite(value):
         return f"expected a finite number{_range_text(spec)}, got {value!r}"
-    unit = f" {spec.unit}" if spec.unit else ""
+    unit = f" {spec.unit}" if spec.unit and spec.unit != ANY_UNIT else ""
     if ((spec.lo is not None and (value < spec.lo or (spec.lo_open and value == spec.lo)))
             or (spec.hi is not None and (value > spec.hi or (spec.hi_open and value == spec.hi)))):
         why = f" ({spec.why})" if spec.why and spec.hi is not None and value >= spec.hi else ""
         what = "an integer" if isinstance(value, int) and not spec.unit else "a value"
         return f"expected {what}{_range_text(spec)}{unit}, got {value!r}{why}"
-    if spec.hi is None and abs(value) > MAGNITUDE:
+    if spec.hi is None and abs(value) > MAGNITUDE and spec.unit != ANY_UNIT:
         return f"expected |value| ≤ {MAGNITUDE:g}{unit}, got {value!r} ({MAGNITUDE_WHY})"
     if spec.choices is not None and value not in spec.choices:
         return f"expected one of {spec.choices}, got {value!r}"

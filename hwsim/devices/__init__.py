@@ -22,14 +22,15 @@ from hwsim.config.params import json_schema
 from hwsim.devices import constant_step, linear_step, soft_bounds  # noqa: F401  (isort: skip)
 from hwsim.devices import exp_step, pow_step, piecewise_step, response  # noqa: F401
 from hwsim.devices.base import (DEFAULT_MODEL, DTOD_FLOOR, DeviceConfig, KernelCode,
-                                check_kernel_codes, device_model, device_section,
+                                check_kernel_codes, derive, device_model, device_section,
                                 device_sections, libm_exp, libm_pow, model_param, model_section,
                                 register_device_model, unregister_device_model)
 # after the shipped models: DEVICE_MODELS lists them
 from hwsim.devices.loader import (DEVICE_MODELS, list_device_presets, load_device,  # noqa: E402
                                   preset_dirs)
 
-__all__ = ["DEFAULT_MODEL", "DEVICE_MODELS", "DTOD_FLOOR", "DeviceConfig", "list_device_presets",
+__all__ = ["DEFAULT_MODEL", "DEVICE_MODELS", "DTOD_FLOOR", "DeviceConfig", "derive",
+           "list_device_presets",
            "load_device", "preset_dirs", "KernelCode", "check_kernel_codes",
            "device_model", "device_schema", "device_section", "device_sections", "libm_exp",
            "libm_pow", "model_param", "model_section", "register_device_model",

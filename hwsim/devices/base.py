@@ -20,6 +20,8 @@ This package imports :mod:`hwsim.config.params` (and numpy) only; the loader
 """
 from __future__ import annotations
 
+import dataclasses
+
 import enum
 import math
 
@@ -115,6 +117,19 @@ def device_model(cls):
 def device_sections() -> dict[str, type]:
     """Every registered device model: name → section class, in registration order."""
     return dict(_MODELS)
+
+
+def derive(cfg, **changes):
+    """A device config like ``cfg`` with ``changes``.  A change of ``model`` gives the
+    new model's section with every field the two share carried over (the old model's own
+    fields are dropped); a change names a field the resulting model must have."""
+    cls = model_section(changes.get("model", cfg.model))
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(changes) - names)
+    if unknown:
+        raise ValueError(f"device model {cls.__name__} has no field(s) {', '.join(unknown)}")
+    kept = {f.name: getattr(cfg, f.name) for f in dataclasses.fields(cfg) if f.name in names}
+    return cls(**(kept | changes))
 
 
 def model_section(name) -> type:

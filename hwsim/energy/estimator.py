@@ -13,6 +13,23 @@ sums per component path, per action, per phase and per (path, action).  Sums use
 Area sums the area of every component from its ``area_attrs()``::
 
     A_comp = A_entry × Π area_per attributes × count      A_total = Σ_comp A_comp
+
+**What is not priced is said.**  Both reports list what their total leaves out
+(``unpriced``, by component kind and action, with the table and its source):
+
+* an **area** of 0 (no component is really free of area) or a component without
+  ``area_attrs``: *not modelled*, and the area total is marked ``partial``;
+* an **action priced at 0 J** that occurred: listed (``0 J in the table``) with the
+  table's reason, e.g. ``Tile.read: 0 J, the MVM energy is priced per cell by
+  read_cell``.  An action a table does not price at all stops the estimate
+  (:class:`~hwsim.energy.table.UnpricedError`), so an energy total is never partial
+  (``partial`` is kept for the format's symmetry).
+
+``reason`` is the clause of the entry's source about that action (sources are
+``"; "``-separated clauses such as ``"area: not in TECHNOLOGY.md, not modelled"``);
+``source`` the whole text.
+
+The numbers are never changed: nothing is invented for what a table does not price.
 """
 from __future__ import annotations
 
@@ -87,8 +104,23 @@ class EnergyReport:
                         "source": " | ".join(sorted({r.source for r in rs}))}
         return out
 
+    def unpriced(self) -> list[dict]:
+        """The actions that occurred but cost 0 J in the table (see module docstring)."""
+        groups = defaultdict(list)
+        for r in self.rows:
+            if r.price == 0 and r.count > 0:
+                groups[(r.kind, r.action)].append(r)
+        return [{"kind": k, "action": a, "count": math.fsum(r.count for r in rs),
+                 "components": len({r.path for r in rs}), "table": self.table_name,
+                 "status": ZERO_IN_TABLE, "reason": reason(rs[0].source, a),
+                 "source": rs[0].source}
+                for (k, a), rs in sorted(groups.items())]
+
     def to_dict(self) -> dict:
+        unpriced = self.unpriced()
         return {
+            "unpriced": unpriced,
+            "partial": any(u["status"] == NOT_MODELLED for u in unpriced),
             "table": self.table_name, "table_file": self.table_file, "total_J": self.total,
             "by_path_J": self.by_path(), "by_action_J": self.by_action(),
             "by_phase_J": self.by_phase(),
@@ -96,6 +128,23 @@ class EnergyReport:
                                for (p, a), v in self.by_path_action().items()],
             "rows": [r.to_dict() for r in self.rows],
         }
+
+
+NOT_MODELLED = "not modelled"
+ZERO_IN_TABLE = "0 J in the table"
+
+
+def reason(source: str, action: str) -> str:
+    """The clauses of ``source`` about ``action`` (``"area"`` or an action name):
+    those starting with ``action:``, else with ``action``, else naming it, else the
+    whole source."""
+    clauses = [c.strip() for c in source.split("; ") if c.strip()]
+    for pick in (lambda c: c.startswith(action + ":"), lambda c: c.startswith(action + " "),
+                 lambda c: action in c):
+        hit = [c for c in clauses if pick(c)]
+        if hit:
+            return "; ".join(hit)
+    return source
 
 
 def estimate(ledger, table: TechnologyTable) -> EnergyReport:
@@ -143,8 +192,30 @@ class AreaReport:
             groups[r.kind].append(r.area)
         return {k: math.fsum(v) for k, v in sorted(groups.items())}
 
+    def unpriced(self) -> list[dict]:
+        """Component kinds whose area is not modelled: area 0 in the table, or no
+        ``area_attrs`` (``skipped``); every one makes the total partial."""
+        groups = defaultdict(list)
+        for r in self.rows:
+            if r.area == 0:
+                groups[r.kind].append(r)
+        out = [{"kind": k, "action": "area", "components": len(rs),
+                "paths": [r.path for r in rs[:3]], "table": self.table_name,
+                "status": NOT_MODELLED, "reason": reason(rs[0].source, "area"),
+                "source": rs[0].source}
+               for k, rs in sorted(groups.items())]
+        if self.skipped:
+            out.append({"kind": "(no area_attrs)", "action": "area",
+                        "components": len(self.skipped), "paths": list(self.skipped[:3]),
+                        "table": self.table_name, "status": NOT_MODELLED,
+                        "reason": "the component reports no area attributes",
+                        "source": "the component reports no area attributes"})
+        return out
+
     def to_dict(self) -> dict:
-        return {"table": self.table_name, "total_m2": self.total, "by_kind_m2": self.by_kind(),
+        unpriced = self.unpriced()
+        return {"unpriced": unpriced, "partial": bool(unpriced),
+                "table": self.table_name, "total_m2": self.total, "by_kind_m2": self.by_kind(),
                 "by_path_m2": {r.path: r.area for r in self.rows},
                 "rows": [r.to_dict() for r in self.rows], "skipped": list(self.skipped)}
 

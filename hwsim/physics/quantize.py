@@ -16,14 +16,17 @@ GIL released, one call per 2-D batch) or ``"numpy"`` (the oracle).  The two do t
 same IEEE operations in the same order (``round(t · (1/Δ)) · Δ`` with round-half-even
 done as ``(u + 1.5·2^52) − 1.5·2^52``), so with the same
 noise arrays they agree bit for bit.  Noise drawn *inside* the Cython kernels uses
-our ziggurat on the caller's bit generator; the NumPy twin uses
-``Generator.standard_normal``; the two then agree in distribution only.
+our ziggurat on the caller's bit generator; the NumPy twin draws the same numbers
+with :func:`hwsim.physics.ziggurat.normals` (same words, same order, same generator
+state afterwards), so drawn noise agrees bit for bit too and ``run.backend: numpy``
+reproduces a Cython run.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from hwsim.errors import BackendError
+from hwsim.physics.ziggurat import normals
 
 try:  # compiled kernels; absence is reported when the cython backend is asked for
     from hwsim._ext import quantize as _ext
@@ -138,7 +141,34 @@ def abs_line_sums(w: np.ndarray, transposed: bool, use_ext: bool) -> np.ndarray:
         out = np.empty(w.shape[0] if transposed else w.shape[1])
         _ext.abs_line_sums(w, out, transposed)
         return out
-    return np.abs(w).sum(axis=1 if transposed else 0)
+    a = np.abs(w)
+    return _lane_row_sums(a) if transposed else _sequential_sum(a)
+
+
+def _sequential_sum(a: np.ndarray, start: np.ndarray | None = None) -> np.ndarray:
+    """``start + a[0] + a[1] + …`` along axis 0, in that order (the kernels' loop;
+    ``ndarray.sum`` may add pairwise)."""
+    if start is not None:
+        a = np.concatenate([start[None, :], a])
+    if a.shape[0] == 0:
+        return np.zeros(a.shape[1])
+    return np.add.accumulate(a, axis=0)[-1]
+
+
+def _lane_row_sums(a: np.ndarray) -> np.ndarray:
+    """Row sums as ``hw_abs_row_sums`` adds them: eight lanes over blocks of eight,
+    combined ((0+1)+(2+3))+((4+5)+(6+7)), then the tail in order."""
+    m, n = a.shape
+    n8 = n - n % 8
+    if n8:
+        acc = np.add.accumulate(a[:, :n8].reshape(m, n8 // 8, 8), axis=1)[:, -1, :]
+    else:
+        acc = np.zeros((m, 8))
+    tot = ((acc[:, 0] + acc[:, 1]) + (acc[:, 2] + acc[:, 3])) + \
+        ((acc[:, 4] + acc[:, 5]) + (acc[:, 6] + acc[:, 7]))
+    for j in range(n8, n):
+        tot = tot + a[:, j]
+    return tot
 
 
 def abs_col_sums_at(w: np.ndarray, cols: np.ndarray, use_ext: bool) -> np.ndarray:
@@ -148,7 +178,7 @@ def abs_col_sums_at(w: np.ndarray, cols: np.ndarray, use_ext: bool) -> np.ndarra
         out = np.empty(cols.size)
         _ext.abs_col_sums_at(w, cols, out)
         return out
-    return np.abs(w[:, cols]).sum(axis=0)
+    return _sequential_sum(np.abs(w[:, cols]))
 
 
 def dac_stage(x, scale, bound, delta, inv, noise_std, noise, rng, sq_sums, use_ext):
@@ -169,8 +199,8 @@ def dac_stage(x, scale, bound, delta, inv, noise_std, noise, rng, sq_sums, use_e
     if noise is not None:
         t = t + noise
     elif noise_std > 0:
-        t = t + noise_std * rng.standard_normal(t.shape)
-    sq_sums += (t * t).sum(axis=0)
+        t = t + noise_std * normals(rng, t.shape)
+    sq_sums[...] = _sequential_sum(t * t, sq_sums)      # row by row, as the kernel adds
     return t, active
 
 
@@ -223,7 +253,7 @@ def adc_stage(y, noise_std, noise, rng, bound, delta, inv, out_scale, use_ext):
         t = t + noise
     elif rng is not None:
         std = noise_std[:, None] if noise_std.ndim == 1 else noise_std
-        t = t + std * rng.standard_normal(t.shape)
+        t = t + std * normals(rng, t.shape)
     sat_mask = (t >= bound) | (t <= -bound)
     t = np.clip(t, -bound, bound)
     if delta > 0:
@@ -232,9 +262,10 @@ def adc_stage(y, noise_std, noise, rng, bound, delta, inv, out_scale, use_ext):
 
 
 def standard_normal(rng: np.random.Generator, shape, *, backend: str = "cython") -> np.ndarray:
-    """N(0, 1) draws: our ziggurat kernel on ``rng``'s bit generator, or numpy's."""
+    """N(0, 1) draws: our ziggurat kernel on ``rng``'s bit generator, or its NumPy twin
+    (the same numbers)."""
     if check_backend(backend):
         flat = np.empty((1, int(np.prod(shape))), dtype=np.float64)
         _ext.standard_normal_fill(rng.bit_generator, flat)
         return flat.reshape(shape)
-    return rng.standard_normal(shape)
+    return normals(rng, shape)

@@ -20,8 +20,10 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
+from hwsim.report import plots
 from hwsim.report.files import to_jsonable
 from hwsim.report.formats import write_report
+from hwsim.report.summary import render_summary
 from hwsim.report.text import render_text
 
 #: key of the shared (not per-layer) components in :attr:`Report.energy_by_layer`
@@ -200,8 +202,38 @@ class Report(Mapping):
         return pd.DataFrame(rows)
 
     def text(self) -> str:
-        """The report as the text tables ``hwsim run`` prints."""
+        """Every table of the report (``hwsim run --verbose``, ``report.txt``)."""
         return render_text(self._data)
+
+    def summary(self, baseline: dict | None = None, full_tables: str = "") -> str:
+        """The short report ``hwsim run`` prints (≤ 40 lines); ``baseline``:
+        ``{"accuracy": a, "note": text}`` of a float run to print beside the accuracy."""
+        return render_summary(self._data, baseline=baseline, full_tables=full_tables)
+
+    # --- pictures (matplotlib; each returns a Figure, or None if there is nothing) ----
+    def plot_training(self):
+        """Test accuracy and train/test loss per epoch."""
+        return plots.plot_training(self._data)
+
+    def plot_energy(self):
+        """Energy per phase stacked by component kind, and per kind."""
+        return plots.plot_energy(self._data)
+
+    def plot_area(self):
+        """Area per component kind."""
+        return plots.plot_area(self._data)
+
+    def plot_latency(self):
+        """Simulated time per phase."""
+        return plots.plot_latency(self._data)
+
+    def plot_utilization(self, limit: int = plots.MAX_COMPONENTS):
+        """Utilisation of the ``limit`` busiest components."""
+        return plots.plot_utilization(self._data, limit)
+
+    def write_plots(self, out) -> list[str]:
+        """Every picture as ``out/<name>.png`` (``--plots DIR``); the paths written."""
+        return plots.write_plots(self._data, out)
 
     def write(self, out, formats=None) -> list[str]:
         """Write the report into directory ``out`` in each of ``formats`` (names of

@@ -197,6 +197,8 @@ def summarize(report: dict) -> tuple[dict, dict]:
         "energy_by_kind_J": {k: v * per for k, v in sorted(by_kind.items())},
         "energy_by_action_J": {k: v * per for k, v in (energy.get("by_action_J") or {}).items()},
         "latency_by_phase_s": {k: v["s"] * per for k, v in (lat.get("phases") or {}).items()},
+        # what the area metric leaves out (hwsim.energy.estimator: "not modelled")
+        "area_not_modelled": [u["kind"] for u in area.get("unpriced", ())],
     }
     return metrics, breakdown
 
@@ -218,7 +220,7 @@ def evaluate_point(task: dict) -> dict:
         else:
             from hwsim.report.runs import run_report, write_run_outputs
             from hwsim.training.runner import run_experiment
-            result = run_experiment(exp_cfg)
+            result = run_experiment(exp_cfg, force=True)   # <out>/points/<id> is the sweep's
             report = run_report(result)
             write_run_outputs(report, result)
         rec["metrics"], rec["breakdown"] = summarize(report)

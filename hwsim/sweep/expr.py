@@ -15,7 +15,15 @@ Allowed: numbers, quoted strings, names (dotted), ``+ - * / // % **``, unary ``-
 ``max``, ``log2``, ``log10``.  Anything else (attribute calls, subscripts,
 lambdas, comprehensions…) is rejected when the sweep file is read.  A quoted
 string meets a number only through :func:`hwsim.units.parse`, so ``'50 mm^2'``
-means 5·10⁻⁵ m².
+means 5·10⁻⁵ m².  Arithmetic is on numbers only (no string or list repetition).
+
+**Bounded.**  Every expression evaluates in bounded time and memory: its text has at
+most :data:`MAX_CHARS` characters and :data:`MAX_NODES` syntax nodes, every integer
+(constant, name value or intermediate result) has at most :data:`MAX_INT_BITS` bits,
+and ``a ** b`` is refused *before* it is computed when its result would exceed that
+(``9**9**9**9 > 1``, ``tile.rows ** 1000000``: "integer result too large").  A float
+that overflows (``10.0 ** 400``) is an error too, never ``inf``.  All of these are
+:class:`ExpressionError`, which the sweep file reader reports at the constraint's line.
 """
 from __future__ import annotations
 
@@ -35,8 +43,46 @@ _CMPOPS = {ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.G
 _FUNCS = {"abs": abs, "min": min, "max": max, "log2": math.log2, "log10": math.log10}
 
 
+#: bounds of an expression (see module docstring)
+MAX_CHARS = 1000
+MAX_NODES = 400
+MAX_INT_BITS = 256
+
+
 class ExpressionError(ValueError):
     """A constraint that is not a valid expression, or names an unknown quantity."""
+
+
+def _bounded(v):
+    """``v`` if it is within the size limits (integers of at most MAX_INT_BITS bits)."""
+    if isinstance(v, int) and not isinstance(v, bool) and v.bit_length() > MAX_INT_BITS:
+        raise ExpressionError(f"integer too large (more than {MAX_INT_BITS} bits)")
+    return v
+
+
+def _pow(a, b):
+    """``a ** b``, refused before it is computed when an integer result would exceed
+    MAX_INT_BITS bits (|a|^b has about b·log2|a| bits)."""
+    if isinstance(a, int) and isinstance(b, int) and b > 0 and abs(a) > 1 \
+            and b * math.log2(abs(a)) > MAX_INT_BITS:
+        raise ExpressionError(f"integer result too large: {a} ** {b} has more than "
+                              f"{MAX_INT_BITS} bits")
+    return a ** b
+
+
+def _arith(op, a, b):
+    for v in (a, b):
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise ExpressionError(f"arithmetic needs numbers, got {v!r}")
+    try:
+        v = _pow(a, b) if op is operator.pow else op(a, b)
+    except OverflowError:
+        raise ExpressionError("number too large (float overflow)") from None
+    if isinstance(v, complex):
+        raise ExpressionError(f"{a!r} ** {b!r} is not a real number")
+    if isinstance(v, float) and math.isinf(v):
+        raise ExpressionError("number too large (float overflow)")
+    return _bounded(v)
 
 
 def _dotted(node) -> str | None:
@@ -58,10 +104,16 @@ class Expression:
         if not isinstance(text, str) or not text.strip():
             raise ExpressionError("a constraint must be a non-empty expression string")
         self.text = text.strip()
+        if len(self.text) > MAX_CHARS:
+            raise ExpressionError(f"a constraint has at most {MAX_CHARS} characters, this "
+                                  f"one {len(self.text)}")
         try:
             tree = ast.parse(self.text, mode="eval")
-        except SyntaxError as exc:
-            raise ExpressionError(f"cannot parse '{self.text}': {exc.msg}") from None
+        except (SyntaxError, MemoryError, RecursionError) as exc:
+            msg = getattr(exc, "msg", None) or "too deeply nested"
+            raise ExpressionError(f"cannot parse '{self.text}': {msg}") from None
+        if sum(1 for _ in ast.walk(tree)) > MAX_NODES:
+            raise ExpressionError(f"a constraint has at most {MAX_NODES} terms and operators")
         self.tree = tree.body
         self.names: set[str] = set()
         self._check(self.tree)
@@ -75,6 +127,7 @@ class Expression:
         elif isinstance(node, ast.Constant):
             if not isinstance(node.value, (int, float, str)) or isinstance(node.value, bool):
                 raise ExpressionError(f"constant {node.value!r} is not a number or a string")
+            _bounded(node.value)
         elif isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
             self._check(node.left)
             self._check(node.right)
@@ -111,7 +164,9 @@ class Expression:
             return bool(_eval(self.tree, values))
         except _Undefined:
             return False
-        except (TypeError, ValueError, ZeroDivisionError, UnitError) as exc:
+        except ExpressionError as exc:
+            raise ExpressionError(f"cannot evaluate '{self.text}': {exc}") from None
+        except (TypeError, ValueError, ZeroDivisionError, OverflowError, UnitError) as exc:
             msg = exc.message if isinstance(exc, UnitError) else str(exc)
             raise ExpressionError(f"cannot evaluate '{self.text}': {msg}") from None
 
@@ -134,17 +189,19 @@ def _eval(node, values):
         v = values[_dotted(node)]
         if v is None:
             raise _Undefined()
-        return v
+        return _bounded(v)
     if isinstance(node, ast.Constant):
         return node.value
     if isinstance(node, ast.BinOp):
         a, b = _num(_eval(node.left, values), _eval(node.right, values))
-        return _BINOPS[type(node.op)](a, b)
+        return _arith(_BINOPS[type(node.op)], a, b)
     if isinstance(node, ast.UnaryOp):
         v = _eval(node.operand, values)
         if isinstance(node.op, ast.Not):
             return not v
         v = units.parse(v) if isinstance(v, str) else v
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise ExpressionError(f"arithmetic needs numbers, got {v!r}")
         return -v if isinstance(node.op, ast.USub) else +v
     if isinstance(node, ast.BoolOp):
         if isinstance(node.op, ast.And):
@@ -167,5 +224,5 @@ def _eval(node, values):
     if isinstance(node, ast.Call):
         args = [_eval(a, values) for a in node.args]
         args = [units.parse(a) if isinstance(a, str) else a for a in args]
-        return _FUNCS[node.func.id](*args)
+        return _bounded(_FUNCS[node.func.id](*args))
     raise ExpressionError(f"'{ast.unparse(node)}' is not allowed")  # pragma: no cover

@@ -19,11 +19,16 @@ the plain axes (file order, first slowest) and then the zip groups.  One key may
 set by one axis only, and never together with a key inside it (``tile`` and
 ``tile.rows``): "conflicting axes".  Errors are :class:`ConfigError` with the file,
 line and key path of the offending axis.
+
+**Budget.**  A grid of more than :data:`MAX_POINTS` points (or an axis of more values)
+is refused before it is built, naming the size (16 × 10⁵ × 10⁵ points would take
+gigabytes just to list); ``--allow-large`` lifts the limit.
 """
 from __future__ import annotations
 
 import itertools
 import json
+import math
 
 import numpy as np
 
@@ -40,6 +45,17 @@ class RangeSection:
                                      unit=ANY_UNIT)
     num: int | None = param(None, desc="number of values instead of step", lo=1)
     scale: str = param("lin", desc="linear or logarithmic spacing", choices=("lin", "log"))
+
+
+#: the most points (and values of one axis) a sweep may have without --allow-large;
+#: every point is a simulation, so 10⁵ is already far more work than a sweep can do
+MAX_POINTS = 100_000
+
+
+def _budget(n: int, what: str, container, key, path, allow_large: bool) -> None:
+    if n > MAX_POINTS and not allow_large:
+        raise yaml_error(f"{what} has {n:.4g} values, more than the budget of {MAX_POINTS} "
+                         "(use --allow-large to run it anyway)", container, key, path)
 
 
 def canonical(obj) -> str:
@@ -60,7 +76,7 @@ def _tidy(v):
     return v
 
 
-def _range_values(data, container, key, path) -> list:
+def _range_values(data, container, key, path, allow_large: bool = False) -> list:
     r = build_section(RangeSection, data, path)
     if (r.step is None) == (r.num is None):
         raise yaml_error("a range needs exactly one of step or num", container, key, path)
@@ -69,18 +85,22 @@ def _range_values(data, container, key, path) -> list:
         if r.start <= 0 or r.stop <= 0:
             raise yaml_error("a log range needs start and stop > 0", container, key, path)
         if r.num is not None:
+            _budget(r.num, "the range", container, key, path, allow_large)
             vals = np.geomspace(r.start, r.stop, r.num)
         else:
             if r.step <= 0 or r.step == 1:
                 raise yaml_error("a log range's step is a factor > 0 and != 1", container, key, path)
-            n = int(np.floor(np.log(r.stop / r.start) / np.log(r.step) + 1e-9)) + 1
+            n = _count(np.log(r.stop / r.start) / np.log(r.step), container, key, path)
+            _budget(n, "the range", container, key, path, allow_large)
             vals = r.start * float(r.step) ** np.arange(max(n, 0))
     elif r.num is not None:
+        _budget(r.num, "the range", container, key, path, allow_large)
         vals = np.linspace(r.start, r.stop, r.num)
     else:
         if r.step == 0:
             raise yaml_error("a range's step must not be 0", container, key, path)
-        n = int(np.floor((r.stop - r.start) / r.step + 1e-9)) + 1
+        n = _count((r.stop - r.start) / r.step, container, key, path)
+        _budget(n, "the range", container, key, path, allow_large)
         vals = r.start + r.step * np.arange(max(n, 0))
     out = [_tidy(v) for v in vals]
     if ints and all(float(v) == round(float(v)) for v in out):
@@ -88,9 +108,17 @@ def _range_values(data, container, key, path) -> list:
     return out
 
 
-def _axis_values(value, container, key, path, unique: bool = True) -> list:
+def _count(steps, container, key, path) -> int:
+    """Values of a range that takes ``steps`` steps (floor, tolerance 10⁻⁹, +1)."""
+    if not np.isfinite(steps):
+        raise yaml_error("a range must have finite start, stop and step", container, key, path)
+    return int(np.floor(steps + 1e-9)) + 1
+
+
+def _axis_values(value, container, key, path, unique: bool = True,
+                 allow_large: bool = False) -> list:
     if isinstance(value, dict):
-        vals = _range_values(value, container, key, path)
+        vals = _range_values(value, container, key, path, allow_large)
     elif isinstance(value, list):
         vals = [_tidy(v) for v in value]
     else:
@@ -117,13 +145,15 @@ def _check_key(key, container, path, taken: dict):
     taken[key] = f"line {line_of(container, key)}"
 
 
-def expand_grid(data, file) -> tuple[list, list, dict]:
-    """(keys, list of value tuples, key -> (container, yaml key, path)) of the product."""
+def expand_grid(data, file, allow_large: bool = False) -> tuple[list, list, dict]:
+    """(keys, list of value tuples, key -> (container, yaml key, path)) of the product;
+    refused before it is built when it exceeds :data:`MAX_POINTS` (unless ``allow_large``)."""
     taken, where, dims = {}, {}, []
     axes = data.get("axes") or YDict()
     for key, value in axes.items():
         _check_key(key, axes, f"axes.{key}", taken)
-        dims.append(([key], [(v,) for v in _axis_values(value, axes, key, f"axes.{key}")]))
+        dims.append(([key], [(v,) for v in _axis_values(value, axes, key, f"axes.{key}",
+                                                        allow_large=allow_large)]))
         where[key] = (axes, key, f"axes.{key}")
     for g, group in enumerate(data.get("zip") or ()):
         zl = data["zip"]
@@ -148,6 +178,12 @@ def expand_grid(data, file) -> tuple[list, list, dict]:
     if not dims:
         raise ConfigError("a sweep needs at least one axis (axes or zip)", file=file, key="axes")
     keys = [k for ks, _ in dims for k in ks]
+    size = math.prod(len(vals) for _, vals in dims)
+    if size > MAX_POINTS and not allow_large:
+        shape = " × ".join(str(len(vals)) for _, vals in dims)
+        raise ConfigError(f"the grid has {shape} = {size:.4g} points, more than the budget of "
+                          f"{MAX_POINTS} (use --allow-large to run it anyway)", file=file,
+                          key="axes")
     combos = [tuple(x for part in prod for x in part)
               for prod in itertools.product(*[vals for _, vals in dims])]
     return keys, combos, where

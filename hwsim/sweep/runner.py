@@ -3,7 +3,12 @@
 Every point is an independent job (:func:`hwsim.sweep.evaluate.evaluate_point`),
 run by a local :class:`concurrent.futures.ProcessPoolExecutor` (``--workers N``,
 default ``os.cpu_count()``) or by a Dask distributed cluster (``--scheduler
-ADDRESS``; Dask is the optional extra ``pip install .[dask]``, imported only then).
+ADDRESS``, or ``--scheduler local`` for a Dask cluster of ``--workers`` processes
+started by the sweep; Dask is the optional extra ``pip install .[dask]``, imported
+only then).  An address that is malformed or does not answer within
+:data:`SCHEDULER_TIMEOUT_S` seconds is one error line.  The worker processes the sweep
+starts (local pool, ``local`` cluster) die with it, also on ``kill -9``
+(:mod:`hwsim.sweep.workers`).
 
 **Nothing finished is lost.**  Only this (parent) process writes
 ``OUT/results.jsonl``: one JSON line per finished point, written with a single
@@ -27,10 +32,14 @@ from pathlib import Path
 
 from hwsim.errors import ConfigError, HwsimError
 from hwsim.sweep.evaluate import evaluate_point
-from hwsim.sweep.outputs import assemble, write_plots, write_tables
+from hwsim.sweep.outputs import assemble, write_tables
+from hwsim.sweep.plots import write_plots
 from hwsim.sweep.spec import SweepSpec
+from hwsim.sweep.workers import die_with_parent, owned_call
 
 RESULTS = "results.jsonl"
+LOCAL = "local"                 # --scheduler local: a Dask cluster of this process
+SCHEDULER_TIMEOUT_S = 5         # connecting to a --scheduler address
 
 
 class ResultLog:
@@ -89,9 +98,11 @@ def _failed(task, error: str) -> dict:
             "error": error, "wall_s": None}
 
 
-def _init_worker() -> None:
-    """One BLAS thread per worker process: N workers on N cores must not oversubscribe
-    them with OpenBLAS's own threads (the replays' small products gain nothing from them)."""
+def _init_worker(parent: int | None = None) -> None:
+    """The worker dies with the sweep process (:mod:`hwsim.sweep.workers`), and uses one
+    BLAS thread: N workers on N cores must not oversubscribe them with OpenBLAS's own
+    threads (the replays' small products gain nothing from them)."""
+    die_with_parent(parent)
     from threadpoolctl import threadpool_limits
     threadpool_limits(limits=1, user_api="blas")
 
@@ -100,7 +111,8 @@ def _run_local(tasks, workers: int, record) -> None:
     """Bounded in-flight submission; a dead worker fails only the points in flight."""
     queue = list(reversed(tasks))
     while queue:
-        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker) as pool:
+        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
+                                 initargs=(os.getpid(),)) as pool:
             inflight = {}
             try:
                 while queue or inflight:
@@ -117,15 +129,37 @@ def _run_local(tasks, workers: int, record) -> None:
                                    "--retry-failed to try again"))
 
 
-def _run_dask(tasks, scheduler, record) -> None:
+def _client(scheduler, workers: int | None):
+    """(client, cluster we started or None) for ``--scheduler``: an address, ``local``
+    (a Dask cluster of this process, ``workers`` processes) or a Client."""
+    from dask.distributed import Client, LocalCluster
+    if hasattr(scheduler, "submit"):
+        return scheduler, None
+    if scheduler == LOCAL:
+        cluster = LocalCluster(n_workers=max(1, workers or os.cpu_count() or 1),
+                               threads_per_worker=1, processes=True, dashboard_address=None)
+        return Client(cluster), cluster
     try:
-        from dask.distributed import Client, as_completed
+        return Client(scheduler, timeout=f"{SCHEDULER_TIMEOUT_S}s"), None
+    except (OSError, ValueError, TypeError) as exc:      # unreachable / malformed address
+        raise HwsimError(f"cannot use Dask scheduler '{scheduler}': {exc}".rstrip(".")
+                         + f" (give host:port, e.g. tcp://10.0.0.5:8786, or '{LOCAL}')",
+                         key="--scheduler") from None
+
+
+def _run_dask(tasks, scheduler, record, workers: int | None = None) -> None:
+    try:
+        from dask.distributed import as_completed
     except ImportError:
         raise HwsimError("--scheduler needs Dask: pip install .[dask]") from None
-    own = not hasattr(scheduler, "submit")
-    client = Client(scheduler) if own else scheduler
+    client, cluster = _client(scheduler, workers)
+    own = client is not scheduler
     try:
-        futs = {client.submit(evaluate_point, t, pure=False): t for t in tasks}
+        if cluster is not None:      # our own workers die with this process
+            futs = {client.submit(owned_call, os.getpid(), evaluate_point, t, pure=False): t
+                    for t in tasks}
+        else:
+            futs = {client.submit(evaluate_point, t, pure=False): t for t in tasks}
         for fut in as_completed(list(futs)):
             t = futs[fut]
             try:
@@ -135,6 +169,8 @@ def _run_dask(tasks, scheduler, record) -> None:
     finally:
         if own:
             client.close()
+        if cluster is not None:
+            cluster.close()
 
 
 def run_sweep(spec: SweepSpec, out, *, workers: int | None = None, scheduler=None,
@@ -181,7 +217,7 @@ def run_sweep(spec: SweepSpec, out, *, workers: int | None = None, scheduler=Non
     tasks = _tasks(spec, todo, out, fingerprint)
     try:
         if tasks and scheduler is not None:
-            _run_dask(tasks, scheduler, record)
+            _run_dask(tasks, scheduler, record, workers)
         elif tasks:
             _run_local(tasks, max(1, workers or os.cpu_count() or 1), record)
     finally:

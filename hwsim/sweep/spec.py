@@ -184,11 +184,12 @@ def _constraints(texts, keys, data, mode: str) -> list:
     return out
 
 
-def load_sweep(path: str, validate: bool = True) -> SweepSpec:
+def load_sweep(path: str, validate: bool = True, allow_large: bool = False) -> SweepSpec:
     """Read, expand and check a sweep file.
 
     With ``validate`` every point is applied to the base configuration and built,
-    so an unknown key or an invalid value is reported at its axis line.
+    so an unknown key or an invalid value is reported at its axis line.  A grid over
+    the budget of :data:`hwsim.sweep.grid.MAX_POINTS` is refused unless ``allow_large``.
     """
     data = load_yaml(path)
     if not isinstance(data, dict):
@@ -198,7 +199,7 @@ def load_sweep(path: str, validate: bool = True) -> SweepSpec:
     except UnitError as exc:  # pragma: no cover - build_section reports units as ConfigError
         raise ConfigError(exc.message, file=path) from None
     base = _base(sec.base, data, path)
-    keys, combos, where = expand_grid(data, path)
+    keys, combos, where = expand_grid(data, path, allow_large)
     if base.mode == "trace":
         for k in keys:
             if k.startswith(EXPERIMENT_PREFIX):
@@ -208,7 +209,8 @@ def load_sweep(path: str, validate: bool = True) -> SweepSpec:
     points, seen = [], set()
     for combo in combos:
         params = dict(zip(keys, combo))
-        if not all(c.expr.evaluate(params) for c in constraints if not c.post):
+        if not all(holds(c, params, file_of(data.get("constraints"), path))
+                   for c in constraints if not c.post):
             continue
         pid = point_id(params)
         if pid in seen:  # pragma: no cover - distinct values give distinct JSON
@@ -224,6 +226,17 @@ def load_sweep(path: str, validate: bool = True) -> SweepSpec:
     if validate:
         validate_points(spec, where)
     return spec
+
+
+def holds(c, values: dict, file: str, params: dict | None = None) -> bool:
+    """Constraint ``c`` on one point's ``values``; an evaluation error (a bound of
+    :mod:`hwsim.sweep.expr`) is a ConfigError at the constraint's line naming the point."""
+    try:
+        return c.expr.evaluate(values)
+    except ExpressionError as exc:
+        shown = ", ".join(f"{k}={v!r}" for k, v in (params or values).items())
+        raise ConfigError(f"{exc} (point {shown})", file=file, line=c.line,
+                          key="constraints") from None
 
 
 def validate_points(spec: SweepSpec, where: dict) -> None:

@@ -250,7 +250,36 @@ class ReLU(_Activation):
         return g * mask
 
 
-ACTIVATIONS = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU}
+#: erf(z) ≈ 1 − t·(a1 + t·(a2 + …))·e^(−z²), t = 1/(1 + p·z), z ≥ 0: Abramowitz & Stegun,
+#: Handbook of Mathematical Functions (1964), eq. 7.1.26, |error| ≤ 1.5·10⁻⁷.
+_ERF_P, _ERF_A = 0.3275911, (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
+
+
+def erf(z: np.ndarray) -> np.ndarray:
+    """The error function (A&S 7.1.26, odd extension), without SciPy."""
+    z = np.asarray(z, dtype=float)
+    a = np.abs(z)
+    t = 1.0 / (1.0 + _ERF_P * a)
+    poly = t * (_ERF_A[0] + t * (_ERF_A[1] + t * (_ERF_A[2] + t * (_ERF_A[3] + t * _ERF_A[4]))))
+    return np.sign(z) * (1.0 - poly * np.exp(-a * a))
+
+
+class GELU(_Activation):
+    """z·Φ(z), Φ(z) = ½(1 + erf(z/√2)) (Hendrycks & Gimpel 2016); GELU' = Φ(z) + z·φ(z)."""
+
+    kind = "gelu"
+
+    def forward(self, x, train=True):
+        x = np.asarray(x)
+        self._cache = x if train else None
+        return x * 0.5 * (1.0 + erf(x / np.sqrt(2.0)))
+
+    def _derivative(self, x, g):
+        phi = np.exp(-0.5 * x * x) / np.sqrt(2.0 * np.pi)
+        return g * (0.5 * (1.0 + erf(x / np.sqrt(2.0))) + x * phi)
+
+
+ACTIVATIONS = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU, "gelu": GELU}
 
 
 class Flatten(Layer):

@@ -5,13 +5,14 @@ One seed drives everything: every random stream is a child of
 "fc1/A", ...), so adding a stream never changes another and runs are reproducible
 bit for bit.  After every epoch a checkpoint (``out/checkpoint.pkl``) holds the
 network, the algorithm state, every generator's state and the timing totals;
-``--resume`` continues from it and reproduces the uninterrupted run exactly.
+``--resume`` continues from it and reproduces the uninterrupted run exactly.  The
+output directory belongs to one run (its identity in ``out/run.json``), and
+checkpoints are atomic and checksummed: :mod:`hwsim.training.checkpoint`.
 """
 from __future__ import annotations
 
 import dataclasses
 import os
-import pickle
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,15 +27,17 @@ from hwsim.devices import load_device
 from hwsim.elaborate.graph import build_machine
 from hwsim.elaborate.mapping import map_layers
 from hwsim.energy import TechnologyTable, area_report, estimate
-from hwsim.errors import BuildError, ConfigError
+from hwsim.errors import BuildError, ConfigError, HwsimError
+from hwsim.onnx.reference import network_spec
 from hwsim.sim.hardware import Hardware
 from hwsim.training.algorithms import algorithm_class
 from hwsim.training.algorithms.base import NullHardware
+from hwsim.training.checkpoint import (CHECKPOINT, PREVIOUS, check_resumable, claim, identity,
+                                       load_checkpoint, remove_partial, save_checkpoint,
+                                       write_identity)
 from hwsim.training.datasets import load_dataset
 from hwsim.training.losses import softmax_cross_entropy
 from hwsim.training.network import build_network
-
-CHECKPOINT = "checkpoint.pkl"
 
 
 def stream(seed: int, name: str) -> np.random.Generator:
@@ -107,6 +110,8 @@ def prepare(cfg: ExperimentConfig, data_dir=None, validate_only: bool = False) -
         raise ConfigError(f"a mini-batch of {cfg.training.batch} never fills: the training split "
                           f"has {dataset.n_train} samples", file=cfg.file, key="training.batch")
     spec = cfg.workload.network                  # as read: the items keep their lines
+    if isinstance(spec, dict):   # {onnx: model.onnx}
+        spec = network_spec(spec, cfg.file, "workload.network", dataset.input_shape)
     spec = spec if isinstance(spec, list) else list(spec)
     where = lambda path: (cfg.file or None, None)              # noqa: E731 (--set items)
     n_out = getattr(dataset, "n_classes", None) or getattr(dataset, "out_features", None)
@@ -227,21 +232,6 @@ def evaluate(prep: Prepared) -> tuple[float, float]:
         prep.context.hw = saved
 
 
-def save_checkpoint(path: Path, state: dict) -> None:
-    tmp = path.with_suffix(".tmp")
-    with open(tmp, "wb") as fh:
-        pickle.dump(state, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(tmp, path)
-
-
-def load_checkpoint(path: Path) -> dict:
-    from hwsim.errors import HwsimError
-    if not path.is_file():
-        raise HwsimError("no checkpoint to resume from", file=str(path))
-    with open(path, "rb") as fh:
-        return pickle.load(fh)
-
-
 def _timing_state(hw) -> dict:
     """Totals of the timing model to carry across a checkpoint."""
     if hw is not None:
@@ -266,14 +256,35 @@ class RunResult:
 
 
 def run_experiment(cfg: ExperimentConfig, *, resume: bool = False, trace_path=None,
-                   timeline: bool = False, data_dir=None, on_epoch=None) -> RunResult:
+                   timeline: bool = False, data_dir=None, force: bool = False,
+                   on_epoch=None) -> RunResult:
     """Train and simulate; checkpoint after every epoch; return a :class:`RunResult`.
-    ``on_epoch(record)`` is called after each epoch (and its checkpoint) with a copy of
-    the epoch's history record."""
-    prepare(cfg, data_dir, validate_only=True)   # refuse what `hwsim validate` refuses, first
+
+    ``run.out`` must not hold another run's results unless ``force``
+    (:func:`hwsim.training.checkpoint.claim`); ``resume`` continues its checkpoint
+    if that was made by the same configuration, data and code.  ``on_epoch(record)`` is
+    called after each epoch (and its checkpoint) with a copy of the epoch's history
+    record.  The run first refuses what ``hwsim validate`` refuses (the same
+    :func:`prepare` with its dry run), before anything is written."""
+    prepare(cfg, data_dir, validate_only=True)
     prep = prepare(cfg, data_dir)
     out = Path(cfg.run.out)
-    out.mkdir(parents=True, exist_ok=True)
+    ident = identity(cfg, prep.accelerator, prep.context.device, prep.dataset)
+    claim(out, ident, resume=resume, force=force)
+    state = None
+    if resume:
+        state = load_checkpoint(out / CHECKPOINT)
+        check_resumable(out / CHECKPOINT, state, ident)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:           # a parent that is a file, no permission, ...
+        raise HwsimError(f"cannot create the output directory: {exc.strerror}",
+                         file=str(out)) from None
+    remove_partial(out)
+    if not resume:                  # a new run: no earlier run's checkpoints to mix in
+        for name in (CHECKPOINT, PREVIOUS):
+            (out / name).unlink(missing_ok=True)
+    write_identity(out, ident)
     acc = prep.accelerator
     algo, net = prep.algorithm, prep.network
     hw = None
@@ -291,8 +302,7 @@ def run_experiment(cfg: ExperimentConfig, *, resume: bool = False, trace_path=No
     history, start = [], 0
     ckpt = out / CHECKPOINT
     offset = {"ticks": 0, "phase_ticks": {}, "stats": {}}
-    if resume:
-        state = load_checkpoint(ckpt)
+    if state is not None:
         start, history = state["epoch"], state["history"]
         prep.network, prep.algorithm = net, algo = state["network"], state["algorithm"]
         rng_data = state["rng_data"]
@@ -320,7 +330,8 @@ def run_experiment(cfg: ExperimentConfig, *, resume: bool = False, trace_path=No
             try:   # the context (shared by the backends) is saved without the live engine
                 save_checkpoint(ckpt, {"epoch": epoch + 1, "history": history, "network": net,
                                        "algorithm": algo, "rng_data": rng_data,
-                                       "context": prep.context, "timing": _merged(hw, offset)})
+                                       "context": prep.context, "timing": _merged(hw, offset),
+                                       "identity": ident})
             finally:
                 prep.context.hw = live_hw
         if on_epoch is not None:

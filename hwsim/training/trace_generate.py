@@ -29,6 +29,8 @@ from hwsim.config.experiment import TrainingConfig
 from hwsim.config.params import build_section
 from hwsim.config.yamlio import load_yaml
 from hwsim.errors import ConfigError, TraceError
+from hwsim.onnx import import_onnx
+from hwsim.onnx.reference import import_reference
 from hwsim.sim.hardware import Hardware
 from hwsim.trace.format import TraceWriter, check_header
 from hwsim.training.algorithms import ALGORITHMS
@@ -36,11 +38,15 @@ from hwsim.training.algorithms.symbolic import MODEL, Expect, StatModel, Symboli
 from hwsim.training.network import build_network
 
 
-def load_network(path) -> dict:
+def load_network(path, seq: int | None = None) -> dict:
     """A network YAML: ``network`` (spec list, hwsim.training.network) + ``input_shape``,
     or ``layers`` (shapes only: name, kind, out_features, in_features,
-    vectors_per_sample).  Returns ``{"name", "source", "layers": [dict, ...]}``."""
-    data = load_yaml(str(path))
+    vectors_per_sample), or ``onnx: model.onnx`` (+ ``seq``) — or an ``.onnx`` model
+    itself (:mod:`hwsim.onnx`; ``seq``: dynamic token dimensions).
+    Returns ``{"name", "source", "layers": [dict, ...]}``."""
+    data = import_onnx(path, seq) if str(path).lower().endswith(".onnx") else load_yaml(str(path))
+    if isinstance(data, dict) and "onnx" in data:
+        data = import_reference(data, str(path), "", seq)
     if not isinstance(data, dict):
         raise ConfigError("network file must be a mapping with 'network' or 'layers'",
                           file=str(path))
@@ -129,10 +135,12 @@ def _split_params(cls, params: dict) -> tuple[dict, dict]:
 
 
 def generate_trace(network, batch: int, steps: int, algorithm: str, *, out,
-                   samples: int | None = None, progress: bool = False, **params) -> Path:
+                   samples: int | None = None, seq: int | None = None,
+                   progress: bool = False, **params) -> Path:
     """Write the trace of ``steps`` mini-batches of ``batch`` (the last one holds the rest
-    of ``samples`` when given) for ``network`` (a YAML path, a :func:`load_network`
-    dict or a list of layer-shape dicts).  ``params``: statistics model (``MODEL`` of
+    of ``samples`` when given) for ``network`` (a YAML or ONNX path, a :func:`load_network`
+    dict or a list of layer-shape dicts; ``seq``: see :func:`load_network`).
+    ``params``: statistics model (``MODEL`` of
     :mod:`hwsim.training.algorithms.symbolic`) and the algorithm's own parameters.
     ``progress``: a tqdm bar over the steps on stderr."""
     cls = ALGORITHMS.get(algorithm)
@@ -144,7 +152,7 @@ def generate_trace(network, batch: int, steps: int, algorithm: str, *, out,
     model_params, algo_params = _split_params(cls, params)
     net = network if isinstance(network, dict) else (
         {"name": "network", "source": "", "layers": [dict(x) for x in network]}
-        if isinstance(network, list) else load_network(network))
+        if isinstance(network, list) else load_network(network, seq))
     model = StatModel(**model_params)
     algo_cfg = build_section(cls.Params, algo_params, "params")
     training = build_section(TrainingConfig, {"algorithm": algorithm, "batch": batch}, "training")

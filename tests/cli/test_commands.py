@@ -134,10 +134,11 @@ def test_trace_generate_shows_progress(tmp_path, capsys):
 
 def test_run_writes_the_formats_asked_for_and_prints_the_same_text(tmp_path, capsys):
     assert main(["run", "--epochs", "1", "--out", str(tmp_path), "--no-progress",
-                 "--format", "json", "--format", "text"]) == 0
+                 "--format", "json", "--format", "text", "--verbose"]) == 0
     out = capsys.readouterr().out
-    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "checkpoint.pkl") == \
-        ["report.json", "report.txt"]
+    # besides the run's own files (checkpoint, run.json identity): the formats asked for
+    assert sorted(p.name for p in tmp_path.iterdir()
+                  if p.name not in ("checkpoint.pkl", "run.json")) == ["report.json", "report.txt"]
     text = (tmp_path / "report.txt").read_text()
     assert out.startswith(text) and out[len(text):].startswith("\nwrote ")
     assert main(["run", "--epochs", "1", "--out", str(tmp_path / "n"), "--no-progress",

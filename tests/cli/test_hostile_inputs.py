@@ -175,14 +175,20 @@ def test_text_must_be_utf8(work, capsys, name, raw, line):
 
 
 def test_binary_file_where_yaml_is_expected_subprocess(work):
-    """``hwsim trace generate model.onnx``: one line, exit 2, as a real process."""
-    (work / "model.onnx").write_bytes(b"\x08\x07\x12\x04onnx:\x9a\x01\x00\xff" * 8)
-    for args in (["trace", "generate", "model.onnx", "--batch", "1", "--steps", "1",
-                  "--algorithm", "sgd", "-o", "t.jsonl.gz"], ["validate", "model.onnx"]):
+    """``hwsim trace generate model.onnx`` (a corrupt model) and a binary file where YAML is
+    expected: one line naming the file, exit 2, as a real process; nothing written."""
+    junk = b"\x08\x07\x12\x04onnx:\x9a\x01\x00\xff" * 8
+    (work / "model.onnx").write_bytes(junk)
+    (work / "net.yaml").write_bytes(junk)
+    gen = ["trace", "generate", "--batch", "1", "--steps", "1", "--algorithm", "sgd",
+           "-o", "t.jsonl.gz"]
+    for args, where in ((gen[:2] + ["model.onnx"] + gen[2:], "model.onnx"),
+                        (gen[:2] + ["net.yaml"] + gen[2:], "net.yaml:1:"),
+                        (["validate", "model.onnx"], "model.onnx:1:")):
         r = subprocess.run([sys.executable, "-m", "hwsim.cli", *args], capture_output=True,
                            text=True, cwd=work, timeout=120)
         assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
-        assert r.stderr.strip().splitlines() == [r.stderr.strip()] and "model.onnx:1:" in r.stderr
+        assert r.stderr.strip().splitlines() == [r.stderr.strip()] and where in r.stderr, r.stderr
     assert not (work / "t.jsonl.gz").exists()
 
 

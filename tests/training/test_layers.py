@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from hwsim.training.layers import (AvgPool2d, Conv2d, Flatten, FloatWeights, Linear, MaxPool2d,
                                    ReLU, Sigmoid, Tanh, WeightBackend, col2im, conv_output_size,
                                    im2col)
+from hwsim.training.layers_dense import GELU, erf
 from hwsim.training.losses import accuracy, mean_squared_error, softmax_cross_entropy
 
 EPS = 1e-6
@@ -211,7 +212,7 @@ def test_maxpool_routes_error_to_the_maximum_only():
     np.testing.assert_array_equal(pool.backward(np.array([[[[7.0]]]])), [[[[0, 7.0], [0, 0]]]])
 
 
-@pytest.mark.parametrize("cls", [Sigmoid, Tanh, ReLU, Flatten])
+@pytest.mark.parametrize("cls", [Sigmoid, Tanh, ReLU, GELU, Flatten])
 def test_elementwise_and_flatten_gradients(cls):
     rng = np.random.default_rng(7)
     check_layer(cls(), rng.normal(size=(3, 2, 3, 4)), rng)
@@ -224,6 +225,15 @@ def test_activation_values_and_stability():
     np.testing.assert_allclose(s, 1 / (1 + np.exp(-np.clip(z, -700, 700))), atol=1e-15)
     np.testing.assert_allclose(Tanh().forward(z), np.tanh(z))
     np.testing.assert_array_equal(ReLU().forward(z), [[0, 0, 0, 2.0, 1000.0]])
+
+
+def test_gelu_against_math_erf():
+    import math
+    z = np.linspace(-6, 6, 241)
+    # reference: the C library's erf; A&S 7.1.26 promises |error| ≤ 1.5e-7
+    np.testing.assert_allclose(erf(z), [math.erf(v) for v in z], rtol=0, atol=1.5e-7)
+    ref = [v * 0.5 * (1 + math.erf(v / math.sqrt(2))) for v in z]
+    np.testing.assert_allclose(GELU().forward(z), ref, rtol=0, atol=1e-6)
 
 
 # -- losses -------------------------------------------------------------------------------

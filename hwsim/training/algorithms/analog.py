@@ -351,24 +351,23 @@ class AnalogWeights:
             getattr(a.hw, kind)(a.layer, n, a.role, phase, **mvm_meta(st))
 
     def forward(self, x) -> np.ndarray:
-        head = self.arrays[0][0]
-        if len(self.arrays) == 1 and self.arrays[0][1] == 1.0:
-            return self._gain(head.forward(x))
-        y, st = head.mvm_sum(self, x, False)
-        n = len(y) + st.bm_repeats
-        head.hw.forward(head.layer, n, head.role, "forward", **mvm_meta(st))
-        self._issue("forward", n, st, "forward")
-        return self._gain(y)
+        return self._read(x, False)
 
     def backward(self, d) -> np.ndarray:
+        return self._read(d, True)
+
+    def _read(self, v, transposed: bool) -> np.ndarray:
+        """``W̄ v`` (or ``W̄ᵀ v``): one array's own read, or one periphery pass over the
+        summed arrays (their currents add on the shared lines) with an op per array."""
         head = self.arrays[0][0]
         if len(self.arrays) == 1 and self.arrays[0][1] == 1.0:
-            return self._gain(head.backward(d))
-        g, st = head.mvm_sum(self, d, True)
-        n = len(g) + st.bm_repeats
-        head.hw.backward(head.layer, n, head.role, "backward", **mvm_meta(st))
-        self._issue("backward", n, st, "backward")
-        return self._gain(g)
+            return self._gain(head.backward(v) if transposed else head.forward(v))
+        kind = "backward" if transposed else "forward"
+        y, st = head.mvm_sum(self, v, transposed)
+        n = len(y) + st.bm_repeats
+        getattr(head.hw, kind)(head.layer, n, head.role, kind, **mvm_meta(st))
+        self._issue(kind, n, st, kind)
+        return self._gain(y)
 
     def _gain(self, y):
         return y * self.scale if self.scale != 1.0 else y
