@@ -55,6 +55,20 @@ def located(exc: ConfigError, file: str | None, key: str, line: int | None = Non
     return ConfigError(what, file=file or None, line=line, key=key)
 
 
+def line_in(file: str | None, *keys) -> int | None:
+    """The line of the nested key ``keys`` in a YAML file (None if absent or unreadable):
+    for errors about a value whose config object no longer carries its line."""
+    if not file or not os.path.isfile(file):
+        return None
+    try:
+        node = load_yaml(file)
+        for k in keys[:-1]:
+            node = node[k]
+        return line_of(node, keys[-1]) if isinstance(node, dict) and keys[-1] in node else None
+    except (ConfigError, KeyError, TypeError, IndexError):
+        return None
+
+
 def check_references(cfg, data, path: str) -> None:
     """Load the technology table that accelerator ``cfg`` names (as a run does); an
     unknown name or a missing file is an error at the accelerator's ``technology`` key.

@@ -22,7 +22,7 @@ import numpy as np
 from hwsim.config.accelerator import accelerator_from_data, load_accelerator
 from hwsim.config.experiment import ExperimentConfig, resolve_path
 from hwsim.config.params import build_section
-from hwsim.config.validate import check_size, estimate_size, located
+from hwsim.config.validate import check_size, estimate_size, line_in, located
 from hwsim.devices import load_device
 from hwsim.elaborate.graph import build_machine
 from hwsim.elaborate.mapping import map_layers
@@ -76,7 +76,12 @@ def _accelerator(cfg: ExperimentConfig):
     ref = cfg.accelerator
     if isinstance(ref, dict):
         return accelerator_from_data(ref, cfg.accelerator_file or cfg.file)
-    return load_accelerator(resolve_path(ref, cfg.file, "accelerators"))
+    try:
+        path = resolve_path(ref, cfg.file, "accelerators")
+    except ConfigError as exc:
+        raise ConfigError(exc.message, file=cfg.file or None, line=line_in(cfg.file, "accelerator"),
+                          key="accelerator") from None
+    return load_accelerator(path)
 
 
 def prepare(cfg: ExperimentConfig, data_dir=None, validate_only: bool = False) -> Prepared:
@@ -105,6 +110,7 @@ def prepare(cfg: ExperimentConfig, data_dir=None, validate_only: bool = False) -
     ctx = Context(accelerator=acc, device=device, seed=seed, backend=cfg.run.backend)
     dataset = load_dataset(cfg.workload.dataset, stream(seed, "data-split"), data_dir,
                            key="workload.dataset", file=cfg.file,
+                           line=line_in(cfg.file, "workload", "dataset"),
                            base_dir=os.path.dirname(cfg.file) if cfg.file else None)
     if cfg.training.batch > dataset.n_train:
         raise ConfigError(f"a mini-batch of {cfg.training.batch} never fills: the training split "
