@@ -40,7 +40,7 @@ from hwsim.config.validate import check_size, detect_kind, estimate_size, locate
 from hwsim.config.yamlio import load_yaml
 from hwsim.core import kinds
 from hwsim.elaborate.graph import build_machine, expand as _expand
-from hwsim.energy import TechnologyTable
+from hwsim.energy import TechnologyTable, area_report
 from hwsim.errors import ConfigError, HwsimError
 from hwsim.report.formats import resolve_formats, write_report
 from hwsim.report.replays import replay_report
@@ -323,8 +323,9 @@ def validate(source: str | os.PathLike | Mapping, overrides: Mapping | None = No
         load_device(acc.device, base_dir=base)
     except ConfigError as exc:
         raise located(exc, acc.file, "device") from None
-    TechnologyTable.load(acc.technology, base_dir=base)
+    table = TechnologyTable.load(acc.technology, base_dir=base)
     machine = build_machine(acc)
+    area_report(machine.components, table)      # every block's area priced, as reports do
     return Validation("accelerator", acc,
                       f"valid accelerator '{acc.name}': {len(machine.components)} components, "
                       f"{acc.tile.count} tiles of {acc.tile.rows}×{acc.tile.cols}")

@@ -109,6 +109,8 @@ def test_accelerator_refused_by_validate_and_run(work, capsys, case):
     acc = work / "acc.yaml"
     edit(acc, old, new)
     exp = work / "exp.yaml"
+    if key == "ADC.convert":  # the accelerator alone: its blocks' areas are priced
+        refused(capsys, ["validate", acc], "32nm_isaac.yaml", ["ADC.area"])
     if key in LATE:       # an experiment that uses the block: c-TTv2 (flips, accumulates)
         edit(exp, "algorithm: sgd", "algorithm: c-ttv2")
         name = "32nm_isaac.yaml" if key == "ADC.convert" else "exp.yaml"
