@@ -10,7 +10,8 @@ and a column pulse coincide.  The generator has two pipelined stages:
 2. *streaming*: one slot of pulse decisions for all ``rows + cols`` lines per pulse
    width, in lock step with the tile (its update ``II`` is also one pulse width).
 
-Timing (cycles of the generator's clock; ``pulse_width`` is the tile's)::
+Timing (cycles of the generator's clock; ``pulse_width`` is the tile's, handed over as a
+build argument by the template row in :data:`hwsim.config.blocks.BLOCKS`)::
 
     update:        L = cycles(setup_time)   II = cycles(pulse_width)         per slot
     serial_write:  L = cycles(setup_time)   II = max_pulses · cycles(pulse_width)  per row step
@@ -40,7 +41,8 @@ from __future__ import annotations
 from hwsim.config.blocks import PulseGeneratorParams, TileParams
 from hwsim.core import Component, inp, out, register
 from hwsim.core.ops import field
-from hwsim.errors import SimulationError
+from hwsim.errors import SimulationError, UnitError
+from hwsim.units import parse
 
 _DEFAULT_TILE = TileParams()
 
@@ -64,6 +66,10 @@ class PulseGenerator(Component):
         if rows < 1 or cols < 1:
             raise SimulationError(f"{path}: a pulse generator needs rows, cols >= 1, got "
                                   f"{rows}x{cols}")
+        try:   # an explicit-form document may give it as a string ('5 ns', '5e-09')
+            pulse_width = parse(pulse_width, "s")
+        except UnitError as exc:
+            raise SimulationError(f"{path}: pulse_width: {exc}") from None
         if not pulse_width > 0:
             raise SimulationError(f"{path}: pulse width must be > 0 s, got {pulse_width}")
         self.rows = rows

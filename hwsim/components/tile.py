@@ -2,8 +2,9 @@
 
 Timing (cycles of the tile clock):
 
-* ``forward`` / ``backward`` / ``read_column``: one integration per vector,
-  ``L = II = ceil(integration_time · f)``.
+* ``forward`` / ``backward`` / ``read_column``: one integration per vector and read
+  phase, ``L = II = read_phases · ceil(integration_time · f)`` (HERMES four-phase mode:
+  ``read_phases: 4``; the ``read`` and ``read_cell`` actions count every phase).
 * ``update`` (parallel outer product, Gokmen & Vlasov 2016): the operation's items
   are pulse *slots*; every slot lasts one pulse width, ``L = II = ceil(pulse_width·f)``.
   A mini-batch with per-sample BL_b slots is ``Σ_b BL_b`` items.
@@ -47,7 +48,7 @@ class Tile(Component):
     def timing(self, txn):
         p = self.params
         if txn.op in ("forward", "backward", "read_column"):
-            c = max(1, self.cycles(p.integration_time))
+            c = max(1, self.cycles(p.integration_time)) * p.read_phases
             return c, c
         if txn.op == "update":
             c = max(1, self.cycles(p.pulse_width))
@@ -60,8 +61,8 @@ class Tile(Component):
     def actions(self, txn):
         if txn.op in ("forward", "backward", "read_column"):
             p = self.params
-            yield "read", txn.n_total, {}
-            yield "read_cell", float(field(txn, "sum_gv2")), {
+            yield "read", txn.n_total * p.read_phases, {}
+            yield "read_cell", float(field(txn, "sum_gv2")) * p.read_phases, {
                 "read_voltage": p.read_voltage, "g_max": p.g_max,
                 "integration_time": p.integration_time}
         else:

@@ -38,6 +38,13 @@ class ADCParams:
                                  cite="ISAAC (Shafiee et al., ISCA 2016)")
     latency: int = param(1, unit="cycles", desc="cycles per conversion", lo=1)
     ii: int = param(1, unit="cycles", desc="cycles between conversions of one ADC", lo=1)
+    sample_hold: bool = param(True, desc="a sample-and-hold decouples the array from the "
+                              "conversion, so the next integration overlaps it (ISAAC); "
+                              "false: the converter works on the integrated column charge "
+                              "itself, so the array cannot integrate the next vector until "
+                              "the conversion ends (HERMES CCO columns)",
+                              cite="Shafiee et al., ISCA 2016; Le Gallo et al., Nat. Electron. "
+                                   "6:680 (2023): 63.1 TOPS = one 133 ns MVM per core, no overlap")
     clock: str = param("adc", desc=_CLOCK)
 
 
@@ -103,6 +110,10 @@ class TileParams:
     pulse_width: float = param("5 ns", unit="s", lo=0, lo_open=True,
                                desc="duration of one update pulse slot",
                                cite="Rasch et al. 2024 runtime model")
+    read_phases: int = param(1, desc="sequential integrate-and-convert phases of one MVM "
+                             "(HERMES one-phase / four-phase read modes); costs only: the "
+                             "numbers of an MVM are the same in every mode", lo=1, hi=16,
+                             cite="Le Gallo et al., Nat. Electron. 6:680 (2023)")
     read_voltage: float = param("0.2 V", unit="V", lo=0, desc="read voltage (prices read_cell)",
                                 cite="CiMLoop cell model (TECHNOLOGY.md crossbar read row)")
     g_max: float = param("50 uS", unit="S", lo=0, desc="maximum device conductance (prices "
@@ -147,16 +158,27 @@ class Block:
         return f"chip.tile{tile}.{self.name}" if k == 1 else f"chip.{self.name}{tile // k}"
 
 
+def _seconds(x: float) -> str:
+    """A duration as an exact quantity string ('5e-09 s'): geometry arguments are written
+    out as they are (``hwsim validate --expand``), and YAML reads a bare 5e-09 as text."""
+    return f"{x!r} s"
+
+
 def _lines_in(t) -> dict:
-    return {"lines": t.cols}
+    return {"lines": t.cols, "phases": t.read_phases}
 
 
 def _lines_out(t) -> dict:
-    return {"lines": t.rows}
+    return {"lines": t.rows, "phases": t.read_phases, "integration_time": _seconds(t.integration_time)}
 
 
 def _rows_cols(t) -> dict:
     return {"rows": t.rows, "cols": t.cols}
+
+
+def _pulse_lines(t) -> dict:
+    """The generator's lines and the tile's pulse width (its slot length)."""
+    return {"rows": t.rows, "cols": t.cols, "pulse_width": _seconds(t.pulse_width)}
 
 
 #: The template, in expansion order: chip blocks, then each tile's blocks.
@@ -167,7 +189,7 @@ BLOCKS: tuple[Block, ...] = (
     Block("dac", "DAC", "tile.periphery.dac", args=_lines_in),
     Block("tile", "Tile", "tile"),
     Block("pulse_generator", "PulseGenerator", "tile.periphery.pulse_generator",
-          args=_rows_cols),
+          args=_pulse_lines),
     Block("adc", "ADC", "tile.periphery.adc", args=_lines_out,
           share=lambda cfg: cfg.tile.periphery.tiles_per_adc_bank),
     Block("chopper", "Chopper", "tile.periphery.chopper", args=_rows_cols),

@@ -287,7 +287,10 @@ def split_meta(kind: OpKind, meta, share, lines) -> dict:
 # -- the op kinds ---------------------------------------------------------------------
 def _mvm(col: bool = False) -> tuple:
     return ((Field("col", "column", "first column index read", split=SELECT,
-                   structural=True),) if col else ()) + (
+                   structural=True),
+             Field("minus", "role", "reference array read differentially on the same output "
+                   "lines (A − R): its tiles integrate with the op's, one conversion of the "
+                   "difference", None, structural=True)) if col else ()) + (
         Field("sum_gv2", "1", "Σ ĝ·v̂² read-energy units of the MVM", 0.0, split=CELLS),
         Field("adc_saturations", "conversions", "ADC outputs clipped", 0, split=CELLS),
         Field("bm_repeats", "vectors", "bound-management repeats (already counted in n)", 0),

@@ -256,12 +256,34 @@ class Hardware:
                 specs.append((kind, n, g.route(kind), share, None, None))
             else:
                 raise SimulationError(f"unknown op kind '{kind}'")
+        if kind == "read_column" and op.meta_dict().get("minus") is not None:
+            specs += self._reference_specs(op, lm, col)
         if kind == "forward" and lm.grid[1] > 1:
             specs.append(("digital", op.n * lm.partial_sum_adds_per_vector, digital, None,
                           None, {"kind": "partial_sum"}))
         if kind == "backward" and lm.grid[0] > 1:
             specs.append(("digital", op.n * lm.partial_sum_adds_per_vector_t, digital,
                           None, None, {"kind": "partial_sum"}))
+        return specs
+
+    def _reference_specs(self, op: Op, lm, col: int) -> list:
+        """A differential read ``(A − R) e_k`` (field ``minus``: R's role) is one read of
+        the pair: R's tiles holding ``col`` integrate at the same time as A's (DAC →
+        tile; their currents are subtracted on the shared output lines), and only A's
+        ADCs convert the difference — R takes part in the op, not in a second one."""
+        role = op.meta_dict()["minus"]
+        if role not in lm.arrays:
+            raise SimulationError(f"op 'read_column' on layer '{op.layer}': the reference "
+                                  f"array '{role}' is not mapped (roles: "
+                                  f"{', '.join(lm.arrays)})")
+        slots = lm.tiles(role)
+        slots = tuple(s for s in slots if s.col0 <= col < s.col0 + s.cols) or slots[:1]
+        specs = []
+        for s in slots:
+            g = self.machine.tiles[s.tile]
+            route = g.route("read_column")
+            specs.append(("read_column", op.n, route[:route.index(g.path) + 1], 0.0, None,
+                          {"lines_in": s.cols, "lines_out": s.rows}))
         return specs
 
     def structural(self, op: Op) -> bool:

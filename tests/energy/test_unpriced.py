@@ -4,8 +4,8 @@ reason; the numbers themselves do not change.
 
 Expected numbers are the table rows (configs/technology/hermes_cco.yaml extends
 32nm_isaac.yaml): a CCO ADC has area 0 ("not modelled"), an 8-bit SAR ADC 1200 um²,
-Interconnect 0 um² ("area not in TECHNOLOGY.md, not modelled"), Tile.read 0 J
-("the MVM energy is priced per cell by read_cell")."""
+Interconnect 0 um² ("area not in TECHNOLOGY.md, not modelled"), PulseGenerator.pulse_slot
+0 J ("the line driver of a fired slot is priced once as Tile row_drive/col_drive")."""
 import pytest
 
 from hwsim.core import ActionLedger
@@ -51,8 +51,8 @@ def test_a_complete_area_is_not_partial(table):
 
 def _ledger():
     led = ActionLedger()
-    led.record("chip.t0.tile", "Tile", "read", 40, phase="forward")
-    led.record("chip.t1.tile", "Tile", "read", 2, phase="forward")
+    led.record("chip.t0.pg", "PulseGenerator", "pulse_slot", 40, phase="update", rng="lfsr")
+    led.record("chip.t1.pg", "PulseGenerator", "pulse_slot", 2, phase="update", rng="lfsr")
     led.record("chip.t0.adc", "ADC", "convert", 10, phase="forward", bits=8, type="cco")
     return led
 
@@ -61,11 +61,12 @@ def test_zero_priced_actions_are_listed_with_the_reason(table):
     rep = estimate(_ledger(), table)
     assert rep.total == pytest.approx(10 * 5.12e-12)             # hermes_cco: 5.12 pJ
     d = rep.to_dict()
-    assert d["partial"] is False                 # the table says where read is counted
+    assert d["partial"] is False         # the table says where pulse_slot is counted
     (u,) = d["unpriced"]
-    assert (u["kind"], u["action"], u["count"], u["components"]) == ("Tile", "read", 42, 2)
+    assert (u["kind"], u["action"], u["count"], u["components"]) == ("PulseGenerator", "pulse_slot", 42, 2)
     assert u["status"] == "0 J in the table"
-    assert u["reason"].startswith("read: 0 J, the MVM energy is priced per cell by read_cell")
+    assert u["reason"].startswith("pulse_slot: 0 J, the line driver of a fired slot is priced "
+                                  "once as Tile row_drive/col_drive")
 
 
 def test_text_report_names_what_is_missing(table):
@@ -75,7 +76,8 @@ def test_text_report_names_what_is_missing(table):
     total = next(line for line in text.splitlines() if "total area" in line)
     assert "PARTIAL, not modelled: ADC area, Interconnect area" in total
     assert "not modelled: ADC area (hermes_cco table), 2 components: area: HERMES" in text
-    assert "0 J in the table: Tile.read (hermes_cco table), 2 components, 42 actions" in text
+    assert ("0 J in the table: PulseGenerator.pulse_slot (hermes_cco table), 2 components, "
+            "42 actions") in text
     assert "TOTAL (partial)" in text
     energy = next(line for line in text.splitlines() if "total energy" in line)
     assert "PARTIAL" not in energy

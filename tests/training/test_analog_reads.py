@@ -154,3 +154,25 @@ def test_column_write_keeps_forward_line_sums_exact(backend):
     w[0, 2] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         abs_column_sums(w, [2], backend)
+
+
+def test_a_differential_read_issues_one_op_naming_the_reference():
+    """v = (A − R) e_k is one read of the pair in the cost path: one read_column op on A
+    with minus = R's role (it was two sequential ops, A's and R's)."""
+    class Recorder:
+        def __init__(self):
+            self.ops = []
+
+        def read_column(self, layer, n, role, phase, **meta):
+            self.ops.append((layer, n, role, phase, meta))
+
+        def __getattr__(self, name):
+            return lambda *a, **k: None
+
+    ctx = _ctx(seed=5)
+    ctx.hw = Recorder()
+    a, r = _trained(ctx), _trained(ctx, role="R", seed=6)
+    a.read_columns(np.array([4, 5]), minus=r)
+    ((layer, n, role, phase, meta),) = ctx.hw.ops
+    assert (layer, n, role, phase, meta["minus"], meta["col"]) == ("fc", 2, "A", "transfer",
+                                                                   "R", 4)

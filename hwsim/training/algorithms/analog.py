@@ -204,22 +204,25 @@ class AnalogArray:
         The read goes through the forward periphery (DAC, noise, ADC), so it carries
         the read noise and quantization of a real column read (Gokmen 2021, TTv2).
         ``minus`` reads differentially against a reference array R of the same
-        shape (currents subtracted before the ADC: ``v = (A − R) e_k``); both arrays
-        get a ``read_column`` op.
+        shape (currents subtracted before the ADC: ``v = (A − R) e_k``): one
+        ``read_column`` op with ``minus`` = R's role, timed as one read of the pair.
         """
         cols = np.atleast_1d(np.asarray(cols, dtype=np.int64))
         n = self.shape[1]
         if cols.ndim != 1 or cols.size == 0 or cols.min() < 0 or cols.max() >= n:
             raise ValueError(f"column indices must be a non-empty list within 0..{n - 1}, "
                              f"got {cols.tolist()}")
+        if minus is not None and (minus.layer, minus.hw) != (self.layer, self.hw):
+            raise ValueError(f"a differential pair is two arrays of one layer, got "
+                             f"'{self.layer}' and '{minus.layer}'")
         if minus is not None and minus.shape != self.shape:
             raise ValueError(f"differential read needs equal shapes, got {self.shape} "
                              f"and {minus.shape}")
         v, st = self._read(cols, minus)
         reads = cols.size + st.bm_repeats
-        self.hw.read_column(self.layer, reads, self.role, phase, col=int(cols[0]), **mvm_meta(st))
-        if minus is not None:
-            minus.hw.read_column(minus.layer, reads, minus.role, phase, col=int(cols[0]))
+        pair = {} if minus is None else {"minus": minus.role}
+        self.hw.read_column(self.layer, reads, self.role, phase, col=int(cols[0]),
+                            **mvm_meta(st), **pair)
         return v
 
     def _read(self, cols, minus):
