@@ -31,15 +31,16 @@ from pathlib import Path
 import hwsim.components  # noqa: F401  (registers the component kinds)
 from hwsim.config.accelerator import AcceleratorConfig, accelerator_from_data
 from hwsim.config.accelerator import load_accelerator as _load_accelerator_file
-from hwsim.devices import load_device
+from hwsim.devices import DeviceConfig, device_schema, device_sections, load_device
 from hwsim.config.experiment import ExperimentConfig, resolve_path
 from hwsim.config.experiment import load_experiment as _load_experiment_file
 from hwsim.config.overrides import apply_overrides
 from hwsim.config.params import build_section, describe_section, json_schema
+from hwsim.config.validate import check_size, detect_kind, estimate_size, located
 from hwsim.config.yamlio import load_yaml
 from hwsim.core import kinds
 from hwsim.elaborate.graph import build_machine, expand as _expand
-from hwsim.energy import TechnologyTable
+from hwsim.energy import TechnologyTable, area_report
 from hwsim.errors import ConfigError, HwsimError
 from hwsim.report.formats import resolve_formats, write_report
 from hwsim.report.replays import replay_report
@@ -47,11 +48,14 @@ from hwsim.report.runs import run_report, write_run_outputs
 from hwsim.report.timeline import write_timelines
 from hwsim.report.view import Report
 from hwsim.sweep.runner import run_sweep
-from hwsim.sweep.spec import load_sweep
+from hwsim.sweep.spec import SweepSection, load_sweep
 from hwsim.trace.format import TraceReader
 from hwsim.training.trace_generate import generate_trace as _generate_trace
+from hwsim.training.trace_generate import load_network
 from hwsim.trace.replay import run_trace
 from hwsim.training.algorithms import algorithm_sections, experiment_schema
+from hwsim.training.datasets import dataset_sections
+from hwsim.training.network_spec import LayerSpec, layer_sections
 from hwsim.training.runner import prepare, run_experiment
 
 #: the embedded default experiment (``hwsim run`` without a file)
@@ -275,23 +279,53 @@ class Validation:
     summary: str
 
 
-def validate(source: str | os.PathLike | Mapping, overrides: Mapping | None = None) -> Validation:
-    """Check an accelerator or experiment (path or dict) as fully as a run would, without
-    running it: the config, its device and technology table, the component graph, and
-    for an experiment the algorithm, data set and network."""
+def validate(source: str | os.PathLike | Mapping, overrides: Mapping | None = None, *,
+             kind: str | None = None, data_dir: str | os.PathLike | None = None,
+             allow_large: bool = False) -> Validation:
+    """Check an accelerator, experiment, sweep or network file (path or dict) as fully as
+    ``run``/``sweep``/``trace generate`` would read it, without running it.  ``kind``
+    (default: detected from the keys, :func:`hwsim.config.validate.detect_kind`).  An
+    experiment goes through the run's own :func:`~hwsim.training.runner.prepare` (with its
+    dry run of one batch); an accelerator through its device, technology table, size
+    budget (``allow_large``) and component graph."""
     if not isinstance(source, Mapping):
         source = _find(source, "accelerators")
     data = load_yaml(source) if not isinstance(source, Mapping) else source
-    if isinstance(data, Mapping) and ("workload" in data or "training" in data):
-        cfg = load_experiment(source, overrides)
-        prepare(cfg, data_dir=None, validate_only=True)
+    name = source if not isinstance(source, Mapping) else "<mapping>"
+    kind = kind or detect_kind(data, name)
+    if kind in ("sweep", "network", "device", "technology") and overrides:
+        raise HwsimError(f"--set applies to accelerator and experiment files, not to a {kind} "
+                         f"file", file="--set")
+    if kind == "experiment":
+        over = dict(overrides or {}) | ({"run.allow_large": True} if allow_large else {})
+        cfg = load_experiment(source, over)
+        prepare(cfg, data_dir=data_dir, validate_only=True)
         return Validation("experiment", cfg,
                           f"valid experiment '{cfg.name}' ({cfg.training.algorithm})")
+    if kind == "sweep":
+        spec = load_sweep(str(source), validate=True)
+        return Validation("sweep", spec, f"valid sweep '{spec.name}': {len(spec.points)} points")
+    if kind == "network":
+        net = load_network(str(source))
+        return Validation("network", net, f"valid network '{net['name']}': "
+                          f"{len(net['layers'])} analog layers")
+    if kind == "device":
+        dev = load_device(str(source))
+        return Validation("device", dev, f"valid device ({dev.model})")
+    if kind == "technology":
+        table = TechnologyTable.load(str(source))
+        return Validation("technology", table, f"valid technology table '{table.name}': "
+                          f"{len(table.config.entries)} entries")
     acc = load_accelerator(source, overrides)
+    check_size(estimate_size(acc), file=acc.file, allow_large=allow_large)
     base = os.path.dirname(acc.file) if acc.file and os.path.exists(acc.file) else None
-    load_device(acc.device, base_dir=base)
-    TechnologyTable.load(acc.technology, base_dir=base)
+    try:
+        load_device(acc.device, base_dir=base)
+    except ConfigError as exc:
+        raise located(exc, acc.file, "device") from None
+    table = TechnologyTable.load(acc.technology, base_dir=base)
     machine = build_machine(acc)
+    area_report(machine.components, table)      # every block's area priced, as reports do
     return Validation("accelerator", acc,
                       f"valid accelerator '{acc.name}': {len(machine.components)} components, "
                       f"{acc.tile.count} tiles of {acc.tile.rows}×{acc.tile.cols}")
@@ -319,9 +353,13 @@ def expand(source: str | os.PathLike | Mapping, overrides: Mapping | None = None
 
 # --- documentation ---------------------------------------------------------------------
 def sections() -> dict:
-    """Config sections by name: accelerator, experiment and every algorithm's params."""
+    """Config sections by name: accelerator, experiment, sweep, device (the common keys;
+    ``device.<model>`` each model's), every algorithm's params, every data set's options
+    (``dataset.<name>``) and the items of a network (``network``, ``network.layer`` ...)."""
     return {"accelerator": AcceleratorConfig, "experiment": ExperimentConfig,
-            **algorithm_sections()}
+            "sweep": SweepSection, "device": DeviceConfig,
+            **{f"device.{k}": v for k, v in device_sections().items()},
+            **algorithm_sections(), **dataset_sections(), **layer_sections()}
 
 
 def _lookup(name: str, table: dict):
@@ -354,10 +392,15 @@ def describe(name: str | None = None) -> str:
                   f"{p.desc}" for p in cls.PORTS]
         lines += ["actions:"] + [f"  {a}: {d}" for a, d in cls.ACTIONS.items()]
         return "\n".join(lines)
-    _, sec = _lookup(name, secs)
+    key, sec = _lookup(name, secs)
     if sec is not None:
-        return "\n".join(describe_section(sec))
-    raise HwsimError(f"unknown kind or section '{name}' (try `hwsim describe`)", key=name)
+        lines = describe_section(sec)
+        if key == "device":              # the common keys; each model adds its own
+            lines.append("models (their own keys: hwsim describe device.<model>): "
+                         + ", ".join(device_sections()))
+        return "\n".join(lines)
+    raise HwsimError(f"unknown kind or section '{name}' (kinds: {', '.join(kinds())}; "
+                     f"sections: {', '.join(sorted(secs))})", key=name)
 
 
 def schema(which: str = "accelerator") -> dict:
@@ -368,4 +411,13 @@ def schema(which: str = "accelerator") -> dict:
                          key=which)
     out = {"$schema": "https://json-schema.org/draft/2020-12/schema",
            "title": f"hwsim {key}"} | json_schema(cls)
-    return experiment_schema(out) if key == "experiment" else out
+    if key == "device":
+        return {"$schema": out["$schema"], "title": out["title"]} | device_schema()
+    if key != "experiment":
+        return out
+    work = out["properties"]["workload"]["properties"]     # the registries' items
+    work["network"]["items"] = json_schema(LayerSpec)
+    names = sorted(n.split(".", 1)[1] for n in dataset_sections())
+    work["dataset"]["anyOf"] = [{"type": "string", "enum": names}] + \
+        [json_schema(c) for _, c in sorted(dataset_sections().items())]
+    return experiment_schema(out)

@@ -31,6 +31,8 @@ def register(sub) -> None:
     p.add_argument("--data", metavar="DIR",
                    help="data directory (MNIST IDX files); also HWSIM_DATA")
     p.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    p.add_argument("--allow-large", action="store_true", help="run beyond the size budgets "
+                   "(tile count, memory) that validation otherwise refuses (run.allow_large)")
     p.add_argument("--force", action="store_true",
                    help="overwrite the results of another run in the output directory")
     p.add_argument("--trace", metavar="FILE",
@@ -56,7 +58,8 @@ def float_baseline(args, report) -> dict | None:
         return {"note": f"not run ({samples} training samples > {BASELINE_MAX_SAMPLES}; "
                 "run the experiment with --set training.algorithm=float)"}
     over = {**parse_set_args(args.set), "training.algorithm": "float", "training.params": {},
-            "run.timing": False, "run.checkpoint": False}
+            "run.timing": False, "run.checkpoint": False,
+            **({"run.allow_large": True} if args.allow_large else {})}
     with tempfile.TemporaryDirectory() as tmp:
         base = run(args.experiment, epochs=args.epochs, seed=args.seed, out=tmp,
                    overrides=over, progress=False, data_dir=args.data, formats=())
@@ -65,8 +68,11 @@ def float_baseline(args, report) -> dict | None:
 
 
 def execute(args) -> int:
+    overrides = parse_set_args(args.set)
+    if args.allow_large:
+        overrides["run.allow_large"] = True
     report = run(args.experiment, epochs=args.epochs, seed=args.seed, out=args.out,
-                 overrides=parse_set_args(args.set), progress=False if args.no_progress else None,
+                 overrides=overrides, progress=False if args.no_progress else None,
                  data_dir=args.data, resume=args.resume, force=args.force, trace=args.trace,
                  timeline=args.timeline, vcd=args.vcd, formats=args.formats)
     files = list(report.files)

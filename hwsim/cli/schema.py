@@ -4,12 +4,14 @@ from __future__ import annotations
 import json
 
 from hwsim.api import schema
+from hwsim.errors import HwsimError
 
 
 def register(sub) -> None:
     p = sub.add_parser("schema", help="JSON Schema of the YAML files", description=__doc__)
     p.add_argument("which", nargs="?", default="accelerator",
-                   help="accelerator (default), experiment or an algorithm's section")
+                   help="accelerator (default), experiment, sweep, device, network, an "
+                   "algorithm's section, dataset.<name> ... (`hwsim describe` lists them)")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     p.set_defaults(func=execute)
 
@@ -17,8 +19,11 @@ def register(sub) -> None:
 def execute(args) -> int:
     text = json.dumps(schema(args.which), indent=1, sort_keys=True)
     if args.output:
-        with open(args.output, "w", encoding="utf-8") as fh:
-            fh.write(text + "\n")
+        try:
+            with open(args.output, "w", encoding="utf-8") as fh:
+                fh.write(text + "\n")
+        except OSError as exc:
+            raise HwsimError(f"cannot write the schema: {exc.strerror}", file=args.output) from None
     else:
         print(text)
     return 0

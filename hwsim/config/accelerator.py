@@ -22,12 +22,17 @@ from hwsim.config.blocks import (BLOCKS, AccumulatorParams, ADCParams, BufferPar
                                  ChopperParams, DACParams, DigitalUnitParams,
                                  InterconnectParams, PulseGeneratorParams, TileParams)
 from hwsim.config.update import UpdateConfig
-from hwsim.config.params import build_section, param, replace, section
+from hwsim.config.params import ParamSpec, build_section, param, range_problem, replace, section
 from hwsim.config.periphery import MVMConfig
+from hwsim.config.validate import check_references
 from hwsim.config.yamlio import file_of, line_of, load_yaml
 from hwsim.errors import ConfigError, UnitError
 
 SCHEMA_VERSION = 1
+#: The range of a clock frequency (the values of ``clocks``).
+CLOCK_HZ = ParamSpec(desc="clock frequency", unit="Hz", lo=1e3, hi=1e12,
+                     why="the engine counts ticks of 1 ps, so a clock above 1 THz has a "
+                         "period under one tick; one under 1 kHz is not an on-chip clock")
 
 
 @section("periphery", "Periphery of every tile")
@@ -113,8 +118,9 @@ class AcceleratorConfig:
                 raise ConfigError(exc.message, file=file_of(data),
                                   line=line_of(data.get("clocks", {}), name),
                                   key=f"clocks.{name}") from None
-            if hz <= 0:
-                raise ConfigError("frequency must be > 0", file=file_of(data),
+            problem = range_problem(hz, CLOCK_HZ)
+            if problem:
+                raise ConfigError(f"frequency {problem}", file=file_of(data),
                                   line=line_of(data.get("clocks", {}), name), key=f"clocks.{name}")
         blocks = [(b.section, b.params_of(self)) for b in BLOCKS]
         blocks = [(key, p.clock) for key, p in blocks if p is not None]
@@ -149,4 +155,5 @@ def accelerator_from_data(data, path: str = "<accelerator>") -> AcceleratorConfi
     if not isinstance(data, dict):
         raise ConfigError("an accelerator file must be a mapping", file=path)
     cfg = build_section(AcceleratorConfig, data, "", None)
+    check_references(cfg, data, path)
     return replace(cfg, file=os.path.abspath(path) if os.path.exists(path) else path)

@@ -18,7 +18,8 @@ _CLOCK = "clock domain this block runs in (a key of `clocks`)"
 
 @section("dac", "DAC bank driving the input lines of a tile")
 class DACParams:
-    bits: int = param(7, desc="input resolution", lo=1, hi=16, cite="PHYSICS.md §3 inp_res")
+    bits: int = param(7, desc="input resolution (2^bits−1 symmetric levels: ≥ 2 bits)", lo=2,
+                      hi=16, cite="PHYSICS.md §3 inp_res")
     encoding: str = param("amplitude", desc="amplitude levels or pulse-width modulation",
                           choices=("amplitude", "pwm"))
     count: int = param(0, desc="DACs in the bank; 0 = one per driven line", lo=0)
@@ -29,7 +30,8 @@ class DACParams:
 
 @section("adc", "ADC bank converting the output lines of a tile")
 class ADCParams:
-    bits: int = param(9, desc="output resolution", lo=1, hi=16, cite="PHYSICS.md §3 out_res")
+    bits: int = param(9, desc="output resolution (2^bits−1 symmetric levels: ≥ 2 bits)", lo=2,
+                      hi=16, cite="PHYSICS.md §3 out_res")
     type: str = param("sar", desc="converter architecture (selects technology-table row)",
                       choices=("sar", "flash", "cco"))
     columns_per_adc: int = param(8, desc="lines multiplexed onto one ADC (k)", lo=1, hi=4096,

@@ -35,9 +35,13 @@ class WorkloadConfig:
 class TrainingConfig:
     algorithm: str = param("c-ttv2", desc="in-memory training algorithm (`hwsim describe` "
                            "lists them; checked against the registry of hwsim.training)")
-    lr: float = param(0.1, desc="learning rate η", lo=0, lo_open=True)
-    batch: int = param(10, desc="mini-batch size", lo=1)
-    epochs: int = param(5, desc="epochs", lo=0)
+    lr: float = param(0.1, desc="learning rate η", lo=0, lo_open=True, hi=100.0,
+                      why="with inputs and errors of order 1, a step lr·x·δ over 100 crosses "
+                          "every device's weight range (±1) a hundredfold")
+    batch: int = param(10, desc="mini-batch size (at most the training split, checked when "
+                       "the data set is loaded)", lo=1, hi=1 << 20,
+                       why="a batch of over 2²⁰ samples (no shipped data set has as many)")
+    epochs: int = param(5, desc="epochs", lo=1)
     params: dict = param(factory=dict, desc="algorithm hyperparameters (see `hwsim describe ALGO`)")
 
 
@@ -49,6 +53,8 @@ class RunConfig:
     progress: bool = param(True, desc="show a progress bar")
     timing: bool = param(True, desc="simulate latency and energy alongside the numerics")
     checkpoint: bool = param(True, desc="write a checkpoint after every epoch")
+    allow_large: bool = param(False, desc="run beyond the size budgets of hwsim.config.validate "
+                              "(tiles, memory); also --allow-large")
 
 
 @section("experiment", "An experiment: accelerator, workload, algorithm, run")

@@ -18,6 +18,7 @@ Quantities with a ``unit`` are strings in YAML (``"10 ns"``) and SI floats insid
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass
@@ -35,17 +36,48 @@ class ParamSpec:
     lo: float | None = None   # inclusive lower bound
     hi: float | None = None   # inclusive upper bound
     lo_open: bool = False     # lower bound exclusive
+    hi_open: bool = False     # upper bound exclusive
     choices: tuple | None = None
     cite: str = ""            # source of the default value
+    why: str = ""             # reason for a bound that is not the physics' own (plausibility)
+    key: str = ""             # the YAML key when it cannot be the field name (``in``)
+
+
+#: Plausibility bounds of a quantity by unit, used where a declaration states none (the
+#: reason is printed with the error and shown by ``hwsim describe``).  Times and sizes
+#: outside these are not circuit values, and the engine counts int64 ticks of 1 ps.
+PLAUSIBLE = {
+    "s": (None, 1.0, "a block time over 1 s is not a circuit time (the engine counts ticks "
+                     "of 1 ps; 1 s = 10¹² ticks per operation)"),
+    "B": (None, float(1 << 40), "an on-chip memory over 1 TiB"),
+    "B/cycle": (None, float(1 << 20), "an on-chip port over 1 MiB per cycle (an HBM3 stack "
+                                      "moves ≈ 800 B per 1 GHz cycle)"),
+}
+#: The ``unit`` of a number that may be a quantity of any dimension (a sweep range over
+#: any key: the key's own declaration checks each value); a parameter without a unit
+#: takes plain numbers only, never "1 GHz".
+ANY_UNIT = "any"
+#: Largest magnitude of a number without a stated upper bound: beyond it float64 products
+#: of two such values overflow or lose every digit of the quantities they are added to.
+MAGNITUDE = 1e12
+MAGNITUDE_WHY = ("a magnitude over 10¹² is outside every physical or numerical range hwsim "
+                 "models")
 
 
 def param(default=MISSING, *, desc: str, unit: str = "", lo=None, hi=None,
-          lo_open: bool = False, choices=None, cite: str = "", factory=None):
-    """Declare a parameter field.  ``default`` may be a quantity string."""
-    spec = ParamSpec(desc=desc, unit=unit, lo=lo, hi=hi, lo_open=lo_open,
-                     choices=tuple(choices) if choices is not None else None, cite=cite)
+          lo_open: bool = False, hi_open: bool = False, choices=None, cite: str = "",
+          factory=None, why: str = "", key: str = ""):
+    """Declare a parameter field.  ``default`` may be a quantity string.
+
+    A quantity whose ``unit`` has a :data:`PLAUSIBLE` bound takes it when ``hi`` is not
+    given; ``why`` states the reason of a plausibility bound."""
+    if hi is None and unit in PLAUSIBLE:
+        hi, why = PLAUSIBLE[unit][1], why or PLAUSIBLE[unit][2]
+    spec = ParamSpec(desc=desc, unit=unit, lo=lo, hi=hi, lo_open=lo_open, hi_open=hi_open,
+                     choices=tuple(choices) if choices is not None else None, cite=cite,
+                     why=why, key=key)
     if isinstance(default, str) and unit:
-        default = units.parse(default, unit)
+        default = units.parse(default, None if unit == ANY_UNIT else unit)
     if factory is not None:
         return field(default_factory=factory, metadata={"param": spec})
     if isinstance(default, (list, dict, set)):
@@ -101,6 +133,10 @@ def _convert(value, typ, spec: ParamSpec, container, key, path, ctx):
         item_t = args[0] if args else typing.Any
         return tuple(_convert(v, item_t, spec, value, i, f"{path}[{i}]", ctx)
                      for i, v in enumerate(value))
+    if typ in (tuple, list):
+        if not isinstance(value, (list, tuple)):
+            raise _err(f"expected a list, got {value!r}", container, key, path)
+        return value   # kept as read: a YAML sequence remembers the lines of its items
     if origin is dict or typ is dict:
         if not isinstance(value, dict):
             raise _err(f"expected a mapping, got {value!r}", container, key, path)
@@ -129,13 +165,23 @@ def _convert(value, typ, spec: ParamSpec, container, key, path, ctx):
             raise _err(f"expected a number, got {value!r}", container, key, path)
         if isinstance(value, str):
             try:
-                value = units.parse(value, spec.unit or None)
+                parsed = units.parse(value, None if spec.unit in ("", ANY_UNIT) else spec.unit)
             except UnitError as exc:
                 raise _err(exc.message, container, key, path) from None
+            if not spec.unit:
+                try:
+                    float(value)
+                except ValueError:
+                    raise _err(f"expected a plain number (this parameter has no unit), got "
+                               f"{value!r}", container, key, path) from None
+            value = parsed
         elif not isinstance(value, (int, float)):
             raise _err(f"expected a number{(' in ' + spec.unit) if spec.unit else ''}, got {value!r}",
                        container, key, path)
         value = float(value)
+        if not math.isfinite(value):
+            raise _err(f"expected a finite number{_range_text(spec)}, got {value!r}",
+                       container, key, path)
         _check_range(value, spec, container, key, path)
         return value
     if typ is str:
@@ -150,22 +196,63 @@ def _convert(value, typ, spec: ParamSpec, container, key, path, ctx):
 
 def _range_text(spec: ParamSpec) -> str:
     if spec.lo is not None and spec.hi is not None:
+        if spec.lo_open or spec.hi_open:
+            return (f" in {'(' if spec.lo_open else '['}{spec.lo}, {spec.hi}"
+                    f"{')' if spec.hi_open else ']'}")
         return f" {spec.lo}–{spec.hi}"
     if spec.lo is not None:
         return f" > {spec.lo}" if spec.lo_open else f" ≥ {spec.lo}"
     if spec.hi is not None:
-        return f" ≤ {spec.hi}"
+        return f" < {spec.hi}" if spec.hi_open else f" ≤ {spec.hi}"
     return ""
 
 
-def _check_range(value, spec, container, key, path):
-    bad = ((spec.lo is not None and (value < spec.lo or (spec.lo_open and value == spec.lo)))
-           or (spec.hi is not None and value > spec.hi))
-    if bad:
-        unit = f" {spec.unit}" if spec.unit else ""
-        raise _err(f"expected a value{_range_text(spec)}{unit}, got {value!r}", container, key, path)
+def range_problem(value, spec: ParamSpec) -> str | None:
+    """Why ``value`` (a number) is outside what ``spec`` declares, or None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"expected a finite number{_range_text(spec)}, got {value!r}"
+    unit = f" {spec.unit}" if spec.unit and spec.unit != ANY_UNIT else ""
+    if ((spec.lo is not None and (value < spec.lo or (spec.lo_open and value == spec.lo)))
+            or (spec.hi is not None and (value > spec.hi or (spec.hi_open and value == spec.hi)))):
+        why = f" ({spec.why})" if spec.why and spec.hi is not None and value >= spec.hi else ""
+        what = "an integer" if isinstance(value, int) and not spec.unit else "a value"
+        return f"expected {what}{_range_text(spec)}{unit}, got {value!r}{why}"
+    if spec.hi is None and abs(value) > MAGNITUDE and spec.unit != ANY_UNIT:
+        return f"expected |value| ≤ {MAGNITUDE:g}{unit}, got {value!r} ({MAGNITUDE_WHY})"
     if spec.choices is not None and value not in spec.choices:
-        raise _err(f"expected one of {spec.choices}, got {value!r}", container, key, path)
+        return f"expected one of {spec.choices}, got {value!r}"
+    return None
+
+
+def _check_range(value, spec, container, key, path):
+    problem = range_problem(value, spec)
+    if problem:
+        raise _err(problem, container, key, path)
+
+
+def check_fields(obj, name: str | None = None) -> None:
+    """Check a section built in Python (not from YAML) against its declarations: numbers
+    finite and in range, strings among their choices.  Raises :class:`ConfigError` with
+    the key ``name.field``; one declaration serves both paths."""
+    name = name or getattr(type(obj), "__section_name__", type(obj).__name__)
+    for f in fields(obj):
+        spec, v = f.metadata.get("param"), getattr(obj, f.name)
+        if spec is None or v is None:
+            continue
+        problem = None
+        if isinstance(v, bool):
+            pass
+        elif isinstance(v, (int, float)):
+            problem = range_problem(v, spec)
+        elif isinstance(v, str) and spec.choices is not None and v not in spec.choices:
+            problem = f"expected one of {', '.join(map(str, spec.choices))}; got {v!r}"
+        if problem:
+            raise ConfigError(problem, key=f"{name}.{f.name}")
+
+
+def spec_of(cls, name: str) -> ParamSpec:
+    """The declaration of field ``name`` of section ``cls``."""
+    return next(_spec(f) for f in fields(cls) if f.name == name)
 
 
 def build_section(cls, data, path: str = "", ctx=None):
@@ -180,7 +267,7 @@ def build_section(cls, data, path: str = "", ctx=None):
         raise ConfigError(f"expected a mapping, got {data!r}", file=file_of(data),
                           line=getattr(data, "line", None), key=path or None)
     hints = _hints(cls)
-    known = {f.name: f for f in fields(cls) if f.init}
+    known = {yaml_key(f): f for f in fields(cls) if f.init}
     for key in data:
         if key not in known:
             close = [k for k in known if k.startswith(str(key)[:3])]
@@ -191,18 +278,32 @@ def build_section(cls, data, path: str = "", ctx=None):
     for name, f in known.items():
         sub = _join(path, name)
         if name in data:
-            kwargs[name] = _convert(data[name], hints[name], _spec(f), data, name, sub, ctx)
+            kwargs[f.name] = _convert(data[name], hints[f.name], _spec(f), data, name, sub, ctx)
         elif f.default is MISSING and f.default_factory is MISSING:
-            if is_dataclass(hints[name]):
-                kwargs[name] = build_section(hints[name], {}, sub, ctx)
+            if is_dataclass(hints[f.name]):
+                kwargs[f.name] = build_section(hints[f.name], {}, sub, ctx)
             else:
                 raise ConfigError("required key is missing", file=file_of(data),
                                   line=getattr(data, "line", None), key=sub)
-    obj = cls(**kwargs)
+    try:
+        obj = cls(**kwargs)
+    except ConfigError as exc:      # a __post_init__ check (hic.m_range > s_b ...): locate it
+        if exc.file is not None:
+            raise
+        name = (exc.key or "").rsplit(".", 1)[-1]
+        key = next((k for k, f in known.items() if f.name == name), None)
+        raise ConfigError(exc.message, file=file_of(data),
+                          line=line_of(data, key) if key in data else getattr(data, "line", None),
+                          key=_join(path, key) if key else (path or None)) from None
     hook = getattr(obj, "__post_build__", None)
     if hook is not None:
         hook(data, path, ctx)
     return obj
+
+
+def yaml_key(f) -> str:
+    """The key of field ``f`` in YAML: its declared ``key`` or its name."""
+    return _spec(f).key or f.name
 
 
 def _join(path, key):
@@ -210,16 +311,17 @@ def _join(path, key):
 
 
 def iter_params(cls, prefix: str = ""):
-    """Yield ``(dotted_name, type, default, ParamSpec)`` for every parameter, recursively."""
+    """Yield ``(dotted_name, type, default, ParamSpec)`` for every parameter, recursively
+    (``default`` is :data:`dataclasses.MISSING` for a required key)."""
     hints = _hints(cls)
     for f in fields(cls):
         typ = hints[f.name]
-        name = _join(prefix, f.name)
+        name = _join(prefix, yaml_key(f))
         if is_dataclass(typ):
             yield from iter_params(typ, name)
             continue
         default = f.default if f.default is not MISSING else (
-            f.default_factory() if f.default_factory is not MISSING else None)
+            f.default_factory() if f.default_factory is not MISSING else MISSING)
         yield name, typ, default, _spec(f)
 
 
@@ -242,7 +344,9 @@ def describe_section(cls, prefix: str = "") -> list[str]:
             rng = "one of " + ", ".join(map(str, spec.choices))
         unit = f" [{spec.unit}]" if spec.unit else ""
         cite = f" (source: {spec.cite})" if spec.cite else ""
-        lines.append(f"  {name}: {_type_name(typ)}{unit} = {format_default(default, spec)}"
+        cite += f" (bound: {spec.why})" if spec.why else ""
+        value = "(required)" if default is MISSING else f"= {format_default(default, spec)}"
+        lines.append(f"  {name}: {_type_name(typ)}{unit} {value}"
                      f"{'  ' + rng if rng else ''}\n      {spec.desc}{cite}")
     return lines
 
@@ -257,9 +361,9 @@ def json_schema(cls) -> dict:
             continue
         typ = hints[f.name]
         spec = _spec(f)
-        props[f.name] = _type_schema(typ, spec)
+        props[yaml_key(f)] = _type_schema(typ, spec)
         if f.default is MISSING and f.default_factory is MISSING and not is_dataclass(typ):
-            required.append(f.name)
+            required.append(yaml_key(f))
     out = {"type": "object", "additionalProperties": False, "properties": props}
     desc = getattr(cls, "__section_desc__", None)
     if desc:
@@ -289,7 +393,7 @@ def _type_schema(typ, spec: ParamSpec) -> dict:
         if spec.lo is not None:
             num["exclusiveMinimum" if spec.lo_open else "minimum"] = spec.lo
         if spec.hi is not None:
-            num["maximum"] = spec.hi
+            num["exclusiveMaximum" if spec.hi_open else "maximum"] = spec.hi
         if spec.unit:
             return {"description": desc, "anyOf": [num, {"type": "string",
                     "pattern": r"^\s*[-+]?[0-9.eE+-]+\s*[A-Za-zµ^/0-9]*\s*$"}]}

@@ -14,12 +14,16 @@ learning based on computational memory", PCM model and refresh).
 """
 from __future__ import annotations
 
-from hwsim.config.params import param, section
+from hwsim.config.blocks import ADCParams, DACParams
+from hwsim.config.params import check_fields, param, section, spec_of
 from hwsim.errors import ConfigError
 
 _RPU = "Gokmen & Vlasov 2016; Rasch et al. 2024 (PHYSICS.md §3)"
 _TXSIM = "Roy et al., TVLSI 2021 (TxSim)"
 _NAND = "Nandakumar et al. 2020 (PHYSICS.md §1, PCM)"
+# The converter resolutions are declared once, by the DAC and ADC banks; an MVM direction
+# takes them from the periphery (TileConfig.mvm_config) and shares their range.
+_DAC_BITS, _ADC_BITS = spec_of(DACParams, "bits"), spec_of(ADCParams, "bits")
 
 
 @section("mvm", "One direction of a crossbar MVM through DAC, array and ADC")
@@ -35,9 +39,9 @@ class MVMConfig:
                                 desc="most repeats of one sample under bound management")
     inp_bound: float = param(1.0, lo=0, lo_open=True, cite=_RPU,
                              desc="DAC range ±inp_bound (normalized read voltage)")
-    inp_res_bits: int | None = param(7, lo=2, hi=24, cite=_RPU,
+    inp_res_bits: int | None = param(7, lo=_DAC_BITS.lo, hi=_DAC_BITS.hi, cite=_RPU,
                                      desc="DAC resolution in bits (2^bits−1 symmetric levels); "
-                                          "null = not quantized")
+                                          "null = not quantized; set from periphery.dac.bits")
     inp_noise: float = param(0.0, lo=0, cite=_RPU,
                              desc="std of Gaussian noise added to every DAC output")
     w_noise: float = param(0.0, lo=0, cite=_RPU,
@@ -49,9 +53,9 @@ class MVMConfig:
                              desc="std of Gaussian noise added to every output before the ADC")
     out_bound: float = param(12.0, lo=0, lo_open=True, cite=_RPU,
                              desc="ADC range ±out_bound (units of W x)")
-    out_res_bits: int | None = param(9, lo=2, hi=24, cite=_RPU,
+    out_res_bits: int | None = param(9, lo=_ADC_BITS.lo, hi=_ADC_BITS.hi, cite=_RPU,
                                      desc="ADC resolution in bits (2^bits−1 symmetric levels); "
-                                          "null = not quantized")
+                                          "null = not quantized; set from periphery.adc.bits")
     ir_drop: float = param(0.0, lo=0, cite=_TXSIM,
                            desc="IR-drop strength r_wire/R_device: wire segment resistance over "
                                 "the resistance of a device at |w| = 1 (0 = off)")
@@ -65,27 +69,12 @@ class MVMConfig:
                                      "and undo it digitally (null = off)")
 
     def __post_init__(self):
-        # the checks of the YAML path, for configs built in Python (ConfigError)
+        # the declarations above, checked for configs built in Python too (ConfigError)
         for name in ("inp_res_bits", "out_res_bits"):
             bits = getattr(self, name)
-            if bits is not None and (isinstance(bits, bool) or not isinstance(bits, int)
-                                     or bits < 2):
-                raise ConfigError(f"mvm.{name} must be an integer ≥ 2 or None, got {bits!r}")
-        for name in ("inp_bound", "out_bound"):
-            if not getattr(self, name) > 0:
-                raise ConfigError(f"mvm.{name} must be > 0, got {getattr(self, name)!r}")
-        if self.noise_management not in ("none", "abs_max"):
-            raise ConfigError(f"mvm.noise_management must be none or abs_max, "
-                             f"got {self.noise_management!r}")
-        if self.bound_management not in ("none", "iterative"):
-            raise ConfigError(f"mvm.bound_management must be none or iterative, "
-                             f"got {self.bound_management!r}")
-        if self.w_noise_type not in ("additive_constant", "relative"):
-            raise ConfigError(f"mvm.w_noise_type must be additive_constant or relative, "
-                             f"got {self.w_noise_type!r}")
-        for name in ("inp_noise", "w_noise", "out_noise", "ir_drop", "ir_drop_tolerance"):
-            if not getattr(self, name) >= 0:
-                raise ConfigError(f"mvm.{name} must be ≥ 0, got {getattr(self, name)!r}")
+            if bits is not None and (isinstance(bits, bool) or not isinstance(bits, int)):
+                raise ConfigError(f"expected an integer or None, got {bits!r}", key=f"mvm.{name}")
+        check_fields(self, "mvm")
 
 
 @section("pcm", "Unipolar PCM pair W = G⁺ − G⁻ (potentiation only, refresh, drift, read noise)")
@@ -118,7 +107,8 @@ class PCMConfig:
         (0.26348, 1.9650, -1.1731), cite=_NAND,
         desc="σ_P = (g_max/25 µS)·(c0 + c1 ĝ + c2 ĝ²) µS, ĝ = g/g_max")
     drift: bool = param(True, desc="conductance drift g(t) = g_P (t/t0)^−ν")
-    t0: float = param("20 s", unit="s", lo=0, lo_open=True, cite=_NAND,
+    t0: float = param("20 s", unit="s", lo=0, lo_open=True, hi=1e9, cite=_NAND,
+                      why="a drift reference over 30 years (10⁹ s)",
                       desc="drift reference time t0 after programming")
     read_noise: bool = param(True, desc="1/f read noise on every read")
     t_read: float = param("250 ns", unit="s", lo=0, lo_open=True, cite=_NAND,
@@ -127,6 +117,7 @@ class PCMConfig:
                                   desc="cap of Q_s = min(0.0088/ĝ^0.65, cap)")
 
     def __post_init__(self):
+        check_fields(self, "pcm")
         if not self.refresh_lower <= self.refresh_upper:
             raise ConfigError("pcm.refresh_lower must not exceed pcm.refresh_upper")
         if len(self.prog_noise_coeffs) != 3:

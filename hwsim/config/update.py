@@ -12,7 +12,9 @@ __all__ = ["UpdateConfig", "load_update"]
 @section("update", "Pulsed update: stochastic pulse trains, BL and update management")
 class UpdateConfig:
     bl_max: int = param(31, desc="maximum pulse-train length BL_max (slots per update)", lo=1,
-                        hi=64, cite="Gokmen & Vlasov 2016; PHYSICS.md §2")
+                        hi=64, cite="Gokmen & Vlasov 2016; PHYSICS.md §2",
+                        why="a train is one uint64 mask per line in the kernels, one bit per "
+                            "slot (hwsim.physics.pulse_trains.MAX_SLOTS)")
     update_management: bool = param(True, desc="balance A, B by sqrt(x_m/d_m) and clip the "
                                     "gradient when k > BL_max", cite="PHYSICS.md §2 step 3")
     fixed_bl: bool = param(False, desc="always use BL_max slots instead of min(ceil(k), BL_max)")

@@ -68,7 +68,12 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _constr
 
 def load_yaml_text(text: str, name: str = "<string>"):
     """Parse YAML text; syntax errors become :class:`ConfigError` with a line."""
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as exc:     # a control character: not a text file
+        line = text.count("\n", 0, exc.position) + 1
+        raise ConfigError(f"unacceptable character #x{exc.character:04x} (not YAML text)",
+                          file=name, line=line) from None
     loader.name = name
     try:
         return loader.get_single_data()
@@ -82,13 +87,32 @@ def load_yaml_text(text: str, name: str = "<string>"):
         loader.dispose()
 
 
+def decode_text(raw: bytes, name: str) -> str:
+    """The UTF-8 text of a file; anything else (binary, UTF-16, Latin-1) is a
+    :class:`ConfigError` at the line of the first offending byte."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ConfigError("UTF-16 text: save the file as UTF-8", file=name, line=1)
+    nul = raw.find(b"\0")
+    if nul >= 0:
+        raise ConfigError("NUL byte: a binary file, not YAML text", file=name,
+                          line=raw.count(b"\n", 0, nul) + 1)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ConfigError(f"not UTF-8 text: byte 0x{raw[exc.start]:02x} at column {col} "
+                          f"(save the file as UTF-8)", file=name, line=line) from None
+    return text[1:] if text.startswith("\ufeff") else text
+
+
 def load_yaml(path: str):
     """Read a YAML file; a missing file is a :class:`ConfigError` naming it."""
     if not os.path.isfile(path):
         raise ConfigError("file not found", file=path)
-    with open(path, encoding="utf-8") as fh:
-        text = fh.read()
-    data = load_yaml_text(text, name=path)
+    with open(path, "rb") as fh:
+        raw = fh.read()
+    data = load_yaml_text(decode_text(raw, path), name=path)
     if data is None:
         raise ConfigError("file is empty", file=path)
     return data

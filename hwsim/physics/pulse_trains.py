@@ -26,9 +26,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hwsim.config.params import spec_of
+from hwsim.config.update import UpdateConfig
 from hwsim.physics.counter_rng import bernoulli_thresholds, rand64
 
-MAX_SLOTS = 64
+#: slots per train: one bit of a uint64 mask each; declared once, as the range of bl_max
+MAX_SLOTS = int(spec_of(UpdateConfig, "bl_max").hi)
 PAIRS = MAX_SLOTS // 2
 
 

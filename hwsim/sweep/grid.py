@@ -32,16 +32,17 @@ import math
 
 import numpy as np
 
-from hwsim.config.params import build_section, param, section
+from hwsim.config.params import ANY_UNIT, build_section, param, section
 from hwsim.config.yamlio import YDict, file_of, line_of
 from hwsim.errors import ConfigError
 
 
 @section("range", "A numeric axis given as a range")
 class RangeSection:
-    start: int | float = param(desc="first value (number or quantity string)")
-    stop: int | float = param(desc="last value, included when the steps reach it")
-    step: int | float | None = param(None, desc="increment (lin) or factor > 1 (log)")
+    start: int | float = param(desc="first value (number or quantity string)", unit=ANY_UNIT)
+    stop: int | float = param(desc="last value, included when the steps reach it", unit=ANY_UNIT)
+    step: int | float | None = param(None, desc="increment (lin) or factor > 1 (log)",
+                                     unit=ANY_UNIT)
     num: int | None = param(None, desc="number of values instead of step", lo=1)
     scale: str = param("lin", desc="linear or logarithmic spacing", choices=("lin", "log"))
 

@@ -18,13 +18,16 @@
   60 000-image ``train-*`` files present the standard 60k/10k split is used; with
   only the ``t10k-*`` files ("MNIST-10k") the first 80 % of the test images (8000)
   train and the last 20 % (2000) test; ``split: 10k`` forces this even with train
-  files.  The directory is, in order: the mapping's ``path`` (relative to the YAML
-  file that holds it, else to ``base_dir``), ``data_dir``, or the environment
-  variable ``HWSIM_DATA``; a directory without the files but with an ``mnist/``
-  sub-directory means that one.
+  files.  The directory is, by precedence: ``data_dir`` (the ``--data`` flag), the
+  environment variable ``HWSIM_DATA``, the mapping's ``path`` (relative to the YAML
+  file that holds it, else to ``base_dir``) — flag > env > file, so a copied
+  experiment whose ``path`` does not exist runs with ``--data``; a directory without
+  the files but with an ``mnist/`` sub-directory means that one.
 * **matrix_learning**, **least_squares** — synthetic regression tasks of
   PHYSICS.md §5, see :mod:`hwsim.training.synthetic`.
 
+The options of each data set are a declared section (:class:`DigitsOptions`,
+:class:`MNISTOptions`, and the synthetic ones; ``hwsim describe dataset.mnist``).
 Common options: ``flatten`` (images as vectors (N,) or as (C, H, W)),
 ``limit_train`` / ``limit_test`` (keep the first n samples of the fixed order, so
 a subsample is deterministic and independent of the seed).  ``rng`` is used only
@@ -37,6 +40,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hwsim.config.params import build_section, param, section
 from hwsim.config.yamlio import file_of, line_of
 from hwsim.errors import ConfigError, DataError
 from hwsim.training import synthetic
@@ -80,44 +84,50 @@ class Dataset:
 
 
 class _Options:
-    """Checks the keys of a ``workload.dataset`` mapping, with file/line/key in errors."""
+    """A ``workload.dataset`` mapping checked against its declared section: ``o.opts``
+    is the section, ``o.error(msg, k)`` a :class:`ConfigError` at key ``k``."""
 
-    def __init__(self, mapping, key: str, known: tuple):
+    def __init__(self, mapping, key: str, cls):
         self.m, self.key = mapping, key
-        for k in mapping:
-            if k != "name" and k not in known:
-                raise self.error(f"unknown key (known keys: name, {', '.join(known)})", k)
+        self.opts = build_section(cls, mapping, key)
 
     def error(self, msg, k):
         return ConfigError(msg, file=file_of(self.m), line=line_of(self.m, k), key=f"{self.key}.{k}")
 
-    def bool_(self, k, default):
-        v = self.m.get(k, default)
-        if not isinstance(v, bool):
-            raise self.error(f"expected true or false, got {v!r}", k)
-        return v
-
-    def int_(self, k, default, lo=1):
-        v = self.m.get(k, default)
-        if v is None and default is None:
-            return None
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
-            raise self.error(f"expected an integer ≥ {lo}, got {v!r}", k)
-        return int(v)
-
-    def float_(self, k, default, lo=0.0, lo_open=False):
-        v = self.m.get(k, default)
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or v < lo or (lo_open and v == lo):
-            raise self.error(f"expected a number {'>' if lo_open else '≥'} {lo}, got {v!r}", k)
-        return float(v)
-
     def limit(self, x, y, k):
-        n = self.int_(k, None)
+        n = getattr(self.opts, k)
         if n is None:
             return x, y
         if n > len(y):
             raise self.error(f"{k} {n} exceeds the {len(y)} samples of the split", k)
         return x[:n], y[:n]
+
+
+_LIMIT = "keep the first n samples of the split's fixed order (null = all)"
+
+
+@section("dataset.digits", "scikit-learn 8×8 handwritten digits (Alpaydin & Kaynak 1998)")
+class DigitsOptions:
+    name: str = param("digits", desc="data set name", choices=("digits",))
+    flatten: bool = param(True, desc="images as vectors (64,) instead of (1, 8, 8)")
+    limit_train: int | None = param(None, lo=1, desc=_LIMIT)
+    limit_test: int | None = param(None, lo=1, desc=_LIMIT)
+    train_fraction: float = param(0.8, lo=0, lo_open=True, hi=1, hi_open=True,
+                                  desc="fraction of each class in the training split")
+    split_seed: int = param(0, lo=0, desc="seed of the fixed stratified split (not the run's)")
+
+
+@section("dataset.mnist", "MNIST IDX files (LeCun et al. 1998)")
+class MNISTOptions:
+    name: str = param("mnist", desc="data set name", choices=("mnist",))
+    path: str | None = param(None, desc="directory of the IDX files, relative to this file; "
+                             "--data and HWSIM_DATA take precedence (flag > env > file)")
+    flatten: bool = param(True, desc="images as vectors (784,) instead of (1, 28, 28)")
+    limit_train: int | None = param(None, lo=1, desc=_LIMIT)
+    limit_test: int | None = param(None, lo=1, desc=_LIMIT)
+    split: str = param("auto", choices=("auto", "10k"),
+                       desc="auto: 60k/10k with the train files, else 8000/2000 of t10k; "
+                            "10k: always the t10k split")
 
 
 def _shape_images(x: np.ndarray, flatten: bool, channels_hw: tuple) -> tuple[np.ndarray, tuple]:
@@ -126,17 +136,14 @@ def _shape_images(x: np.ndarray, flatten: bool, channels_hw: tuple) -> tuple[np.
     return x.reshape((len(x),) + channels_hw), channels_hw
 
 
-def _load_digits(m, rng, data_dir, key, base_dir=None) -> Dataset:
-    o = _Options(m, key, ("flatten", "limit_train", "limit_test", "train_fraction", "split_seed"))
+def _load_digits(o: _Options, rng, data_dir, key, base_dir=None) -> Dataset:
     try:
         from sklearn.datasets import load_digits
     except ImportError as exc:  # pragma: no cover - sklearn is a dependency
         raise DataError("the digits data set needs scikit-learn (pip install scikit-learn)",
                         key=key) from exc
-    frac = o.float_("train_fraction", 0.8, lo=0.0, lo_open=True)
-    if frac >= 1.0:
-        raise o.error(f"expected a number in (0, 1), got {frac}", "train_fraction")
-    split_rng = np.random.default_rng(o.int_("split_seed", 0, lo=0))
+    frac = o.opts.train_fraction
+    split_rng = np.random.default_rng(o.opts.split_seed)
     bunch = load_digits()
     x = bunch.data.astype(np.float64) / 16.0
     y = bunch.target.astype(np.int64)
@@ -148,34 +155,38 @@ def _load_digits(m, rng, data_dir, key, base_dir=None) -> Dataset:
         test_idx.append(idx[n_tr:])
     tr = split_rng.permutation(np.concatenate(train_idx))
     te = split_rng.permutation(np.concatenate(test_idx))
-    xs, shape = _shape_images(x, o.bool_("flatten", True), (1, 8, 8))
+    xs, shape = _shape_images(x, o.opts.flatten, (1, 8, 8))
     train_x, train_y = o.limit(xs[tr], y[tr], "limit_train")
     test_x, test_y = o.limit(xs[te], y[te], "limit_test")
     return Dataset(train_x, train_y, test_x, test_y, shape, 10, "digits",
                    f"scikit-learn load_digits (UCI optical digits, Alpaydin & Kaynak 1998); "
-                   f"stratified {frac:.0%} train split, split_seed {o.int_('split_seed', 0, lo=0)}")
+                   f"stratified {frac:.0%} train split, split_seed {o.opts.split_seed}")
 
 
-def _mnist_dir(m, data_dir, key, base_dir) -> str:
-    if "path" in m:
-        p = m["path"]
-        if not isinstance(p, str) or not p:
-            raise ConfigError(f"expected a directory name, got {p!r}", file=file_of(m),
-                              line=line_of(m, "path"), key=f"{key}.path")
+def _mnist_dir(o: _Options, data_dir, key, base_dir) -> str:
+    """The MNIST directory.  Precedence: ``data_dir`` (``--data``) > ``HWSIM_DATA`` > the
+    mapping's ``path`` (relative to the YAML file holding it, else ``base_dir``, else the
+    working directory); a ``path`` that does not exist is no error when one of the first
+    two is given."""
+    m, p = o.m, o.opts.path
+    if p is not None and not p:
+        raise o.error("expected a directory name, got ''", "path")
+    if data_dir is not None:
+        d = os.fspath(data_dir)
+    elif os.environ.get("HWSIM_DATA"):
+        d = os.environ["HWSIM_DATA"]
+    elif p is not None:
         src = file_of(m)
         if src and os.path.isfile(src):
             base = os.path.dirname(os.path.abspath(src))
         else:
             base = os.fspath(base_dir) if base_dir is not None else os.getcwd()
         d = os.path.join(base, os.path.expanduser(p))
-    elif data_dir is not None:
-        d = os.fspath(data_dir)
-    elif os.environ.get("HWSIM_DATA"):
-        d = os.environ["HWSIM_DATA"]
     else:
-        raise DataError("no MNIST directory configured: give workload.dataset.path, pass data_dir, "
-                        "or set the environment variable HWSIM_DATA to the directory holding the "
-                        "IDX files (t10k-images-idx3-ubyte.gz ...)", key=key)
+        raise DataError("no MNIST directory configured: give workload.dataset.path, pass --data "
+                        "(data_dir), or set the environment variable HWSIM_DATA to the directory "
+                        "holding the IDX files (t10k-images-idx3-ubyte.gz ...)",
+                        file=file_of(m), key=key)
     if not os.path.isdir(d):
         raise DataError("MNIST directory not found", file=d, key=key)
     sub = os.path.join(d, "mnist")
@@ -183,13 +194,9 @@ def _mnist_dir(m, data_dir, key, base_dir) -> str:
     return sub if not has_files and os.path.isdir(sub) else d
 
 
-def _load_mnist(m, rng, data_dir, key, base_dir=None) -> Dataset:
-    o = _Options(m, key, ("path", "flatten", "limit_train", "limit_test", "split"))
-    split = m.get("split", "auto")
-    if split not in ("auto", "10k"):
-        raise o.error(f"expected one of auto, 10k; got {split!r}", "split")
-    flatten = o.bool_("flatten", True)
-    d = _mnist_dir(m, data_dir, key, base_dir)
+def _load_mnist(o: _Options, rng, data_dir, key, base_dir=None) -> Dataset:
+    split, flatten = o.opts.split, o.opts.flatten
+    d = _mnist_dir(o, data_dir, key, base_dir)
     arrays = load_mnist_arrays(d, use_train=(split == "auto"))
     to_x = lambda img: _shape_images(img.astype(np.float64) / 255.0, flatten, (1,) + img.shape[1:])
     if "train" in arrays:
@@ -209,19 +216,26 @@ def _load_mnist(m, rng, data_dir, key, base_dir=None) -> Dataset:
 
 
 def _load_synthetic(kind):
-    def load(m, rng, data_dir, key, base_dir=None):
-        o = _Options(m, key, synthetic.OPTIONS[kind])
+    def load(o: _Options, rng, data_dir, key, base_dir=None):
         return synthetic.make(kind, o, rng)
     return load
 
 
-LOADERS = {"digits": _load_digits, "mnist": _load_mnist,
-           "matrix_learning": _load_synthetic("matrix_learning"),
-           "least_squares": _load_synthetic("least_squares")}
+#: name -> (declared options, loader(options, rng, data_dir, key, base_dir))
+DATASETS = {"digits": (DigitsOptions, _load_digits), "mnist": (MNISTOptions, _load_mnist),
+            "matrix_learning": (synthetic.MatrixLearningOptions, _load_synthetic("matrix_learning")),
+            "least_squares": (synthetic.LeastSquaresOptions, _load_synthetic("least_squares"))}
+LOADERS = {name: loader for name, (_, loader) in DATASETS.items()}
+
+
+def dataset_sections() -> dict:
+    """``dataset.<name>`` -> its declared options, for ``hwsim describe`` / ``hwsim schema``."""
+    return {f"dataset.{name}": cls for name, (cls, _) in DATASETS.items()}
 
 
 def load_dataset(name_or_mapping, rng: np.random.Generator | None = None, data_dir=None, *,
-                 key: str = "workload.dataset", base_dir=None) -> Dataset | RegressionDataset:
+                 key: str = "workload.dataset", base_dir=None, file: str | None = None,
+                 line: int | None = None) -> Dataset | RegressionDataset:
     """Load a data set by name or mapping; see the module docstring for names and options.
 
     Returns a :class:`Dataset` (classification) or a :class:`RegressionDataset`
@@ -229,15 +243,17 @@ def load_dataset(name_or_mapping, rng: np.random.Generator | None = None, data_d
     :class:`DataError` naming the file; bad options raise :class:`ConfigError`
     with the key path under ``key``.  A relative ``path`` is resolved against the
     directory of the YAML file the mapping was read from, else ``base_dir``, else
-    the working directory.
+    the working directory; ``--data``/``data_dir`` and ``HWSIM_DATA`` take precedence over
+    it.  ``file``/``line`` locate a data set given by name (a plain string has no lines).
     """
     m = {"name": name_or_mapping} if isinstance(name_or_mapping, str) else name_or_mapping
     if not isinstance(m, dict):
         raise ConfigError(f"expected a data set name or a mapping with 'name', got {name_or_mapping!r}",
-                          file=file_of(m), line=getattr(m, "line", None), key=key)
+                          file=file_of(m, file), line=getattr(m, "line", line), key=key)
     name = m.get("name")
-    if name not in LOADERS:
-        raise ConfigError(f"unknown data set {name!r}; expected one of {', '.join(LOADERS)}",
-                          file=file_of(m), line=line_of(m, "name"),
+    if not isinstance(name, str) or name not in DATASETS:
+        raise ConfigError(f"unknown data set {name!r}; expected one of {', '.join(DATASETS)}",
+                          file=file_of(m, file), line=line_of(m, "name") or line,
                           key=f"{key}.name" if isinstance(name_or_mapping, dict) else key)
-    return LOADERS[name](m, rng, data_dir, key, base_dir)
+    cls, loader = DATASETS[name]
+    return loader(_Options(m, key, cls), rng, data_dir, key, base_dir)

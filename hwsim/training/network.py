@@ -33,15 +33,12 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from hwsim.config.yamlio import file_of, line_of
-from hwsim.errors import ConfigError
 from hwsim.training.layers_conv import POOLS, Conv2d
 from hwsim.training.layers_dense import ACTIVATIONS, FloatWeights, Flatten, Layer, Linear, check_backend
 from hwsim.training.losses import accuracy, softmax_cross_entropy
+from hwsim.training.network_spec import INITS, parse_layers, spec_error
 
 BackendFactory = Callable[[str, int, int, np.ndarray], object]
-INITS = ("xavier", "lecun")
-_ITEM_KEYS = ("linear", "conv", "pool", "flatten", "activation", "bias", "init", "name")
 
 
 class LayerShape(NamedTuple):
@@ -56,6 +53,22 @@ class LayerShape(NamedTuple):
 def float_backend(name: str, out_features: int, in_features: int, init_w: np.ndarray) -> FloatWeights:
     """The default backend factory: exact floating-point weights."""
     return FloatWeights(init_w)
+
+
+class _ShapeOnly:
+    """A weight backend of a shape only (``build_network(shapes_only=True)``)."""
+
+    def __init__(self, out_features: int, in_features: int):
+        self.out_features, self.in_features = out_features, in_features
+
+    def forward(self, x):
+        raise TypeError("a shapes-only network computes nothing")
+
+    backward = weights = forward
+
+
+def _shape_backend(name, out_features, in_features, init_w):
+    return _ShapeOnly(out_features, in_features)
 
 
 def init_weights(rng: np.random.Generator, out_features: int, in_features: int,
@@ -186,160 +199,102 @@ class Network:
 
 
 # -- building from the spec -------------------------------------------------------------
-class _Builder:
-    def __init__(self, key: str, where):
-        self.key, self.where = key, where
-
-    def fail(self, msg: str, container, k, path: str):
-        file, line = file_of(container), line_of(container, k)
-        if file is None and self.where is not None:
-            file, line = self.where(path)
-        return ConfigError(msg, file=file, line=line, key=path)
-
-    def int_(self, container, k, path, lo, default=None):
-        if k not in container:
-            if default is None:
-                raise self.fail("required key is missing", container, k, path)
-            return default
-        v = container[k]
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
-            raise self.fail(f"expected an integer ≥ {lo}, got {v!r}", container, k, path)
-        return int(v)
-
-    def mapping(self, container, k, path, known):
-        m = container[k]
-        if not isinstance(m, dict):
-            raise self.fail(f"expected a mapping with keys {', '.join(known)}, got {m!r}", container, k, path)
-        for sub in m:
-            if sub not in known:
-                raise self.fail(f"unknown key (known keys: {', '.join(known)})", m, sub, f"{path}.{sub}")
-        return m
-
-    def choice(self, container, k, path, choices, default):
-        v = container.get(k, default)
-        if v not in choices:
-            raise self.fail(f"expected one of {', '.join(map(str, choices))}; got {v!r}", container, k, path)
-        return v
-
-
 def build_network(spec, input_shape: tuple, backend_factory: BackendFactory | None = None,
                   rng: np.random.Generator | None = None, *, key: str = "workload.network",
                   n_outputs: int | None = None, init: str = "xavier",
-                  where: Callable[[str], tuple] | None = None) -> Network:
+                  where: Callable[[str], tuple] | None = None,
+                  shapes_only: bool = False) -> Network:
     """Build a :class:`Network` for inputs of ``input_shape`` from a YAML layer list.
 
     ``backend_factory(name, out_features, in_features, init_w) -> WeightBackend`` places
     each analog layer (default: :func:`float_backend`).  ``rng`` draws the initial
     weights (required).  ``n_outputs`` (the number of classes) is checked against the
     last layer.  ``where(key_path) -> (file, line)`` locates errors when ``spec`` is
-    not a line-tracked YAML list.
+    not a line-tracked YAML list.  Each item is a declared
+    :class:`~hwsim.training.network_spec.LayerSpec`; the shapes are checked here.
+    ``shapes_only`` builds layers without weights (no ``rng``, nothing allocated): the
+    checks and :meth:`Network.layer_shapes` of a network too large to build.
     """
-    if not isinstance(rng, np.random.Generator):
+    if shapes_only:
+        backend_factory, rng = _shape_backend, None
+    elif not isinstance(rng, np.random.Generator):
         raise TypeError("build_network needs a numpy.random.Generator for the initial weights")
     factory = backend_factory or float_backend
-    b = _Builder(key, where)
-    if not isinstance(spec, (list, tuple)) or not spec:
-        raise b.fail(f"expected a non-empty list of layers, got {spec!r}", spec, None, key)
+    items = parse_layers(spec, key, where)
+
+    def fail(msg, container, k, path):
+        return spec_error(msg, container, k, path, where)
+
     shape = tuple(int(v) for v in input_shape)
     layers, counts, names = [], {}, set()
 
-    def name_of(item, path, default_kind):
-        if "name" in item:
-            nm = item["name"]
-            if not isinstance(nm, str) or not nm:
-                raise b.fail(f"expected a non-empty string, got {nm!r}", item, "name", f"{path}.name")
+    def name_of(s, item, path, default_kind):
+        if s.name is not None:
+            nm = s.name
         else:
             counts[default_kind] = counts.get(default_kind, 0) + 1
             nm = f"{default_kind}{counts[default_kind]}"
         if nm in names:
-            raise b.fail(f"duplicate layer name {nm!r}", item, "name", f"{path}.name")
+            raise fail(f"duplicate layer name {nm!r}", item, "name", f"{path}.name")
         names.add(nm)
         return nm
 
-    for i, item in enumerate(spec):
+    for i, (s, item) in enumerate(zip(items, spec)):
         path = f"{key}[{i}]"
-        if not isinstance(item, dict):
-            raise b.fail(f"expected a mapping like {{linear: 32}}, got {item!r}", spec, i, path)
-        for k in item:
-            if k not in _ITEM_KEYS:
-                raise b.fail(f"unknown key (known keys: {', '.join(_ITEM_KEYS)})", item, k, f"{path}.{k}")
-        kinds = [k for k in ("linear", "conv", "pool", "flatten") if k in item]
-        if len(kinds) > 1:
-            raise b.fail(f"one layer per item; got {' and '.join(kinds)}", spec, i, path)
-        kind = kinds[0] if kinds else None
-        if kind is None and "activation" not in item:
-            raise b.fail("expected one of linear, conv, pool, flatten or activation", spec, i, path)
-        for k in ("bias", "init"):
-            if k in item and kind not in ("linear", "conv"):
-                raise b.fail("only linear and conv layers take this key", item, k, f"{path}.{k}")
-        bias = item.get("bias", True)
-        if not isinstance(bias, bool):
-            raise b.fail(f"expected true or false, got {bias!r}", item, "bias", f"{path}.bias")
-        scheme = b.choice(item, "init", f"{path}.init", INITS, init)
+        kind = s.kind
+        bias = True if s.bias is None else s.bias
+        scheme = s.init or init
 
         if kind == "linear":
-            out = b.int_(item, "linear", f"{path}.linear", 1)
+            out = s.linear
             if len(shape) != 1:
-                raise b.fail(f"input to this layer has shape {shape}; put {{flatten: true}} before it",
-                             item, "linear", f"{path}.linear")
-            nm = name_of(item, path, "fc")
-            w0 = init_weights(rng, out, shape[0], shape[0], out, scheme)
+                raise fail(f"input to this layer has shape {shape}; put {{flatten: true}} before it",
+                           item, "linear", f"{path}.linear")
+            nm = name_of(s, item, path, "fc")
+            w0 = None if shapes_only else init_weights(rng, out, shape[0], shape[0], out, scheme)
             backend = factory(nm, out, shape[0], w0)
             check_backend(backend, nm, out, shape[0])
             layer = Linear(backend, bias=bias, name=nm)
         elif kind == "conv":
-            p = f"{path}.conv"
-            m = b.mapping(item, "conv", p, ("out", "kernel", "stride", "padding"))
-            out = b.int_(m, "out", f"{p}.out", 1)
-            k = b.int_(m, "kernel", f"{p}.kernel", 1)
-            stride = b.int_(m, "stride", f"{p}.stride", 1, default=1)
-            pad = b.int_(m, "padding", f"{p}.padding", 0, default=0)
+            p, c = f"{path}.conv", s.conv
+            out, k, stride, pad = c.out, c.kernel, c.stride, c.padding
             if len(shape) != 3:
-                raise b.fail(f"conv needs (C, H, W) input, got {shape} (load the data set with flatten: false)",
-                             item, "conv", p)
+                raise fail(f"conv needs (C, H, W) input, got {shape} (load the data set with flatten: false)",
+                           item, "conv", p)
             if min(shape[1:]) + 2 * pad < k:
-                raise b.fail(f"kernel {k} does not fit input {shape[1]}×{shape[2]} with padding {pad}",
-                             m, "kernel", f"{p}.kernel")
-            nm = name_of(item, path, "conv")
+                raise fail(f"kernel {k} does not fit input {shape[1]}×{shape[2]} with padding {pad}",
+                           item["conv"], "kernel", f"{p}.kernel")
+            nm = name_of(s, item, path, "conv")
             n_in = shape[0] * k * k
-            w0 = init_weights(rng, out, n_in, n_in, out * k * k, scheme)
+            w0 = None if shapes_only else init_weights(rng, out, n_in, n_in, out * k * k, scheme)
             backend = factory(nm, out, n_in, w0)
             check_backend(backend, nm, out, n_in)
             layer = Conv2d(backend, shape, k, stride=stride, padding=pad, bias=bias, name=nm)
         elif kind == "pool":
-            p = f"{path}.pool"
-            m = b.mapping(item, "pool", p, ("kind", "size", "stride"))
-            pk = b.choice(m, "kind", f"{p}.kind", tuple(POOLS), "max")
-            size = b.int_(m, "size", f"{p}.size", 1)
-            stride = b.int_(m, "stride", f"{p}.stride", 1, default=size)
+            p, pl = f"{path}.pool", s.pool
+            size = pl.size
+            stride = pl.stride if pl.stride is not None else size
             if len(shape) != 3:
-                raise b.fail(f"pooling needs (C, H, W) input, got {shape}", item, "pool", p)
+                raise fail(f"pooling needs (C, H, W) input, got {shape}", item, "pool", p)
             if min(shape[1:]) < size:
-                raise b.fail(f"window {size} larger than input {shape[1]}×{shape[2]}", m, "size", f"{p}.size")
-            layer = POOLS[pk](size, stride, name=name_of(item, path, "pool"))
+                raise fail(f"window {size} larger than input {shape[1]}×{shape[2]}", item["pool"],
+                           "size", f"{p}.size")
+            layer = POOLS[pl.kind](size, stride, name=name_of(s, item, path, "pool"))
         elif kind == "flatten":
-            if item["flatten"] is not True:
-                raise b.fail(f"expected true, got {item['flatten']!r}", item, "flatten", f"{path}.flatten")
-            layer = Flatten(name=name_of(item, path, "flatten"))
+            layer = Flatten(name=name_of(s, item, path, "flatten"))
         else:
             layer = None
         if layer is not None:
             layers.append(layer)
             shape = layer.output_shape(shape)
 
-        act = item.get("activation")
-        if kind is None and act in (None, "none"):
-            raise b.fail("an activation-only item needs a function name", item, "activation",
-                         f"{path}.activation")
+        act = s.activation
         if act is not None and act != "none":
-            if act not in ACTIVATIONS:
-                raise b.fail(f"expected one of {', '.join(ACTIVATIONS)}, none; got {act!r}",
-                             item, "activation", f"{path}.activation")
-            base = layer.name if layer is not None else name_of(item, path, act)
+            base = layer.name if layer is not None else name_of(s, item, path, act)
             layers.append(ACTIVATIONS[act](name=f"{base}.{act}" if layer is not None else base))
 
     if n_outputs is not None and shape != (n_outputs,):
         last = len(spec) - 1
-        raise b.fail(f"network output has shape {shape}, but the data set has {n_outputs} classes",
+        raise fail(f"network output has shape {shape}, but the data set has {n_outputs} classes",
                      spec, last, f"{key}[{last}]")
     return Network(layers, input_shape)

@@ -11,6 +11,7 @@ checkpoints are atomic and checksummed: :mod:`hwsim.training.checkpoint`.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import zlib
 from dataclasses import dataclass, field
@@ -21,8 +22,14 @@ import numpy as np
 from hwsim.config.accelerator import accelerator_from_data, load_accelerator
 from hwsim.config.experiment import ExperimentConfig, resolve_path
 from hwsim.config.params import build_section
-from hwsim.errors import ConfigError, HwsimError
+from hwsim.config.validate import check_size, estimate_size, line_in, located
+from hwsim.devices import load_device
+from hwsim.elaborate.graph import build_machine
+from hwsim.elaborate.mapping import map_layers
+from hwsim.energy import TechnologyTable, area_report, estimate
+from hwsim.errors import BuildError, ConfigError, HwsimError
 from hwsim.onnx.reference import network_spec
+from hwsim.sim.hardware import Hardware
 from hwsim.training.algorithms import algorithm_class
 from hwsim.training.algorithms.base import NullHardware
 from hwsim.training.checkpoint import (CHECKPOINT, PREVIOUS, check_resumable, claim, identity,
@@ -69,28 +76,121 @@ def _accelerator(cfg: ExperimentConfig):
     ref = cfg.accelerator
     if isinstance(ref, dict):
         return accelerator_from_data(ref, cfg.accelerator_file or cfg.file)
-    return load_accelerator(resolve_path(ref, cfg.file, "accelerators"))
+    try:
+        path = resolve_path(ref, cfg.file, "accelerators")
+    except ConfigError as exc:
+        raise ConfigError(exc.message, file=cfg.file or None, line=line_in(cfg.file, "accelerator"),
+                          key="accelerator") from None
+    return load_accelerator(path)
 
 
 def prepare(cfg: ExperimentConfig, data_dir=None, validate_only: bool = False) -> Prepared:
-    """Resolve and validate everything an experiment needs; build the network."""
+    """Resolve and validate everything an experiment needs; build the network.
+
+    ``hwsim validate`` calls this with ``validate_only`` and ``hwsim run`` without, so both
+    refuse the same inputs: every file and name, the algorithm's parameters, the data set
+    options, the network against the data (input shape, classes = last layer width,
+    batch ≤ training samples), the size budgets of :mod:`hwsim.config.validate`, and —
+    for ``validate_only`` — :func:`dry_run`: one mini-batch on the machine a timed run
+    builds, priced as its report would be (what fails only once ops run or are priced:
+    an op the tiles cannot perform, an action the technology table does not price).
+    The returned ``Prepared`` of a validation has trained that batch: discard it.
+    """
     acc = _accelerator(cfg)
-    from hwsim.devices import load_device
-    device = load_device(acc.device, base_dir=os.path.dirname(acc.file) if acc.file else None)
+    allow_large = cfg.run.allow_large
+    check_size(estimate_size(acc), file=acc.file, allow_large=allow_large)
+    try:
+        device = load_device(acc.device, base_dir=os.path.dirname(acc.file) if acc.file else None)
+    except ConfigError as exc:            # an unknown preset or a missing file: name the referrer
+        raise located(exc, acc.file, "device") from None
     cls = algorithm_class(cfg.training.algorithm, cfg.file)
     params = build_section(cls.Params, cfg.training.params, "training.params")
+    _check_blocks(cfg, acc, params)
     seed = cfg.run.seed
     ctx = Context(accelerator=acc, device=device, seed=seed, backend=cfg.run.backend)
     dataset = load_dataset(cfg.workload.dataset, stream(seed, "data-split"), data_dir,
-                           key="workload.dataset",
+                           key="workload.dataset", file=cfg.file,
+                           line=line_in(cfg.file, "workload", "dataset"),
                            base_dir=os.path.dirname(cfg.file) if cfg.file else None)
-    algo = cls(params, cfg.training, ctx)
-    spec = cfg.workload.network
+    if cfg.training.batch > dataset.n_train:
+        raise ConfigError(f"a mini-batch of {cfg.training.batch} never fills: the training split "
+                          f"has {dataset.n_train} samples", file=cfg.file, key="training.batch")
+    spec = cfg.workload.network                  # as read: the items keep their lines
     if isinstance(spec, dict):   # {onnx: model.onnx}
         spec = network_spec(spec, cfg.file, "workload.network", dataset.input_shape)
-    net = build_network(list(spec), dataset.input_shape, algo.make_backend,
-                        stream(seed, "init"))
-    return Prepared(cfg, acc, dataset, algo, net, ctx)
+    spec = spec if isinstance(spec, list) else list(spec)
+    where = lambda path: (cfg.file or None, None)              # noqa: E731 (--set items)
+    n_out = getattr(dataset, "n_classes", None) or getattr(dataset, "out_features", None)
+    shapes = build_network(spec, dataset.input_shape, n_outputs=n_out, where=where,
+                           shapes_only=True).layer_shapes()
+    check_size(estimate_size(acc, [(s.out_features, s.in_features, s.vectors_per_sample)
+                                   for s in shapes], len(cls.ROLES), cfg.training.batch),
+               file=cfg.file, allow_large=allow_large)
+    try:                      # what the estimate does not foresee (an algorithm's buffers)
+        algo = cls(params, cfg.training, ctx)
+        net = build_network(spec, dataset.input_shape, algo.make_backend, stream(seed, "init"))
+        prep = Prepared(cfg, acc, dataset, algo, net, ctx)
+        if validate_only:
+            dry_run(prep)
+    except MemoryError as exc:
+        raise ConfigError(f"out of memory while building the run ({exc}): reduce the network, "
+                          f"the batch or the algorithm's buffers", file=cfg.file) from None
+    return prep
+
+
+def dry_run(prep: Prepared) -> None:
+    """One mini-batch, the end of an epoch and a test evaluation of a few samples, on a
+    throwaway machine; the ledger and the area priced by the technology table."""
+    cfg, ds, n = prep.cfg, prep.dataset, prep.cfg.training.batch
+    prep.dataset = dataclasses.replace(ds, train_x=ds.train_x[:n], train_y=ds.train_y[:n],
+                                       test_x=ds.test_x[:n], test_y=ds.test_y[:n])
+    hw = NullHardware()
+    if cfg.run.timing:
+        acc = prep.accelerator
+        machine, mapping = timing_model(prep)
+        hw = Hardware(machine, mapping, cache=acc.engine.cache)
+    prep.context.hw = hw
+    try:
+        train_epoch(prep, hw, stream(cfg.run.seed, "data-order"))
+        prep.algorithm.end_epoch(0)
+        evaluate(prep)
+        if cfg.run.timing:
+            hw.sync()
+            table = TechnologyTable.load(acc.technology, base_dir=os.path.dirname(acc.file)
+                                         if acc.file else None)
+            estimate(hw.machine.ledger, table)
+            area_report(hw.machine.components, table)
+    finally:
+        prep.dataset, prep.context.hw = ds, NullHardware()
+
+
+def _check_blocks(cfg: ExperimentConfig, acc, params) -> None:
+    """Blocks the algorithm's ops need that the tiles lack (the timing model would stop at
+    the first such op, maybe epochs in): a sign flip (``*_chop_prob`` > 0) needs a chopper."""
+    if not cfg.run.timing or acc.tile.periphery.chopper is not None:
+        return
+    for name in ("in_chop_prob", "out_chop_prob"):
+        if getattr(params, name, 0) > 0:
+            raise ConfigError(f"{cfg.training.algorithm} flips signs with {name} "
+                              f"{getattr(params, name)}, but the tiles of "
+                              f"{os.path.basename(acc.file)} have no chopper: add "
+                              f"tile.periphery.chopper, or set {name}: 0", file=cfg.file,
+                              key=f"training.params.{name}")
+
+
+def timing_model(prep: Prepared):
+    """The machine and the layer → tile mapping of a timed run: ``(machine, mapping)``."""
+    acc = prep.accelerator
+    machine = build_machine(acc)
+    try:
+        mapping = map_layers([(s.name, s.out_features, s.in_features)
+                              for s in prep.network.layer_shapes()],
+                             prep.algorithm.ROLES, acc.tile.rows, acc.tile.cols, acc.tile.count)
+    except BuildError as exc:          # the network does not fit: name the accelerator
+        if exc.file:
+            raise
+        raise BuildError(exc.message, file=acc.file or None, key=exc.key or "tile.count") from None
+    return machine, mapping
 
 
 def single_threaded_blas():
@@ -170,11 +270,9 @@ def run_experiment(cfg: ExperimentConfig, *, resume: bool = False, trace_path=No
     (:func:`hwsim.training.checkpoint.claim`); ``resume`` continues its checkpoint
     if that was made by the same configuration, data and code.  ``on_epoch(record)`` is
     called after each epoch (and its checkpoint) with a copy of the epoch's history
-    record."""
-    from hwsim.elaborate.graph import build_machine
-    from hwsim.elaborate.mapping import map_layers
-    from hwsim.sim.hardware import Hardware
-
+    record.  The run first refuses what ``hwsim validate`` refuses (the same
+    :func:`prepare` with its dry run), before anything is written."""
+    prepare(cfg, data_dir, validate_only=True)
     prep = prepare(cfg, data_dir)
     out = Path(cfg.run.out)
     ident = identity(cfg, prep.accelerator, prep.context.device, prep.dataset)
@@ -197,9 +295,7 @@ def run_experiment(cfg: ExperimentConfig, *, resume: bool = False, trace_path=No
     algo, net = prep.algorithm, prep.network
     hw = None
     if cfg.run.timing:
-        machine = build_machine(acc)
-        mapping = map_layers([(s.name, s.out_features, s.in_features) for s in net.layer_shapes()],
-                             algo.ROLES, acc.tile.rows, acc.tile.cols, acc.tile.count)
+        machine, mapping = timing_model(prep)
         recorder = None
         if trace_path:
             from hwsim.trace.format import TraceWriter

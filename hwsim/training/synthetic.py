@@ -23,12 +23,33 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hwsim.config.params import param, section
 from hwsim.training.batches import iterate_batches
 
-OPTIONS = {
-    "matrix_learning": ("out", "in", "n_train", "n_test", "target_range", "input_range"),
-    "least_squares": ("out", "in", "n_train", "n_test", "target_range", "noise"),
-}
+_SIZE = "number of samples"
+
+
+@section("dataset.matrix_learning", "Synthetic: one tile learns a fixed random matrix W*")
+class MatrixLearningOptions:
+    out: int = param(desc="outputs (rows of W*)", lo=1)
+    in_: int = param(desc="inputs (columns of W*)", lo=1, key="in")
+    name: str = param("matrix_learning", desc="data set name", choices=("matrix_learning",))
+    n_train: int = param(1000, lo=1, desc="training " + _SIZE)
+    n_test: int = param(1000, lo=1, desc="test " + _SIZE)
+    target_range: float = param(0.3, lo=0, lo_open=True, desc="W* ~ U[±target_range]")
+    input_range: float = param(1.0, lo=0, lo_open=True, desc="x ~ U[±input_range]")
+
+
+@section("dataset.least_squares", "Synthetic: min_W ½‖W a − b‖² over a fixed sample")
+class LeastSquaresOptions:
+    in_: int = param(desc="inputs (columns of W)", lo=1, key="in")
+    name: str = param("least_squares", desc="data set name", choices=("least_squares",))
+    out: int = param(1, desc="outputs (rows of W)", lo=1)
+    n_train: int | None = param(None, lo=1, desc="training " + _SIZE + " (default 10·in; "
+                                "at least in, for a unique solution)")
+    n_test: int = param(1000, lo=1, desc="test " + _SIZE)
+    target_range: float = param(0.3, lo=0, lo_open=True, desc="W_true ~ U[±target_range]")
+    noise: float = param(0.0, lo=0, desc="std of the Gaussian noise ε on the targets")
 
 
 @dataclass(frozen=True, eq=False)
@@ -93,30 +114,21 @@ class RegressionDataset:
         return float(np.sqrt(np.mean(diff * diff)))
 
 
-def _required(o, k):
-    v = o.int_(k, None)
-    if v is None:
-        raise o.error("required key is missing", k)
-    return v
-
-
 def make(kind: str, o, rng: np.random.Generator) -> RegressionDataset:
-    """Build a task from checked options ``o`` (see :class:`hwsim.training.datasets._Options`)."""
+    """Build a task from checked options: ``o.opts`` is the declared section,
+    ``o.error(msg, key)`` an error at a key (see :class:`hwsim.training.datasets._Options`)."""
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"the {kind} data set needs a numpy.random.Generator")
+    p = o.opts
+    out, n_in, n_test, t_range = p.out, p.in_, p.n_test, p.target_range
     if kind == "matrix_learning":
-        out, n_in = _required(o, "out"), _required(o, "in")
-        n_train, n_test = o.int_("n_train", 1000), o.int_("n_test", 1000)
-        t_range = o.float_("target_range", 0.3, lo_open=True)
-        x_range, noise = o.float_("input_range", 1.0, lo_open=True), 0.0
+        n_train, x_range, noise = p.n_train, p.input_range, 0.0
     else:
-        out, n_in = o.int_("out", 1), _required(o, "in")
-        n_train, n_test = o.int_("n_train", 10 * n_in), o.int_("n_test", 1000)
+        n_train = p.n_train if p.n_train is not None else 10 * n_in
         if n_train < n_in:
             raise o.error(f"n_train {n_train} < in {n_in}: the least-squares solution would not be "
                           f"unique", "n_train")
-        t_range = o.float_("target_range", 0.3, lo_open=True)
-        x_range, noise = 1.0, o.float_("noise", 0.0)
+        x_range, noise = 1.0, p.noise
     target = rng.uniform(-t_range, t_range, size=(out, n_in))
     xs = rng.uniform(-x_range, x_range, size=(n_train + n_test, n_in))
     ys = xs @ target.T

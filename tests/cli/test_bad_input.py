@@ -26,7 +26,7 @@ def _variant(tmp_path, old, new, name="acc.yaml"):
 CASES = [
     ("unknown key", "  cols: 256\n", "  cols: 256\n  colz: 3\n", ["acc.yaml:12:", "tile.colz", "unknown key"]),
     ("wrong type", "bits: 9,", "bits: nine,", ["acc.yaml:18:", "tile.periphery.adc.bits", "integer"]),
-    ("out of range", "bits: 9,", "bits: 40,", ["acc.yaml:18:", "tile.periphery.adc.bits", "1–16"]),
+    ("out of range", "bits: 9,", "bits: 40,", ["acc.yaml:18:", "tile.periphery.adc.bits", "2–16"]),
     ("bad unit", "integration_time: 40 ns", "integration_time: 40 pJ", ["acc.yaml:13:", "tile.integration_time", "time"]),
     ("unparseable quantity", "integration_time: 40 ns", "integration_time: forty ns", ["acc.yaml:13:", "tile.integration_time"]),
     ("negative size", "  rows: 256\n", "  rows: -256\n", ["acc.yaml:10:", "tile.rows", "1–65536"]),

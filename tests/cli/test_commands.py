@@ -38,7 +38,7 @@ def test_schema_is_json_schema_with_ranges(tmp_path):
     assert r.returncode == 0
     s = json.loads(out.read_text())
     adc = s["properties"]["tile"]["properties"]["periphery"]["properties"]["adc"]
-    assert adc["properties"]["bits"]["minimum"] == 1 and adc["properties"]["bits"]["maximum"] == 16
+    assert adc["properties"]["bits"]["minimum"] == 2 and adc["properties"]["bits"]["maximum"] == 16
     assert adc["additionalProperties"] is False
 
 

@@ -159,7 +159,7 @@ def test_a_network_file_and_an_experiment_may_name_an_onnx_model(tmp_path):
 
 @pytest.mark.parametrize("ref,fragment", [
     ("{onnx: digits.onnx, sequence: 4}", ":3: workload.network.sequence: unknown key"),
-    ("{onnx: digits.onnx, seq: 0}", ":3: workload.network.seq: expected a value ≥ 1"),
+    ("{onnx: digits.onnx, seq: 0}", ":3: workload.network.seq: expected an integer ≥ 1"),
     ("{onnx: lenet.onnx}", ":3: workload.network.onnx: lenet.onnx takes inputs of shape (1, 28, 28)"),
     ("{onnx: nowhere.onnx}", "cannot find 'nowhere.onnx'"),
 ])

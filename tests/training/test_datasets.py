@@ -120,6 +120,13 @@ def test_mnist_10k_split_and_label_counts():
 def test_mnist_directory_from_env_parent_and_yaml_relative_path(tmp_path, monkeypatch):
     monkeypatch.setenv("HWSIM_DATA", str(MNIST_DIR.parent))        # parent with mnist/ inside
     assert load_dataset("mnist", None).n_train == 8000
+    # precedence flag > env > file: HWSIM_DATA wins over a path that does not exist ...
+    assert load_dataset({"name": "mnist", "path": str(tmp_path / "nowhere")}).n_train == 8000
+    # ... and data_dir (--data) wins over both
+    with pytest.raises(DataError, match="directory not found") as info:
+        load_dataset({"name": "mnist", "path": str(MNIST_DIR)}, data_dir=tmp_path / "flag")
+    assert info.value.file == str(tmp_path / "flag")
+    monkeypatch.delenv("HWSIM_DATA")
     (tmp_path / "data").symlink_to(MNIST_DIR)
     (tmp_path / "exp.yaml").write_text("dataset: {name: mnist, path: data, limit_test: 5}\n")
     m = load_yaml_text((tmp_path / "exp.yaml").read_text(), str(tmp_path / "exp.yaml"))["dataset"]

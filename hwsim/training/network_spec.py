@@ -1,0 +1,120 @@
+"""The items of a network layer list, as declared sections (layer 5).
+
+One item of ``workload.network`` (or of a network file's ``network``) is a
+:class:`LayerSpec`: exactly one of ``linear``, ``conv``, ``pool``, ``flatten`` — or
+only ``activation`` — plus ``activation``, ``bias``, ``init`` and ``name``.  The
+declarations below are what validation, ``hwsim describe network.layer`` and
+``hwsim schema network`` read; :func:`parse_item` adds the checks that relate two
+keys of one item.  Shapes (does a kernel fit, is a flatten missing) need the input
+shape and are checked by :func:`hwsim.training.network.build_network`.
+"""
+from __future__ import annotations
+
+from hwsim.config.params import build_section, param, section
+from hwsim.config.yamlio import file_of, line_of
+from hwsim.errors import ConfigError
+from hwsim.training.layers_conv import POOLS
+from hwsim.training.layers_dense import ACTIVATIONS
+
+INITS = ("xavier", "lecun")
+KINDS = ("linear", "conv", "pool", "flatten")
+
+
+@section("network.conv", "A 2-D convolution on the crossbar (im2col: one MVM per output pixel)")
+class ConvSpec:
+    out: int = param(desc="output channels (rows of W)", lo=1)
+    kernel: int = param(desc="square kernel size k (W has C_in·k² columns)", lo=1)
+    stride: int = param(1, desc="stride", lo=1)
+    padding: int = param(0, desc="zero padding on every side", lo=0)
+
+
+@section("network.pool", "Pooling on the digital unit")
+class PoolSpec:
+    size: int = param(desc="window size", lo=1)
+    kind: str = param("max", desc="pooling function", choices=tuple(POOLS))
+    stride: int | None = param(None, desc="stride (default: the window size)", lo=1)
+
+
+@section("network.layer", "One item of a network layer list")
+class LayerSpec:
+    linear: int | None = param(None, desc="dense analog layer: number of outputs", lo=1)
+    conv: ConvSpec | None = param(None, desc="convolution (analog)")
+    pool: PoolSpec | None = param(None, desc="pooling (digital)")
+    flatten: bool | None = param(None, desc="true: flatten (C, H, W) to a vector")
+    activation: str | None = param(None, desc="activation after the layer, or alone",
+                                   choices=tuple(ACTIVATIONS) + ("none",))
+    bias: bool | None = param(None, desc="digital bias of a linear/conv layer (default true)")
+    init: str | None = param(None, desc="initial weights of a linear/conv layer "
+                             "(default xavier)", choices=INITS)
+    name: str | None = param(None, desc="layer name (default fc1, conv1, … in order)")
+
+    @property
+    def kind(self) -> str | None:
+        return next((k for k in KINDS if getattr(self, k) is not None), None)
+
+
+def spec_error(msg, container, k, path, where=None):
+    """A :class:`ConfigError` at ``container[k]`` (or where ``where(path)`` says)."""
+    file, line = file_of(container), line_of(container, k)
+    if file is None and where is not None:
+        file, line = where(path)
+    return ConfigError(msg, file=file, line=line, key=path)
+
+
+def parse_item(spec, i: int, key: str = "workload.network", where=None) -> LayerSpec:
+    """Item ``i`` of a layer list as a :class:`LayerSpec`; errors name ``key[i]...``.
+
+    ``where(key_path) -> (file, line)`` locates errors when the list is not YAML read
+    by :func:`hwsim.config.yamlio.load_yaml`."""
+    path = f"{key}[{i}]"
+    item = spec[i]
+    if not isinstance(item, dict):
+        raise spec_error(f"expected a mapping like {{linear: 32}}, got {item!r}", spec, i, path, where)
+    try:
+        s = build_section(LayerSpec, item, path)
+    except ConfigError as exc:
+        if exc.file is None and where is not None:
+            exc.file, exc.line = where(exc.key or path)
+        raise
+    kinds = [k for k in KINDS if getattr(s, k) is not None]
+    if len(kinds) > 1:
+        raise spec_error(f"one layer per item; got {' and '.join(kinds)}", spec, i, path, where)
+    if not kinds and s.activation is None:
+        raise spec_error("expected one of linear, conv, pool, flatten or activation", spec, i, path,
+                    where)
+    for k in ("bias", "init"):
+        if getattr(s, k) is not None and s.kind not in ("linear", "conv"):
+            raise spec_error("only linear and conv layers take this key", item, k, f"{path}.{k}",
+                        where)
+    if s.flatten is False:
+        raise spec_error("expected true, got False", item, "flatten", f"{path}.flatten", where)
+    if s.kind is None and s.activation == "none":
+        raise spec_error("an activation-only item needs a function name", item, "activation",
+                    f"{path}.activation", where)
+    if s.name is not None and not s.name:
+        raise spec_error("expected a non-empty string, got ''", item, "name", f"{path}.name", where)
+    return s
+
+
+def parse_layers(spec, key: str = "workload.network", where=None) -> tuple[LayerSpec, ...]:
+    """Every item of a layer list (a non-empty list) as a :class:`LayerSpec`."""
+    if not isinstance(spec, (list, tuple)) or not spec:
+        raise spec_error(f"expected a non-empty list of layers, got {spec!r}", spec, None, key, where)
+    return tuple(parse_item(spec, i, key, where) for i in range(len(spec)))
+
+
+@section("network", "A network file (configs/networks/*.yaml): a layer list, or shapes only")
+class NetworkFile:
+    name: str = param("", desc="name used in traces (default: the file name)")
+    source: str = param("", desc="where the network comes from")
+    input_shape: tuple[int, ...] = param((), desc="shape of one input sample, e.g. [3, 32, 32] "
+                                         "(with network)")
+    network: tuple[LayerSpec, ...] = param((), desc="layers, first to last")
+    layers: tuple[dict, ...] = param((), desc="shapes only: {name, kind, out_features, "
+                                     "in_features, vectors_per_sample} per analog layer")
+
+
+def layer_sections() -> dict:
+    """The sections of a layer list, for ``hwsim describe`` / ``hwsim schema``."""
+    return {"network": NetworkFile, "network.layer": LayerSpec, "network.conv": ConvSpec,
+            "network.pool": PoolSpec}
