@@ -117,6 +117,8 @@ def test_fc1_shape_over_many_batches_bitwise():
        max_pulses=st.integers(1, 40), log_scale=st.floats(-4, 4),
        eps=st.floats(1e-6, 1.0))
 @example(m=1, n=1, seed=0, chi_bits=3, frac=12, max_pulses=1, log_scale=0.0, eps=1e-6)
+@example(m=6, n=3, seed=1103069238, chi_bits=16, frac=0, max_pulses=19,
+         log_scale=1.7075205323406673, eps=0.08721513755924357)      # |χ| = ε within an ulp
 def test_property_bitwise_and_invariants(m, n, seed, chi_bits, frac, max_pulses, log_scale,
                                          eps):
     rng = np.random.default_rng(seed)
@@ -139,9 +141,11 @@ def test_property_bitwise_and_invariants(m, n, seed, chi_bits, frac, max_pulses,
         q = received / lsb
         assert np.all(np.abs(q - np.round(q)) <= 1e-9 * np.maximum(1.0, np.abs(q))
                       + slack / lsb)
-    # below the pulse clip every element ≥ ε was written: |χ| < ε afterwards
+    # below the pulse clip every element ≥ ε was written: |χ| < ε afterwards, up to the
+    # rounding of χ − n·ε with n = trunc(χ/ε): when χ/ε rounds just below an integer the
+    # residue is ε within an ulp (hypothesis found |χ| = ε·(1 + 3e-16), m=6, n=3, ε≈0.087)
     free = np.abs(res.counts) < max_pulses
-    assert np.all(np.abs(c[free]) < eps)
+    assert np.all(np.abs(c[free]) < eps * (1 + 1e-12))
 
 
 def test_analytic_values():
