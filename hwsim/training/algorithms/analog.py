@@ -37,6 +37,7 @@ from hwsim.physics.device_array import DeviceArray
 from hwsim.physics.ir_drop import IRDropCache
 from hwsim.physics.periphery import MVMStats, abs_column_sums, abs_line_sums, mvm
 from hwsim.physics.update import UpdateStats, apply_pulses, pulsed_update
+from hwsim.training.algorithms import tiles
 
 
 def mvm_meta(st: MVMStats) -> dict:
@@ -73,6 +74,8 @@ class AnalogArray:
                    (("forward", self.fwd_cfg), ("backward", self.bwd_cfg)) if c.ir_drop > 0}
         self._read_cache = None          # visible weights and line sums, dropped by writes
         self._ref_zero = None            # (reference array, all zero?)
+        self._tile_ir = {}               # (direction, tile) -> IRDropCache (several tiles)
+        self._subs = None                # (device state, per-tile DeviceArrays) for updates
 
     def _w_eff(self, w, direction: str):
         cache = self.ir.get(direction)
@@ -93,7 +96,7 @@ class AnalogArray:
         self._read_cache = None
         if reference:
             self._ref_zero = None
-        for cache in self.ir.values():
+        for cache in (*self.ir.values(), *self._tile_ir.values()):
             cache.note_update()
         if keep is not None and self._read_matrix() is self.array.w:
             keep = keep.copy()
@@ -105,7 +108,15 @@ class AnalogArray:
         """Pickled without the context (hardware, rng table): re-attach with :meth:`attach`."""
         state = {k: v for k, v in self.__dict__.items() if k != "ctx"}
         state["_read_cache"] = state["_ref_zero"] = None
+        state.pop("_subs", None)            # rebuilt from the device state when needed
+        if not state.get("_tile_ir"):
+            state.pop("_tile_ir", None)     # a one-tile array pickles as before
         return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.__dict__.setdefault("_tile_ir", {})
+        self._subs = None
 
     def attach(self, ctx) -> None:
         """Bind a (restored) context after unpickling."""
@@ -179,23 +190,70 @@ class AnalogArray:
         self.hw.backward(self.layer, len(g) + st.bm_repeats, self.role, phase, **mvm_meta(st))
         return g
 
+    def blocks(self):
+        """The ``(row slice, col slice)`` of each tile holding this array (the mapping's
+        grid, :func:`hwsim.training.algorithms.tiles.tile_blocks`), or None on one tile."""
+        tile = self.ctx.accelerator.tile
+        rows, cols = getattr(tile, "rows", None), getattr(tile, "cols", None)
+        m, n = self.shape
+        if rows is None or cols is None or (m <= rows and n <= cols):
+            return None
+        return tiles.tile_blocks(self.shape, rows, cols)
+
     def _mvm(self, v, transposed: bool):
         """(result, MVMStats) of the forward (``W v``) or transposed (``Wᵀ v``) read."""
         w = self._read_matrix()
-        if transposed:
-            return mvm(w, v, self.bwd_cfg, self.rng("backward"), transposed=True,
-                       backend=self.ctx.backend, w_eff=self._w_eff(w, "backward"),
-                       line_sums=self._line_sums(True))
-        return mvm(w, v, self.fwd_cfg, self.rng("forward"), backend=self.ctx.backend,
-                   w_eff=self._w_eff(w, "forward"), line_sums=self._line_sums(False))
+        blocks = self.blocks()
+        cfg = self.bwd_cfg if transposed else self.fwd_cfg
+        rng = self.rng("backward" if transposed else "forward")
+        direction = "backward" if transposed else "forward"
+        if blocks is not None:
+            return tiles.tiled_mvm(blocks, self._tile_matrix, v, cfg, rng,
+                                   transposed=transposed, backend=self.ctx.backend,
+                                   w_eff_of=lambda t, wt: self._tile_w_eff(t, wt, direction),
+                                   line_sums_of=lambda t, wt: self._tile_line_sums(t, wt,
+                                                                                   transposed))
+        return mvm(w, v, cfg, rng, transposed=transposed, backend=self.ctx.backend,
+                   w_eff=self._w_eff(w, direction), line_sums=self._line_sums(transposed))
+
+    def _tile_matrix(self, t: int) -> np.ndarray:
+        """Tile t's block of the read matrix (contiguous), cached until the next write."""
+        cache = self._cache()
+        key = ("tile", t)
+        if key not in cache:
+            rs, cs = self.blocks()[t]
+            cache[key] = np.ascontiguousarray(self._read_matrix()[rs, cs])
+        return cache[key]
+
+    def _tile_line_sums(self, t: int, w, transposed: bool) -> np.ndarray:
+        cache = self._cache()
+        key = ("sums", transposed, t)
+        if key not in cache:
+            cache[key] = abs_line_sums(w, transposed, self.ctx.backend)
+        return cache[key]
+
+    def _tile_w_eff(self, t: int, w, direction: str):
+        cfg = self.fwd_cfg if direction == "forward" else self.bwd_cfg
+        if cfg.ir_drop <= 0:
+            return None
+        cache = self._tile_ir.get((direction, t))
+        if cache is None:
+            cache = self._tile_ir[(direction, t)] = IRDropCache.from_config(cfg)
+        return cache.get(w, transposed=direction == "backward")
 
     def mvm_sum(self, weights: "AnalogWeights", v, transposed: bool):
         """(result, MVMStats) of one periphery pass over the summed arrays of ``weights``
-        (their currents add on the shared lines), this array's periphery and stream."""
-        if transposed:
-            return mvm(weights._sum(), v, self.bwd_cfg, self.rng("backward"), transposed=True,
-                       backend=self.ctx.backend)
-        return mvm(weights._sum(), v, self.fwd_cfg, self.rng("forward"), backend=self.ctx.backend)
+        (their currents add on the shared lines), this array's periphery and stream;
+        on several tiles, each tile sums its blocks and reads through its own periphery."""
+        cfg = self.bwd_cfg if transposed else self.fwd_cfg
+        rng = self.rng("backward" if transposed else "forward")
+        total = weights._sum()
+        blocks = self.blocks()
+        if blocks is not None:
+            return tiles.tiled_mvm(blocks, lambda t: np.ascontiguousarray(
+                total[blocks[t][0], blocks[t][1]]), v, cfg, rng, transposed=transposed,
+                backend=self.ctx.backend)
+        return mvm(total, v, cfg, rng, transposed=transposed, backend=self.ctx.backend)
 
     def read_columns(self, cols, *, minus: "AnalogArray | None" = None,
                      phase: str = "transfer") -> np.ndarray:
@@ -226,20 +284,42 @@ class AnalogArray:
         return v
 
     def _read(self, cols, minus):
-        """(v (k, M), MVMStats) of one-hot reads of ``cols``, differential against ``minus``."""
+        """(v (k, M), MVMStats) of one-hot reads of ``cols``, differential against ``minus``;
+        on several tiles, the tiles holding the columns read them (each its own periphery)."""
+        blocks = self.blocks()
+        if blocks is None:
+            return self._read_block(cols, minus, slice(0, self.shape[0]),
+                                    slice(0, self.shape[1]), self.rng("read"))
+        v = np.empty((cols.size, self.shape[0]))
+        stats, rng = [], self.rng("read")
+        for rs, cs in blocks:
+            sel = np.flatnonzero((cols >= cs.start) & (cols < cs.stop))
+            if sel.size:
+                y, st = self._read_block(cols[sel], minus, rs, cs, rng)
+                v[sel, rs] = y
+                stats.append(st)
+        return v, tiles.combine(stats)
+
+    def _read_block(self, cols, minus, rs, cs, rng):
+        """One-hot reads of ``cols`` (inside ``cs``) on the tile holding block (rs, cs)."""
+        whole = rs.start == 0 and cs.start == 0 and (rs.stop, cs.stop) == self.shape
         if self._columns_alone():
             # the other inputs are exact zeros: only the read columns reach the ADCs
             w = self._columns(cols)
             if minus is not None:
                 w = w - minus._columns(cols)
+            if not whole:
+                w = w[rs]
             x = np.eye(cols.size)
         else:
             w = self._read_matrix()
             if minus is not None:
                 w = w - minus._read_matrix()
-            x = np.zeros((cols.size, self.shape[1]))
-            x[np.arange(cols.size), cols] = 1.0
-        return mvm(w, x, self.fwd_cfg, self.rng("read"), backend=self.ctx.backend)
+            if not whole:
+                w = w[rs, cs]
+            x = np.zeros((cols.size, cs.stop - cs.start))
+            x[np.arange(cols.size), cols - cs.start] = 1.0
+        return mvm(w, x, self.fwd_cfg, rng, backend=self.ctx.backend)
 
     def _columns_alone(self) -> bool:
         """A one-hot read sees only its columns: no input noise on the zero inputs, no
@@ -273,12 +353,27 @@ class AnalogArray:
         return st
 
     def _pulse_trains(self, x, d, lr) -> UpdateStats:
-        """The physics of :meth:`pulsed_update` (no op)."""
-        st = pulsed_update(self.array, x, d, lr, self.update_cfg, self.rng("update"),
-                           self.ctx.backend)
+        """The physics of :meth:`pulsed_update` (no op); on several tiles each tile plans
+        its own trains (update management over its rows and columns)."""
+        cfg = self.update_cfg
+        blocks = self.blocks()
+        if blocks is None or cfg.scheme == "serial_row" or cfg.pulse_type == "none_pulsed":
+            # (a serial or ideal write has no per-line scaling: the split changes nothing)
+            st = pulsed_update(self.array, x, d, lr, cfg, self.rng("update"), self.ctx.backend)
+        else:
+            st = tiles.tiled_update(self.array, self._tile_devices(blocks), blocks, x, d, lr,
+                                    cfg, self.rng("update"), self.ctx.backend)
         self.pulses += st.device_pulses
         self.note_write()
         return st
+
+    def _tile_devices(self, blocks) -> list:
+        """Per-tile DeviceArrays of the blocks (static device parameters copied once per
+        device state object)."""
+        a = self.array
+        if self._subs is None or self._subs[0] is not a:
+            self._subs = (a, [tiles.tile_device(a, rs, cs) for rs, cs in blocks])
+        return self._subs[1]
 
     def apply_pulses(self, counts, *, cols=None, phase: str = "transfer") -> int:
         """``|n_ij|`` deterministic pulses (up where ``n_ij > 0``); returns the pulses.

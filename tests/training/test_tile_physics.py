@@ -1,0 +1,186 @@
+"""A layer on several tiles is several tiles in the numbers
+(hwsim/training/algorithms/tiles.py): each tile its own DAC scaling, ADC range, bound
+management and pulse trains; one tile is the single-array path bit for bit."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hwsim.config.accelerator import AcceleratorConfig
+from hwsim.config.params import build_section
+from hwsim.devices import DeviceConfig
+from hwsim.elaborate.mapping import map_layers
+from hwsim.physics.device_array import DeviceArray
+from hwsim.physics.periphery import mvm
+from hwsim.physics.update import pulsed_update
+from hwsim.training.algorithms import tiles
+from hwsim.training.algorithms.analog import AnalogArray
+from hwsim.training.runner import Context
+
+# noise off, the ADC fine enough to compute by hand: 16 bits, out_bound 1, step
+# 1/(2¹⁵−1) = 3.1e-5, so an output is its hand value within half a step times the
+# output scale (≤ 2 here): TOL
+QUIET = {"inp_noise": 0.0, "out_noise": 0.0, "w_noise": 0.0, "bound_management": "none",
+         "out_bound": 1.0}
+TOL = 4e-5
+
+
+def _ctx(rows, cols, forward=None, dac_bits=7, adc_bits=16, device=None, update=None,
+         backend="cython"):
+    read = {**QUIET, **(forward or {})}
+    tile = {"rows": rows, "cols": cols, "count": 64, "forward": read, "backward": read,
+            "periphery": {"dac": {"bits": dac_bits}, "adc": {"bits": adc_bits}}}
+    if update:
+        tile["update"] = update
+    acc = build_section(AcceleratorConfig, {"device": {"model": "soft_bounds"}, "tile": tile}, "")
+    dev = build_section(DeviceConfig, device or {"model": "soft_bounds"}, "device")
+    return Context(accelerator=acc, device=dev, seed=0, backend=backend)
+
+
+def _array(ctx, w):
+    arr = AnalogArray(ctx, "fc", "W", np.shape(w))
+    arr.array.w[...] = w                     # exact weights (no bounds or write noise)
+    arr.array.reference[...] = 0.0
+    arr.note_write(reference=True)
+    return arr
+
+
+W24 = np.array([[0.5, 0.0, 0.5, 0.0],
+                [0.0, 0.5, 0.0, 0.5]])
+
+
+def test_grid_is_the_mappings():
+    blocks = tiles.tile_blocks((256, 784), 256, 256)      # fc1 of the MNIST MLP
+    slots = map_layers([("fc1", 256, 784)], ("W",), 256, 256, 8)["fc1"].tiles("W")
+    assert len(blocks) == 4                  # ceil(784/256) column blocks, one row block
+    assert [(b[0].start, b[0].stop, b[1].start, b[1].stop) for b in blocks] == \
+        [(s.row0, s.row0 + s.rows, s.col0, s.col0 + s.cols) for s in slots]
+    assert blocks[-1] == (slice(0, 256), slice(768, 784))   # the last tile: 16 inputs
+    assert _array(_ctx(256, 256), np.zeros((256, 256))).blocks() is None
+
+
+def test_noise_management_per_tile_by_hand():
+    # x = [0.9, 0.3 | 0.06, 0.02] on two 2×2 tiles, 3-bit DAC: step inp_bound/(2²−1) = 1/3.
+    x = np.array([[0.9, 0.3, 0.06, 0.02]])
+    # tile 0: s = 1/0.9, v = [1, 1/3] (exact codes), u = 0.5·v = [0.5, 1/6], y = u·0.9
+    #   = [0.45, 0.15]; tile 1: s = 1/0.06, v = [1, 1/3], y = [0.5, 1/6]·0.06 = [0.03, 0.01];
+    #   partial sums added: y = [0.48, 0.16] (= W x: every input survives its DAC)
+    y = _array(_ctx(2, 2, dac_bits=3), W24).forward(x)
+    assert np.allclose(y, [[0.48, 0.16]], atol=TOL)
+    # one array: s = 1/0.9 for all four inputs; 0.06/0.9 = 0.067 and 0.02/0.9 = 0.022 are
+    # below half a step (1/6): DAC codes 0, so y = [0.45, 0.15] (tile 1's inputs lost)
+    y1 = _array(_ctx(2, 4, dac_bits=3), W24).forward(x)
+    assert np.allclose(y1, [[0.45, 0.15]], atol=TOL)
+
+
+def test_adc_range_and_bound_management_per_tile_by_hand():
+    w = np.full((2, 4), 0.3)
+    x = np.ones((1, 4))
+    # each tile: s = 1, u = 0.3 + 0.3 = 0.6 < out_bound 0.7: no clipping, y = 0.6 + 0.6 = 1.2
+    arr = _array(_ctx(2, 2, forward={"out_bound": 0.7}), w)
+    y, st = arr._mvm(x, False)
+    assert np.allclose(y, 1.2, atol=TOL) and st.saturations == 0
+    # one array: u = 1.2 ≥ 0.7 clips at the ADC: y = 0.7 on both outputs (2 saturations)
+    y1, st1 = _array(_ctx(2, 4, forward={"out_bound": 0.7}), w)._mvm(x, False)
+    assert np.allclose(y1, 0.7, atol=TOL) and st1.saturations == 2
+    # bound management: the one array reads again at s/2: the 7-bit DAC (step 1/63) codes
+    # 0.5 as 32/63, u = 4·0.3·32/63 = 0.6095 fits, y = 2u = 1.2190; one repeat, 2 + 0
+    # saturations; the tiles never saturate, so none
+    bm = {"out_bound": 0.7, "bound_management": "iterative"}
+    y1, st1 = _array(_ctx(2, 4, forward=bm), w)._mvm(x, False)
+    assert np.allclose(y1, 2 * 1.2 * 32 / 63, atol=TOL)
+    assert (st1.bm_repeats, st1.saturations) == (1, 2)
+    y, st = _array(_ctx(2, 2, forward=bm), w)._mvm(x, False)
+    assert np.allclose(y, 1.2, atol=TOL) and (st.bm_repeats, st.saturations) == (0, 0)
+    # a tile that saturates alone repeats alone: tile 1 (u = 1.0 ≥ 0.7) once, at s/2
+    # (codes 32/63: u = 2·0.5·32/63, y = 2u), tile 0 not (y = 0.6); the layer op carries the
+    # longest tile's repeats (1) and the sum of saturations (2)
+    w2 = np.array([[0.3, 0.3, 0.5, 0.5], [0.3, 0.3, 0.5, 0.5]])
+    y, st = _array(_ctx(2, 2, forward=bm), w2)._mvm(x, False)
+    assert np.allclose(y, 0.6 + 2 * 1.0 * 32 / 63, atol=TOL) and (st.bm_repeats, st.saturations) == (1, 2)
+
+
+def test_transposed_read_and_column_reads_per_tile():
+    # backward on two row blocks (4×2 layer on 2×2 tiles): d = [0.9, 0.3 | 0.06, 0.02],
+    # Wᵀ d with W = W24ᵀ: the same hand numbers as the forward case, per row-block tile
+    d = np.array([[0.9, 0.3, 0.06, 0.02]])
+    g = _array(_ctx(2, 2, dac_bits=3), W24.T.copy()).backward(d)
+    assert np.allclose(g, [[0.48, 0.16]], atol=TOL)
+    # column reads: column 2 lives on tile 1 alone; e_2 through it gives W[:, 2]
+    arr = _array(_ctx(2, 2), W24)
+    v = arr.read_columns([1, 2])
+    assert np.allclose(v, W24[:, [1, 2]].T, atol=TOL)
+
+
+def test_one_tile_is_the_single_array_path_bit_for_bit():
+    rng = np.random.default_rng(4)
+    shape = (12, 20)
+    init = rng.uniform(-0.3, 0.3, shape)
+    x, d = rng.uniform(0, 1, (5, 20)), rng.normal(0, 0.1, (5, 12))
+    noisy = {"inp_noise": 0.01, "out_noise": 0.06, "w_noise": 0.02,
+             "bound_management": "iterative", "out_bound": 3.0}
+    ctx = _ctx(256, 256, forward=noisy, adc_bits=9)
+    arr = AnalogArray(ctx, "fc", "W", shape, init_w=init)
+    ref = AnalogArray(_ctx(256, 256, forward=noisy, adc_bits=9), "fc", "W", shape, init_w=init)
+    y = arr.forward(x)
+    y_ref, _ = mvm(ref.array.visible_weights(), x, ref.fwd_cfg, ref.rng("forward"),
+                   backend="cython")
+    assert np.array_equal(y, y_ref)
+    dev = ref.array.copy()
+    arr.pulsed_update(x, d, 0.2)
+    pulsed_update(dev, x, d, 0.2, ref.update_cfg, ref.rng("update"), "cython")
+    assert np.array_equal(arr.array.w, dev.w)
+
+
+@pytest.mark.parametrize("backend", ["cython", "numpy"])
+def test_update_uses_each_tiles_own_management(backend):
+    # a 2×4 layer on two 2×2 tiles: x = [1, 1 | 0.1, 0.1], d = [0.1, 0.1]
+    x = np.array([[1.0, 1.0, 0.1, 0.1]])
+    d = np.array([[0.1, 0.1]])
+    ctx = _ctx(2, 2, device={"model": "constant_step", "dw_min": 0.001, "w_max": 1,
+                             "w_min": -1}, update={"bl_max": 31}, backend=backend)
+    arr = AnalogArray(ctx, "fc", "W", (2, 4))
+    eps = arr.granularity
+    lr = 2.5 * eps / (1.0 * 0.1)
+    # k = lr·x_m·d_m/ε per tile: tile 0 k = 2.5 → BL = 3; tile 1 (x_m = 0.1) k = 0.25 → BL = 1;
+    # one array would use x_m = 1 for both: BL = 3 and tile 1's columns fire ~0.1 as often
+    oracle = arr.array.copy()
+    parts = []
+    rng = np.random.default_rng(9)
+    arr.ctx.rngs["fc/W/update"] = np.random.default_rng(9)
+    st = arr.pulsed_update(x, d, lr)
+    for rs, cs in tiles.tile_blocks((2, 4), 2, 2):
+        sub = tiles.tile_device(oracle, rs, cs)
+        parts.append(pulsed_update(sub, x[:, cs], d[:, rs], lr, arr.update_cfg, rng, backend))
+        tiles.write_back(sub, oracle, rs, cs)
+    assert [int(p.bl_used[0]) for p in parts] == [3, 1]
+    assert np.array_equal(arr.array.w, oracle.w)       # each tile its own trains, same draws
+    assert int(st.bl_used[0]) == 3                     # the layer's slots: the longest train
+    assert st.device_pulses == sum(p.device_pulses for p in parts)
+    assert st.col_pulse_slots == sum(p.col_pulse_slots for p in parts)
+    # the one-array update plans tile 1 with x_m = 1: different trains
+    whole = _ctx(2, 4, device={"model": "constant_step", "dw_min": 0.001, "w_max": 1,
+                               "w_min": -1}, update={"bl_max": 31}, backend=backend)
+    one = AnalogArray(whole, "fc", "W", (2, 4))
+    one.ctx.rngs["fc/W/update"] = np.random.default_rng(9)
+    st1 = one.pulsed_update(x, d, lr)
+    assert st1.col_pulse_slots != st.col_pulse_slots or not np.array_equal(one.array.w,
+                                                                            arr.array.w)
+
+
+def test_tiled_layer_backends_agree():
+    rng = np.random.default_rng(5)
+    x, d = rng.uniform(0, 1, (6, 7)), rng.normal(0, 0.1, (6, 5))
+    init = rng.uniform(-0.3, 0.3, (5, 7))
+    out = []
+    for backend in ("cython", "numpy"):
+        ctx = _ctx(2, 3, forward={"inp_noise": 0.01, "out_noise": 0.05,
+                                  "bound_management": "iterative", "out_bound": 1.0},
+                   adc_bits=9, backend=backend)
+        arr = AnalogArray(ctx, "fc", "W", (5, 7), init_w=init)
+        assert len(arr.blocks()) == 9            # 3 row blocks × 3 column blocks
+        y, g = arr.forward(x), arr.backward(d)
+        arr.pulsed_update(x, d, 0.3)
+        out.append((y, g, arr.array.w.copy()))
+    for a, b in zip(*out):
+        assert np.array_equal(a, b)
