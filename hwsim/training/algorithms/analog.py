@@ -90,6 +90,7 @@ class AnalogArray:
         changed; when reads multiply the live weights, the forward line sums are kept
         and only those columns summed again (Σ_i |w_ij| depends on column j alone, and
         is added in the same order: bitwise the full recomputation)."""
+        self._writes = getattr(self, "_writes", 0) + 1
         keep = None
         if cols is not None and not reference and self._read_cache is not None:
             keep = self._read_cache[1].get(False)
@@ -109,6 +110,7 @@ class AnalogArray:
         state = {k: v for k, v in self.__dict__.items() if k != "ctx"}
         state["_read_cache"] = state["_ref_zero"] = None
         state.pop("_subs", None)            # rebuilt from the device state when needed
+        state.pop("_writes", None)          # (counts writes for the tiles' sync only)
         if not state.get("_tile_ir"):
             state.pop("_tile_ir", None)     # a one-tile array pickles as before
         return state
@@ -217,12 +219,19 @@ class AnalogArray:
                    w_eff=self._w_eff(w, direction), line_sums=self._line_sums(transposed))
 
     def _tile_matrix(self, t: int) -> np.ndarray:
-        """Tile t's block of the read matrix (contiguous), cached until the next write."""
+        """Tile t's block of the read matrix (contiguous), cached until the next write
+        (the tile's own weights when the update left them and reads see live weights)."""
         cache = self._cache()
         key = ("tile", t)
         if key not in cache:
-            rs, cs = self.blocks()[t]
-            cache[key] = np.ascontiguousarray(self._read_matrix()[rs, cs])
+            w = self._read_matrix()
+            subs = self._subs
+            if w is self.array.w and subs is not None and subs[0] is self.array and \
+                    subs[2] == getattr(self, "_writes", 0):
+                cache[key] = subs[1][t].w
+            else:
+                rs, cs = self.blocks()[t]
+                cache[key] = np.ascontiguousarray(w[rs, cs])
         return cache[key]
 
     def _tile_line_sums(self, t: int, w, transposed: bool) -> np.ndarray:
@@ -361,18 +370,23 @@ class AnalogArray:
             # (a serial or ideal write has no per-line scaling: the split changes nothing)
             st = pulsed_update(self.array, x, d, lr, cfg, self.rng("update"), self.ctx.backend)
         else:
-            st = tiles.tiled_update(self.array, self._tile_devices(blocks), blocks, x, d, lr,
-                                    cfg, self.rng("update"), self.ctx.backend)
+            subs = self._tile_devices(blocks)
+            synced = self._subs[2] == getattr(self, "_writes", 0)
+            st = tiles.tiled_update(self.array, subs, blocks, x, d, lr, cfg,
+                                    self.rng("update"), self.ctx.backend, synced=synced)
         self.pulses += st.device_pulses
         self.note_write()
+        if blocks is not None and self._subs is not None:
+            self._subs[2] = self._writes      # the tiles hold the state this write left
         return st
 
     def _tile_devices(self, blocks) -> list:
         """Per-tile DeviceArrays of the blocks (static device parameters copied once per
-        device state object)."""
+        device state object); ``_subs = [array, tiles, writes when they were in sync]``.
+        Writes to ``array`` from outside must call :meth:`note_write` (as for the caches)."""
         a = self.array
         if self._subs is None or self._subs[0] is not a:
-            self._subs = (a, [tiles.tile_device(a, rs, cs) for rs, cs in blocks])
+            self._subs = [a, [tiles.tile_device(a, rs, cs) for rs, cs in blocks], -1]
         return self._subs[1]
 
     def apply_pulses(self, counts, *, cols=None, phase: str = "transfer") -> int:

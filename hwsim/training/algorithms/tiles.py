@@ -98,7 +98,15 @@ def tiled_mvm(blocks, w_of, v, cfg, rng, *, transposed: bool, backend: str,
 
 # ---- updates ----------------------------------------------------------------------
 
-_MUTABLE = ("w", "write_noise", "pulse_count")
+def _mutable(array: DeviceArray) -> tuple:
+    """The per-device state an update changes: the weights, the write noise when it is
+    drawn at all, the pulse counter when there is one."""
+    names = ["w"]
+    if array.cfg.write_noise_std > 0:
+        names.append("write_noise")
+    if array.pulse_count is not None:
+        names.append("pulse_count")
+    return tuple(names)
 
 
 def tile_device(array: DeviceArray, rs: slice, cs: slice) -> DeviceArray:
@@ -115,31 +123,31 @@ def tile_device(array: DeviceArray, rs: slice, cs: slice) -> DeviceArray:
 
 def load_state(sub: DeviceArray, array: DeviceArray, rs: slice, cs: slice) -> None:
     """Copy the block's current mutable state (weights, write noise, counter) into ``sub``."""
-    for k in _MUTABLE:
-        val = getattr(array, k)
-        if val is not None:
-            np.copyto(getattr(sub, k), val[rs, cs])
+    for k in _mutable(array):
+        np.copyto(getattr(sub, k), getattr(array, k)[rs, cs])
 
 
 def write_back(sub: DeviceArray, array: DeviceArray, rs: slice, cs: slice) -> None:
-    for k in _MUTABLE:
-        val = getattr(array, k)
-        if val is not None:
-            val[rs, cs] = getattr(sub, k)
+    """Copy ``sub``'s mutable state back into its block of ``array``."""
+    for k in _mutable(array):
+        getattr(array, k)[rs, cs] = getattr(sub, k)
 
 
-def tiled_update(array: DeviceArray, subs, blocks, x, d, lr, cfg, rng, backend) -> UpdateStats:
+def tiled_update(array: DeviceArray, subs, blocks, x, d, lr, cfg, rng, backend, *,
+                 synced: bool = False) -> UpdateStats:
     """The pulsed update ``ΔW = −lr Σ_b d_b x_bᵀ`` with each tile's own trains;
-    ``subs``: the :func:`tile_device` of every block (kept by the caller)."""
+    ``subs``: the :func:`tile_device` of every block (kept by the caller); ``synced``:
+    they already hold the array's current state (nothing wrote it since their last
+    update), so it is not copied in again."""
     x = np.asarray(x, dtype=np.float64)
     d = np.asarray(d, dtype=np.float64)
     if x.ndim == 1:
         x, d = x[None, :], d[None, :]
     parts = []
     for sub, (rs, cs) in zip(subs, blocks):
-        load_state(sub, array, rs, cs)
-        parts.append(pulsed_update(sub, np.ascontiguousarray(x[:, cs]),
-                                   np.ascontiguousarray(d[:, rs]), lr, cfg, rng, backend))
+        if not synced:
+            load_state(sub, array, rs, cs)
+        parts.append(pulsed_update(sub, x[:, cs], d[:, rs], lr, cfg, rng, backend))
         write_back(sub, array, rs, cs)
     return combine_updates(parts, array.shape)
 
