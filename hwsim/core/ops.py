@@ -27,7 +27,8 @@ Split rules — a layer of ``M × N`` weights on tiles; tile ``s`` holds ``s.row
                 tiles with none take no part
 ``tile_rows``   set per tile by the hardware (not issued): the tile's rows
 ``tile_cols``   set per tile by the hardware (not issued): the tile's columns
-``select``      selects the tiles (``col``: those holding that column), then replicated
+``select``      selects the tiles (``col``: those holding that column; ``span``: all), then
+                replicated
 ==============  ===================================================================
 """
 from __future__ import annotations
@@ -290,7 +291,10 @@ def _mvm(col: bool = False) -> tuple:
                    structural=True),
              Field("minus", "role", "reference array read differentially on the same output "
                    "lines (A − R): its tiles integrate with the op's, one conversion of the "
-                   "difference", None, structural=True)) if col else ()) + (
+                   "difference", None, structural=True),
+             Field("span", "flag", "1: every column of tiles reads n of its own columns at "
+                   "once (col: the first tile's)", 0, split=SELECT, structural=True))
+            if col else ()) + (
         Field("sum_gv2", "1", "Σ ĝ·v̂² read-energy units of the MVM", 0.0, split=CELLS),
         Field("adc_saturations", "conversions", "ADC outputs clipped", 0, split=CELLS),
         Field("bm_repeats", "vectors", "bound-management repeats (already counted in n)", 0),

@@ -220,8 +220,9 @@ class Hardware:
             raise SimulationError(f"op '{kind}' on layer '{op.layer}' needs a layer mapping")
         lm = self.mapping[op.layer]
         slots = lm.tiles(op.role if op.role in lm.arrays else next(iter(lm.arrays)))
-        if kind == "read_column":
-            col = int(op.meta_dict().get("col", 0))
+        col = int(op.meta_dict().get("col", 0)) if kind == "read_column" else 0
+        span = kind == "read_column" and bool(op.meta_dict().get("span", 0))
+        if kind == "read_column" and not span:      # span: every tile reads its own columns
             slots = tuple(s for s in slots if s.col0 <= col < s.col0 + s.cols) or slots[:1]
         cells = sum(s.rows * s.cols for s in slots)
         counts = schema.split_n(k, op.n, slots, lm.in_features, op.meta, lm.out_features)
@@ -257,7 +258,7 @@ class Hardware:
             else:
                 raise SimulationError(f"unknown op kind '{kind}'")
         if kind == "read_column" and op.meta_dict().get("minus") is not None:
-            specs += self._reference_specs(op, lm, col)
+            specs += self._reference_specs(op, lm, None if span else col)
         if kind == "forward" and lm.grid[1] > 1:
             specs.append(("digital", op.n * lm.partial_sum_adds_per_vector, digital, None,
                           None, {"kind": "partial_sum"}))
@@ -277,7 +278,8 @@ class Hardware:
                                   f"array '{role}' is not mapped (roles: "
                                   f"{', '.join(lm.arrays)})")
         slots = lm.tiles(role)
-        slots = tuple(s for s in slots if s.col0 <= col < s.col0 + s.cols) or slots[:1]
+        if col is not None:                         # (None: a span read, all R's tiles)
+            slots = tuple(s for s in slots if s.col0 <= col < s.col0 + s.cols) or slots[:1]
         specs = []
         for s in slots:
             g = self.machine.tiles[s.tile]

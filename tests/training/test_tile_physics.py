@@ -210,3 +210,74 @@ def test_tiles_stay_in_sync_with_the_device_state():
         runs.append(out)
     for a, b in zip(*runs):
         assert np.array_equal(a, b)
+
+
+def _ttv2(rows, cols, params=None):
+    from hwsim.config.experiment import TrainingConfig
+    from hwsim.training.algorithms import ALGORITHMS
+    ctx = _ctx(rows, cols)
+    cls = ALGORITHMS["ttv2"]
+    training = build_section(TrainingConfig, {"algorithm": "ttv2", "lr": 0.5}, "training")
+    algo = cls(build_section(cls.Params, {"auto_granularity": 20, **(params or {})}, "params"),
+               training, ctx)
+    rec = algo.ctx.hw = _Recorder()
+    algo.make_backend("fc", 2, 5, np.zeros((2, 5)))
+    return algo, algo.engines["fc"], rec
+
+
+class _Recorder:
+    """Records the hardware calls (kind, layer, n, role, meta) of the algorithm."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __getattr__(self, kind):
+        return lambda layer, n, *a, **meta: self.calls.append((kind, layer, n, a, meta))
+
+
+def test_each_tile_has_its_own_transfer_pointer():
+    # a 2×5 layer on 2×2 tiles: columns of tiles [0, 2), [2, 4), [4, 5)
+    algo, eng, rec = _ttv2(2, 2)
+    assert eng.tile_cols == [(0, 2), (2, 2), (4, 1)]
+    rng = np.random.default_rng(0)
+    x, d = rng.uniform(0, 1, (3, 5)), rng.normal(0, 0.1, (3, 2))
+    eng.step(x, d)          # transfer_every 1, n_reads 1: 3 transfers, every tile reads 3
+    reads = [(c[4]["col"], c[2], c[4].get("span")) for c in rec.calls
+             if c[0] == "read_column" and c[3][0] == "A"]
+    # per transfer each column of tiles reads the next of its own columns (in chunks of
+    # the narrowest tile's width, 1) at once, one op on all the tiles (span): tile 0
+    # reads 0, 1, 0; tile 1 reads 2, 3, 2; tile 2 reads 4, 4, 4
+    assert reads == [(0, 1, 1), (1, 1, 1), (0, 1, 1)]
+    # a read of unequal numbers of columns per tile: one op per column of tiles
+    rec.calls.clear()
+    eng.A.read_columns([0, 1, 2])
+    reads = [(c[4]["col"], c[2], c[4].get("span")) for c in rec.calls if c[0] == "read_column"]
+    assert reads == [(0, 2, None), (2, 1, None)]
+    assert list(eng.k_tiles) == [1, 1, 0] and eng.sweeps == 1   # tile 0 wrapped once
+    assert eng.stats["reads"] == 9
+    # the buffer scale follows the tile's width: s ∝ w·T/(n_reads·G) (ttv2.py _scale)
+    assert eng._scale(2) == pytest.approx(eng._scale(5) * 2 / 5)
+
+
+def test_one_tile_keeps_the_layer_pointer():
+    algo, eng, rec = _ttv2(8, 8)
+    assert not hasattr(eng, "k_tiles")
+    rng = np.random.default_rng(0)
+    eng.step(rng.uniform(0, 1, (3, 5)), rng.normal(0, 0.1, (3, 2)))
+    reads = [(c[4]["col"], c[2]) for c in rec.calls if c[0] == "read_column" and c[3][0] == "A"]
+    assert reads == [(0, 3)] and eng.k == 3         # one read of columns 0, 1, 2
+
+
+def test_tiles_pulse_in_parallel():
+    # two rank-one updates, each on one tile only (a Tiki-Taka v1 transfer of one column
+    # per tile): x_0 = e_0 (tile 0), x_1 = e_2 (tile 1), d = 0.1; k = lr·1·0.1/ε = 2.5 → BL 3.
+    # Tile 0 runs 3 + 0 slots, tile 1 0 + 3: in parallel the layer op lasts 3 slots
+    # (one array: 3 + 3 = 6)
+    dev = {"model": "constant_step", "dw_min": 0.001, "w_max": 1, "w_min": -1}
+    x = np.array([[1.0, 0, 0, 0], [0, 0, 1.0, 0]])
+    d = np.full((2, 2), 0.1)
+    slots = []
+    for cols in (2, 4):
+        arr = AnalogArray(_ctx(2, cols, device=dev), "fc", "W", (2, 4))
+        slots.append(arr.pulsed_update(x, d, 2.5 * arr.granularity / 0.1).pulse_slots)
+    assert slots == [3, 6]

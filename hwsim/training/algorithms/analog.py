@@ -194,8 +194,9 @@ class AnalogArray:
 
     def blocks(self):
         """The ``(row slice, col slice)`` of each tile holding this array (the mapping's
-        grid, :func:`hwsim.training.algorithms.tiles.tile_blocks`), or None on one tile."""
-        tile = self.ctx.accelerator.tile
+        grid, :func:`hwsim.training.algorithms.tiles.tile_blocks`), or None on one tile
+        (and in symbolic mode, which has no accelerator)."""
+        tile = getattr(getattr(self.ctx, "accelerator", None), "tile", None)
         rows, cols = getattr(tile, "rows", None), getattr(tile, "cols", None)
         m, n = self.shape
         if rows is None or cols is None or (m <= rows and n <= cols):
@@ -273,6 +274,9 @@ class AnalogArray:
         ``minus`` reads differentially against a reference array R of the same
         shape (currents subtracted before the ADC: ``v = (A − R) e_k``): one
         ``read_column`` op with ``minus`` = R's role, timed as one read of the pair.
+        Columns on different columns of tiles are read by their own tiles: as many on
+        each (a per-tile transfer schedule) in parallel, one op with ``span`` over all
+        the tiles; else one op per column of tiles.
         """
         cols = np.atleast_1d(np.asarray(cols, dtype=np.int64))
         n = self.shape[1]
@@ -285,10 +289,42 @@ class AnalogArray:
         if minus is not None and minus.shape != self.shape:
             raise ValueError(f"differential read needs equal shapes, got {self.shape} "
                              f"and {minus.shape}")
+        groups = self.column_groups(cols)
+        if len(groups) == 1:
+            return self._read_issue(cols, minus, phase)
+        if len({g.size for g in groups}) == 1:
+            # every column of tiles reads as many of its own columns, at once: one op on
+            # all the tiles (``span``), n = reads per tile + the longest tile's repeats
+            v, st = self._read(cols, minus)
+            return self._issue_read(v, cols[groups[0]].size, st, cols, minus, phase, span=1)
+        v = np.empty((cols.size, self.shape[0]))
+        for sel in groups:            # each column of tiles reads its own columns
+            v[sel] = self._read_issue(cols[sel], minus, phase)
+        return v
+
+    def column_blocks(self) -> list:
+        """``[(first column, width), ...]`` of the columns of tiles (one entry on one tile)."""
+        blocks = self.blocks()
+        if blocks is None:
+            return [(0, self.shape[1])]
+        return sorted({(cs.start, cs.stop - cs.start) for _rs, cs in blocks})
+
+    def column_groups(self, cols) -> list:
+        """Positions in ``cols`` of the columns each column of tiles holds (non-empty)."""
+        blocks = self.column_blocks()
+        if len(blocks) == 1:
+            return [slice(None)]
+        groups = [np.flatnonzero((cols >= c0) & (cols < c0 + w)) for c0, w in blocks]
+        return [g for g in groups if g.size]
+
+    def _read_issue(self, cols, minus, phase):
         v, st = self._read(cols, minus)
-        reads = cols.size + st.bm_repeats
+        return self._issue_read(v, cols.size, st, cols, minus, phase)
+
+    def _issue_read(self, v, k, st, cols, minus, phase, **span):
+        reads = k + st.bm_repeats
         pair = {} if minus is None else {"minus": minus.role}
-        self.hw.read_column(self.layer, reads, self.role, phase, col=int(cols[0]),
+        self.hw.read_column(self.layer, reads, self.role, phase, col=int(cols[0]), **span,
                             **mvm_meta(st), **pair)
         return v
 

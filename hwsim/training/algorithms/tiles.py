@@ -20,8 +20,8 @@ row-block major).  The timing and energy charge every tile; so do the numbers he
 Statistics of a layer op (the op schema's per-layer values): conversions, saturations,
 ``sum_gv2``, pulses and line slots are summed over the tiles; ``bm_repeats`` is the
 largest tile's (the tiles repeat in parallel; the op's ``n`` is ``B + bm_repeats``,
-every tile charged it), and a pulsed update's slots per sample are the longest
-tile's train.  All tiles draw from the array's one stream, in tile order.
+every tile charged it), and a pulsed update's slots are the slowest tile's trains
+(:func:`combine_updates`).  All tiles draw from the array's one stream, in tile order.
 
 A layer on one tile takes none of these paths: its numbers are the single-array
 read and update, bit for bit.
@@ -159,11 +159,12 @@ def _sum(arrays, dtype):
 
 
 def combine_updates(parts, shape) -> UpdateStats:
-    """The layer's UpdateStats over its tiles: sums, except the slots of a sample,
-    which are the longest tile train's (the tiles pulse in parallel)."""
+    """The layer's UpdateStats over its tiles: sums, except the slots, which are the
+    slowest tile's (``bl_used``: its train per sample): the tiles pulse in parallel,
+    each through its own trains, so the op lasts ``max_t Σ_b BL_bt`` slots (a Tiki-Taka
+    transfer writing one column on every tile lasts one tile's write)."""
     p0 = parts[0]
-    bl = np.max(np.stack([p.bl_used for p in parts]), axis=0).astype(np.int32)
-    bl.flags.writeable = False
+    bl = max(parts, key=lambda p: p.pulse_slots).bl_used   # (the first of equals)
     return UpdateStats(p0.pulse_type, p0.scheme, p0.samples, int(shape[0]), int(shape[1]),
                        sum(p.device_pulses for p in parts),
                        _sum([p.pulses_per_sample for p in parts], np.int64), bl,

@@ -75,6 +75,10 @@ class TransferEngine:
         self.c_out = np.ones(m)
         self.reads_col = np.zeros(n, np.int64)      # reads of each column since its last flip
         self.k = 0                                   # next column to read
+        blocks = self.A.column_blocks()
+        if len(blocks) > 1:                          # every column of tiles its own pointer
+            self.tile_cols = blocks                  # [(first column, width)]
+            self.k_tiles = np.zeros(len(blocks), np.int64)
         self.sweeps = 0
         self.pending = 0                             # vector updates since the last transfer
         self.x_hat = self.d_hat = None
@@ -136,6 +140,9 @@ class TransferEngine:
 
     # ---- 2.–5. reads, transfer, choppers ------------------------------------------
     def _transfers(self, count: int) -> None:
+        if hasattr(self, "k_tiles"):
+            self._tile_transfers(count)
+            return
         n = self.A.shape[1]
         cols = (self.k + np.arange(count * self.p.n_reads)) % n
         self.stats["transfers"] += count
@@ -143,7 +150,29 @@ class TransferEngine:
             chunk = cols[start:start + n]
             self._read_and_transfer(chunk)
 
-    def _read_and_transfer(self, cols) -> None:
+    def _tile_transfers(self, count: int) -> None:
+        """A layer on several columns of tiles: at every transfer each column of tiles
+        reads ``n_reads`` of its own columns from its own pointer (in parallel, as the
+        tiles' own transfer schedules), so a column of a ``w``-wide tile is read every
+        ``w·T/n_reads`` vector updates.  Sweeps (output chopper, AGAD warm-up) are the
+        first (widest) tile's."""
+        steps = count * self.p.n_reads
+        self.stats["transfers"] += count
+        chunk = min(w for _c0, w in self.tile_cols)       # distinct columns per tile
+        w0 = self.tile_cols[0][1]
+        for start in range(0, steps, chunk):
+            take = min(chunk, steps - start)
+            cols = np.concatenate([c0 + (k + start + np.arange(take)) % w
+                                   for (c0, w), k in zip(self.tile_cols, self.k_tiles)])
+            self._read_and_transfer(cols, advance=False)
+            before = (int(self.k_tiles[0]) + start) // w0
+            if (int(self.k_tiles[0]) + start + take) // w0 > before:
+                self._end_sweep()
+        for j, (_c0, w) in enumerate(self.tile_cols):
+            self.k_tiles[j] = (self.k_tiles[j] + steps) % w
+        self.k = int(self.k_tiles[0])
+
+    def _read_and_transfer(self, cols, advance: bool = True) -> None:
         p, hw, name = self.p, self.algo.hw, self.name
         m, n = self.A.shape
         v = self.A.read_columns(cols, minus=self.R)          # (k, M)
@@ -172,20 +201,44 @@ class TransferEngine:
                 counts = self.algo.ctx.model.threshold(m, len(cols))
                 writes = counts.writes if enabled else 0
             else:
-                counts, writes = transfer_accumulate(
-                    self.H, cols, vt, self._scale(), self.c_in if self.chopped else None,
-                    self.c_out if self.chopped else None, p.momentum, p.max_pulses,
-                    enabled=enabled, backend=self.algo.ctx.backend)
+                counts, writes = self._accumulate(cols, vt, enabled)
             hw.accumulate(name, v.size, "H", "transfer", compares=v.size, writes=writes)
             if writes:
                 self.stats["C_pulses"] += self.C.apply_pulses(counts, cols=cols)
         self._chop(cols)
+        if not advance:
+            return
         self.k = int((cols[-1] + 1) % n)
         if self.k == 0 or cols[-1] == n - 1:
             self._end_sweep()
 
-    def _scale(self) -> float:
-        p, (_, n) = self.p, self.A.shape
+    def _accumulate(self, cols, vt, enabled):
+        """H ← H + s·v for the read columns; (counts (M, k), writes).  On several columns
+        of tiles each tile's buffer has its own scale (its own width, :meth:`_scale`)."""
+        p = self.p
+        groups = self.A.column_groups(cols) if p.auto_granularity > 0 else [slice(None)]
+        if len(groups) == 1:
+            return transfer_accumulate(
+                self.H, cols, vt, self._scale(), self.c_in if self.chopped else None,
+                self.c_out if self.chopped else None, p.momentum, p.max_pulses,
+                enabled=enabled, backend=self.algo.ctx.backend)
+        counts = np.zeros((self.A.shape[0], len(cols)), np.int64)
+        writes = 0
+        for sel in groups:
+            width = next(w for c0, w in self.tile_cols if c0 <= cols[sel][0] < c0 + w)
+            c, wr = transfer_accumulate(
+                self.H, cols[sel], vt[sel], self._scale(width),
+                self.c_in if self.chopped else None, self.c_out if self.chopped else None,
+                p.momentum, p.max_pulses, enabled=enabled, backend=self.algo.ctx.backend)
+            counts[:, sel] = c
+            writes += wr
+        return counts, writes
+
+    def _scale(self, n: int | None = None) -> float:
+        """The transfer scale s; ``n``: the columns one pointer sweeps (the tile's width
+        on several columns of tiles, else the layer's)."""
+        p = self.p
+        n = self.A.shape[1] if n is None else n
         s = p.transfer_lr * self.algo.lr / (self.A.granularity * p.weight_scale)
         if p.auto_granularity > 0:
             s *= n * p.transfer_every / (p.n_reads * p.auto_granularity)
@@ -214,8 +267,12 @@ class TransferEngine:
             if self.agad and not self.algo.symbolic:
                 self.p_ref[:, flip] = self.m_mean[:, flip]
         self.stats["flips"] += count
-        col = {} if flip is None else {"col": int(flip[0])}     # expected flips: shared out
-        self.algo.hw.flip(self.name, count, "A", "transfer", **col)
+        if flip is None:                                        # expected flips: shared out
+            self.algo.hw.flip(self.name, count, "A", "transfer")
+            return
+        for sel in self.A.column_groups(flip):                  # each tile its own lines
+            self.algo.hw.flip(self.name, int(flip[sel].size), "A", "transfer",
+                              col=int(flip[sel][0]))
 
     def _end_sweep(self) -> None:
         self.sweeps += 1
