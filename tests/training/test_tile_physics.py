@@ -281,3 +281,44 @@ def test_tiles_pulse_in_parallel():
         arr = AnalogArray(_ctx(2, cols, device=dev), "fc", "W", (2, 4))
         slots.append(arr.pulsed_update(x, d, 2.5 * arr.granularity / 0.1).pulse_slots)
     assert slots == [3, 6]
+
+
+SPLIT_MLP = """\
+schema_version: 1
+name: split-mlp
+accelerator: {acc}
+workload:
+  dataset: {{name: digits, limit_train: 60, limit_test: 30}}
+  network: [{{linear: 32, activation: sigmoid}}, {{linear: 10}}]
+training: {{algorithm: {algo}, lr: 1.0, batch: 10, epochs: 1, params: {params}}}
+run: {{seed: 3, out: {out}, progress: false, checkpoint: false, backend: {backend}}}
+"""
+
+
+@pytest.mark.parametrize("algo", ["sgd", "c-ttv2"])
+def test_split_training_equal_on_both_backends(tmp_path, algo):
+    # the c-TTv2 tile shrunk to 16 × 16: fc1 (32 × 64) spans 2 × 4 tiles, fc2 (10 × 32) 1 × 2
+    from pathlib import Path
+    from hwsim.config.experiment import load_experiment
+    from hwsim.report.runs import run_report
+    from hwsim.training.runner import run_experiment
+    root = Path(__file__).resolve().parents[2]
+    acc = (root / "configs" / "accelerators" / "cttv2_tile.yaml").read_text()
+    acc = acc.replace("  rows: 256", "  rows: 16").replace("  cols: 256", "  cols: 16") \
+             .replace("  count: 16", "  count: 64")
+    (tmp_path / "acc.yaml").write_text(acc)
+    reports = []
+    for backend in ("cython", "numpy"):
+        exp = tmp_path / f"{backend}.yaml"
+        params = "{weight_scale: 4}" if algo == "sgd" else \
+            "{weight_scale: 4, auto_granularity: 20, max_pulses: 10}"
+        exp.write_text(SPLIT_MLP.format(acc=tmp_path / "acc.yaml", algo=algo, backend=backend,
+                                        params=params, out=tmp_path / backend))
+        res = run_experiment(load_experiment(str(exp)))
+        assert res.hw.mapping["fc1"].grid == (2, 4)
+        rep = run_report(res)
+        rep["meta"].pop("backend")
+        assert rep["extra"]["training"]["history"][0]["samples"] == 60
+        rep["meta"] = None          # (names the backend, the files and the output folder)
+        reports.append(rep)
+    assert reports[0] == reports[1]      # accuracy, loss, ticks, ledger, energy
