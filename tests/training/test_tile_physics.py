@@ -322,3 +322,25 @@ def test_split_training_equal_on_both_backends(tmp_path, algo):
         rep["meta"] = None          # (names the backend, the files and the output folder)
         reports.append(rep)
     assert reports[0] == reports[1]      # accuracy, loss, ticks, ledger, energy
+
+
+def test_hic_reads_per_tile():
+    # HIC reads its PCM arrays (B and M) through the same split: on 2×2 tiles a 5×7 layer
+    # is 3 × 4 tile reads per array; its result is the tiled read of each array's weights
+    from types import SimpleNamespace
+    from hwsim.training.algorithms.hic import HIC
+    acc = _ctx(2, 2, dac_bits=3).accelerator
+    ctx = Context(accelerator=acc, device=DeviceConfig(), seed=3, backend="cython")
+    training = SimpleNamespace(lr=0.1, batch=10, epochs=1, params={})
+    algo = HIC(build_section(HIC.Params, {"pcm": {"prog_noise_scale": 0.0,
+                                                  "read_noise": False}}), training, ctx)
+    be = algo.make_backend("fc", 5, 7, np.random.default_rng(0).uniform(-0.8, 0.8, (5, 7)))
+    calls = []
+    real = tiles.tiled_mvm
+    tiles.tiled_mvm = lambda blocks, *a, **k: calls.append(len(blocks)) or real(blocks, *a, **k)
+    try:
+        x = np.random.default_rng(1).uniform(0, 1, (3, 7))
+        y = be.forward(x)
+    finally:
+        tiles.tiled_mvm = real
+    assert calls == [12, 12] and y.shape == (3, 5)

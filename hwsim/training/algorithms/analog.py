@@ -196,12 +196,7 @@ class AnalogArray:
         """The ``(row slice, col slice)`` of each tile holding this array (the mapping's
         grid, :func:`hwsim.training.algorithms.tiles.tile_blocks`), or None on one tile
         (and in symbolic mode, which has no accelerator)."""
-        tile = getattr(getattr(self.ctx, "accelerator", None), "tile", None)
-        rows, cols = getattr(tile, "rows", None), getattr(tile, "cols", None)
-        m, n = self.shape
-        if rows is None or cols is None or (m <= rows and n <= cols):
-            return None
-        return tiles.tile_blocks(self.shape, rows, cols)
+        return tiles.blocks_for(self.ctx, self.shape)
 
     def _mvm(self, v, transposed: bool):
         """(result, MVMStats) of the forward (``W v``) or transposed (``Wᵀ v``) read."""

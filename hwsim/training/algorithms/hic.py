@@ -52,6 +52,7 @@ from hwsim.config.periphery import PCMConfig
 from hwsim.errors import ConfigError
 from hwsim.physics.pcm import PCMArray, draw_nu, prog_noise_std
 from hwsim.physics.periphery import mvm
+from hwsim.training.algorithms import tiles
 from hwsim.training.algorithms.analog import mvm_meta
 from hwsim.training.algorithms.base import Algorithm, NullHardware
 
@@ -186,6 +187,11 @@ class HybridPCMWeights:
         arr = self.b if role == "B" else self.m
         cfg = self.bwd_cfg if transposed else self.fwd_cfg
         g = arr.weights(arr.now + self.read_offset, self.rng(f"{role}/read"))
+        blocks = tiles.blocks_for(self.ctx, g.shape)
+        if blocks is not None:      # a layer on several tiles: each its own periphery
+            return tiles.tiled_mvm(blocks, lambda t: np.ascontiguousarray(g[blocks[t]]), v, cfg,
+                                   self.rng(f"{role}/{use}"), transposed=transposed,
+                                   backend=self.ctx.backend)
         return mvm(g, np.asarray(v), cfg, self.rng(f"{role}/{use}"), transposed=transposed,
                    backend=self.ctx.backend)
 

@@ -55,6 +55,16 @@ def tile_blocks(shape, tile_rows: int, tile_cols: int) -> tuple:
     return hit
 
 
+def blocks_for(ctx, shape):
+    """:func:`tile_blocks` of an array of ``shape`` on the tiles of ``ctx.accelerator``, or
+    None when it fits one tile (or there is no accelerator: symbolic mode)."""
+    tile = getattr(getattr(ctx, "accelerator", None), "tile", None)
+    rows, cols = getattr(tile, "rows", None), getattr(tile, "cols", None)
+    if rows is None or cols is None or (shape[0] <= rows and shape[1] <= cols):
+        return None
+    return tile_blocks(shape, rows, cols)
+
+
 def combine(stats) -> MVMStats:
     """The layer's statistics of one read over its tiles (see the module docstring)."""
     total = MVMStats()
