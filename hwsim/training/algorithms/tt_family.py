@@ -214,20 +214,25 @@ class TransferEngine:
 
     def _accumulate(self, cols, vt, enabled):
         """H ← H + s·v for the read columns; (counts (M, k), writes).  On several columns
-        of tiles each tile's buffer has its own scale (its own width, :meth:`_scale`)."""
+        of tiles each tile's buffer has its own scale (its own width, :meth:`_scale`):
+        one call per distinct width (the columns are distinct: the order is free)."""
         p = self.p
-        groups = self.A.column_groups(cols) if p.auto_granularity > 0 else [slice(None)]
-        if len(groups) == 1:
+        widths = None
+        if p.auto_granularity > 0 and hasattr(self, "tile_cols"):
+            widths = np.zeros(len(cols), np.int64)      # the width of each column's tile
+            for c0, w in self.tile_cols:
+                widths[(cols >= c0) & (cols < c0 + w)] = w
+        if widths is None or np.all(widths == widths[0]):
             return transfer_accumulate(
-                self.H, cols, vt, self._scale(), self.c_in if self.chopped else None,
-                self.c_out if self.chopped else None, p.momentum, p.max_pulses,
-                enabled=enabled, backend=self.algo.ctx.backend)
+                self.H, cols, vt, self._scale(None if widths is None else int(widths[0])),
+                self.c_in if self.chopped else None, self.c_out if self.chopped else None,
+                p.momentum, p.max_pulses, enabled=enabled, backend=self.algo.ctx.backend)
         counts = np.zeros((self.A.shape[0], len(cols)), np.int64)
         writes = 0
-        for sel in groups:
-            width = next(w for c0, w in self.tile_cols if c0 <= cols[sel][0] < c0 + w)
+        for width in np.unique(widths):                  # one call per tile width
+            sel = np.flatnonzero(widths == width)
             c, wr = transfer_accumulate(
-                self.H, cols[sel], vt[sel], self._scale(width),
+                self.H, cols[sel], vt[sel], self._scale(int(width)),
                 self.c_in if self.chopped else None, self.c_out if self.chopped else None,
                 p.momentum, p.max_pulses, enabled=enabled, backend=self.algo.ctx.backend)
             counts[:, sel] = c
