@@ -344,3 +344,20 @@ def test_hic_reads_per_tile():
     finally:
         tiles.tiled_mvm = real
     assert calls == [12, 12] and y.shape == (3, 5)
+
+
+def test_ir_drop_per_tile():
+    # each tile's lines are its own: the IR drop of a 2×4 layer on 2×2 tiles is that of
+    # two 2×2 arrays (hwsim.physics.ir_drop.effective_matrix of each block, the reference
+    # model), not of one 2×4 array; inputs on the 7-bit DAC grid (k/63) pass exactly
+    from hwsim.physics.ir_drop import effective_matrix
+    w = np.array([[0.5, 0.2, 0.4, 0.1], [0.3, 0.6, 0.2, 0.5]])
+    x = np.array([[1.0, 21 / 63, 1.0, 42 / 63]])
+    ir = {"ir_drop": 0.1}
+    y = _array(_ctx(2, 2, forward=ir), w).forward(x)
+    ref = sum(effective_matrix(np.ascontiguousarray(w[:, cs]), 0.1) @ x[0, cs]
+              for cs in (slice(0, 2), slice(2, 4)))
+    assert np.allclose(y[0], ref, atol=TOL)
+    one = _array(_ctx(2, 4, forward=ir), w).forward(x)
+    assert np.allclose(one[0], effective_matrix(w, 0.1) @ x[0], atol=TOL)
+    assert not np.allclose(one, y, atol=1e-3)          # the split changes the drop
