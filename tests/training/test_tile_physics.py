@@ -361,3 +361,17 @@ def test_ir_drop_per_tile():
     one = _array(_ctx(2, 4, forward=ir), w).forward(x)
     assert np.allclose(one[0], effective_matrix(w, 0.1) @ x[0], atol=TOL)
     assert not np.allclose(one, y, atol=1e-3)          # the split changes the drop
+
+
+def test_summed_arrays_read_per_tile():
+    # W̄ = C + γA (residual learning) read in one pass per tile: tile 1's inputs are 0.06
+    # and 0.02 (3-bit DAC: lost on the one-array read, kept per tile, as in the hand case
+    # above): y = (C + 0.5·A) x = [0.48, 0.16] for C = A = W24/1.5
+    from hwsim.training.algorithms.analog import AnalogWeights
+    x = np.array([[0.9, 0.3, 0.06, 0.02]])
+    for cols, expect in ((2, [0.48, 0.16]), (4, [0.45, 0.15])):
+        ctx = _ctx(2, cols, dac_bits=3)
+        c, a = _array(ctx, W24 / 1.5), _array(ctx, W24 / 1.5)
+        a.role = "A"
+        y = AnalogWeights([(c, 1.0), (a, 0.5)]).forward(x)
+        assert np.allclose(y, [expect], atol=TOL)
