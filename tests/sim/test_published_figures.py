@@ -21,10 +21,10 @@ ACC = Path(__file__).resolve().parents[2] / "configs" / "accelerators"
 NS = 1000                                   # ticks (ps) per ns
 
 
-def _machine(name, shape, roles=("W",), over=None):
+def _machine(name, shape, roles=("W",), over=None, granularity=None):
     acc = load_accelerator(str(ACC / name), over)
     mapping = map_layers([("fc", *shape)], roles, acc.tile.rows, acc.tile.cols, acc.tile.count)
-    return acc, Hardware(build_machine(acc), mapping)
+    return acc, Hardware(build_machine(acc), mapping, granularity=granularity)
 
 
 def _joules(acc, hw) -> float:
@@ -132,12 +132,13 @@ def test_isaac_adc_power_and_areas_match_table_1():
 RASCH = "rasch2024_runtime.yaml"
 
 
-def test_rasch2024_runtime_model():
+@pytest.mark.parametrize("granularity", ["burst", "item"])   # burst = item on uniform streams
+def test_rasch2024_runtime_model(granularity):
     """MVM: 39 ns integration + one 1 ns conversion per column = 40 ns.  SGD update of
     BL = 32: 5.9 ns setup (6 cycles) + 32 slots · 5 ns = 166 ns; one more slot costs
     exactly one pulse width (5 ns).  Two-array update: 166 ns on A + a 40 ns column read
     + a 166 ns transfer update onto C = 372 ns.  Tolerance 1 %."""
-    _, hw = _machine(RASCH, (512, 512), roles=("A", "C"))
+    _, hw = _machine(RASCH, (512, 512), roles=("A", "C"), granularity=granularity)
     hw.forward("fc", 1, role="C")
     assert hw.flush() == pytest.approx(40 * NS, rel=0.01)
     hw.update("fc", 32, role="A", pulses=1000, row_slots=100, col_slots=100)
