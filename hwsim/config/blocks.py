@@ -88,6 +88,8 @@ class InterconnectParams:
     bandwidth: float = param("32 B/cycle", unit="B/cycle", desc="bytes per cycle", lo=1)
     hop_latency: int = param(2, unit="cycles", desc="cycles per hop", lo=0)
     hops: int = param(1, desc="hops per transfer (average)", lo=1)
+    flit_bytes: int = param(32, unit="B", desc="flit size (one router action per flit and "
+                            "hop)", lo=1, cite="ISAAC 256-bit flit (Shafiee et al., ISCA 2016)")
     clock: str = param("digital", desc=_CLOCK)
 
 
