@@ -93,6 +93,21 @@ class InterconnectParams:
     clock: str = param("digital", desc=_CLOCK)
 
 
+@section("dram", "Off-chip DRAM that what does not fit in the buffer spills to")
+class DRAMParams:
+    technology: str = param("lpddr4", desc="DRAM type (selects technology-table row)",
+                            choices=("lpddr4", "hbm2", "gddr5"))
+    bandwidth: float = param("12.8 GB/s", unit="B/s", lo=1e6,
+                             desc="channel bandwidth in bytes per second",
+                             cite="LPDDR4-3200 x32 channel: 3200 MT/s x 4 B (JEDEC JESD209-4); "
+                                  "HBM2 1.9 TB/s = 15.2 Tb/s in DNN+NeuroSim V2.1 DRAM.cpp")
+    latency: float = param("50 ns", unit="s", lo=0,
+                           desc="access latency (row activate + column read)",
+                           cite="derived: LPDDR4 tRCD 18 ns + RL 28 tCK at 1600 MHz (17.5 ns) "
+                                "+ burst and controller, JEDEC JESD209-4")
+    clock: str = param("digital", desc=_CLOCK)
+
+
 @section("tile", "Crossbar array")
 class TileParams:
     rows: int = param(256, desc="rows of the crossbar (outputs M of a layer)", lo=1, hi=65536)
@@ -164,6 +179,7 @@ BLOCKS: tuple[Block, ...] = (
     Block("buffer", "Buffer", "buffer", scope="chip"),
     Block("interconnect", "Interconnect", "interconnect", scope="chip"),
     Block("digital_unit", "DigitalUnit", "digital_unit", scope="chip"),
+    Block("dram", "DRAM", "dram", scope="chip"),
     Block("dac", "DAC", "tile.periphery.dac", args=_lines_in),
     Block("tile", "Tile", "tile"),
     Block("pulse_generator", "PulseGenerator", "tile.periphery.pulse_generator",
@@ -175,13 +191,16 @@ BLOCKS: tuple[Block, ...] = (
 )
 
 #: ``(block.port, block.port)`` by block name; a connection to an omitted block is dropped.
-#: Data flow: buffer -> interconnect -> digital unit / DAC / pulse generator; DAC -> tile
+#: Data flow: buffer -> interconnect -> digital unit / DAC / pulse generator; buffer <->
+#: DRAM (spills); DAC -> tile
 #: -> ADC -> interconnect (and -> accumulator -> interconnect); pulse generator -> tile
 #: pulses; chopper -> the tile's sign-control lines.
 CONNECTIONS: tuple[tuple[str, str], ...] = (
     ("buffer.out", "interconnect.in"),
     ("interconnect.out", "digital_unit.in"),
     ("digital_unit.out", "buffer.in"),
+    ("buffer.out", "dram.in"),
+    ("dram.out", "buffer.in"),
     ("interconnect.out", "dac.in"),
     ("dac.out", "tile.in"),
     ("tile.out", "adc.in"),

@@ -44,6 +44,39 @@ def txn_meta(spec, op: Op) -> dict:
     return tm
 
 
+def move_specs(machine: Machine, op: Op) -> list:
+    """Placement of a ``move`` op (a tensor of the training step stored or re-read).
+
+    Policy: the step's live tensors are laid out in the buffer in the order the network
+    walk gives them (``offset`` = bytes placed before this one); a tensor of ``extent``
+    bytes keeps ``e_on = clip(capacity − offset, 0, extent)`` bytes in the buffer and
+    spills the rest to DRAM.  An access of ``n`` bytes to it moves
+    ``on = floor(n · e_on / extent)`` bytes through the buffer and interconnect (the
+    ``transfer`` route, in chunks of at most the capacity, which queue on the buffer's
+    port) and ``n − on`` on the ``dram`` route.  Stateless: it depends on the op and the
+    machine only, so the op memo and a replay see the same split."""
+    meta = op.meta_dict()
+    access, n = meta["access"], op.n
+    offset, extent = int(meta.get("offset", 0)), int(meta.get("extent", n))
+    buf = machine.components[machine.routes["transfer"][0]]
+    cap = int(buf.params.capacity)
+    e_on = min(extent, max(0, cap - offset)) if extent > 0 else 0
+    on = n * e_on // extent if extent > 0 else n
+    specs = []
+    for start in range(0, on, cap):
+        chunk = min(cap, on - start)
+        specs.append(("transfer", chunk, machine.routes["transfer"], None, None,
+                      {"bytes": chunk, "access": access}))
+    if n - on > 0:
+        if "dram" not in machine.routes:
+            raise SimulationError(f"'move' of {n - on} B ({meta.get('what', 'data')}, layer "
+                                  f"'{op.layer}') does not fit in the buffer "
+                                  f"({cap} B) and the accelerator has no DRAM")
+        specs.append(("dram", n - on, machine.routes["dram"], None, None,
+                      {"bytes": n - on, "access": access}))
+    return specs
+
+
 class Hardware:
     """Issue hardware operations; execute them cycle-accurately on demand."""
 
@@ -216,6 +249,8 @@ class Hardware:
             return [("digital", op.n, digital, None, None, None)]
         if kind == "transfer":
             return [("transfer", op.n, m.routes["transfer"], None, None, None)]
+        if kind == "move":
+            return move_specs(m, op)
         if self.mapping is None:
             raise SimulationError(f"op '{kind}' on layer '{op.layer}' needs a layer mapping")
         lm = self.mapping[op.layer]
