@@ -123,6 +123,21 @@ class TileParams:
     g_max: float = param("50 uS", unit="S", lo=0, desc="maximum device conductance (prices "
                          "read_cell)", cite="20 kOhm, the high end of the 1.3–20 kOhm range "
                          "in TECHNOLOGY.md")
+    read_timing: str = param("fixed", choices=("fixed", "rc"),
+                             desc="read time of an MVM: 'fixed' = integration_time (an "
+                                  "explicit override); 'rc' = settling of the lines from their "
+                                  "wire RC (tile.py)")
+    wire_resistance: float = param("2.967 Ohm", unit="Ohm", lo=0,
+                                   desc="wire resistance of one cell's segment of a line",
+                                   cite="DNN+NeuroSim V2.1 Param.cpp, 32 nm wire: rho 4.51e-8 "
+                                        "Ohm·m / (32 nm)² / AR 1.9 = 23.2 Ohm/um x 1T1R cell "
+                                        "pitch 4F = 128 nm")
+    wire_capacitance: float = param("25.6 aF", unit="F", lo=0,
+                                    desc="wire capacitance of one cell's segment of a line",
+                                    cite="DNN+NeuroSim V2.1 (HTree/Bus.cpp) 0.2 fF/um x 128 nm")
+    settling_taus: float = param(7.0, lo=0, lo_open=True,
+                                 desc="time constants a line needs to settle ('rc' timing)",
+                                 cite="ln(2^(b+1)) = 6.9 for a 9-bit read to half an LSB")
     clock: str = param("digital", desc=_CLOCK)
 
 

@@ -318,6 +318,10 @@ def test_extends_and_linear_rule(tmp_path):
 BLOCK_ACTIONS = [
     ("PulseGenerator", "pulse_slot", {"rng": "lfsr"}), ("PulseGenerator", "rng_draw", {"rng": "lfsr"}),
     ("Chopper", "flip", {}),
+    ("Tile", "wire_charge", {"read_voltage": 0.2, "wire_capacitance": 25.6e-18}),
+    ("Interconnect", "flit_hop", {}),
+    *[("DRAM", a, {"technology": t}) for a in ("read_bit", "write_bit")
+      for t in ("lpddr4", "hbm2", "gddr5")],
     *[("DigitalAccumulator", a, {"bits": 16}) for a in ("add", "compare", "read", "write")],
     *[("DigitalUnit", "op", {"function": k, "bits": 16}) for k in
       ("activation", "activation_grad", "loss_grad", "partial_sum", "bias", "pca", "scale",
