@@ -12,7 +12,9 @@ the layer's array runs its share at once (lines = the rows/columns mapped on tha
 tile; the op's ``n`` and fields split by the rules of the op schema,
 :mod:`hwsim.core.ops`; a tile with no share of a flip takes no part); the op ends
 when the slowest tile ends.  Forward MVMs over ``g_c > 1`` column blocks add
-``n·(g_c − 1)·M`` partial sums on the digital unit (transposed: ``n·(g_r − 1)·N``).
+``n·(g_c − 1)·M`` partial sums on the digital unit (transposed: ``n·(g_r − 1)·N``),
+each a 16-bit word moved over the interconnect (``transfer`` after the buffer).
+``move`` ops are placed by :func:`move_specs`.
 Schedule ``sequential``: an op starts when the previous one ended.  With ``cache`` the
 ops go through the exact op memo (:class:`hwsim.sim.memo.OpMemo`) that the Hardware owns;
 training (:meth:`Hardware.flush`) and trace replay (:meth:`Hardware.execute`) share it.
@@ -42,6 +44,10 @@ def txn_meta(spec, op: Op) -> dict:
     if extra is not None:
         tm.update(extra)
     return tm
+
+
+#: bytes of one partial sum moved between the tiles of a split layer (16-bit words)
+PSUM_BYTES = 2
 
 
 def move_specs(machine: Machine, op: Op) -> list:
@@ -291,12 +297,16 @@ class Hardware:
                 specs.append((kind, n, g.route(kind), share, None, None))
             else:
                 raise SimulationError(f"unknown op kind '{kind}'")
-        if kind == "forward" and lm.grid[1] > 1:
-            specs.append(("digital", op.n * lm.partial_sum_adds_per_vector, digital, None,
-                          None, {"kind": "partial_sum"}))
-        if kind == "backward" and lm.grid[0] > 1:
-            specs.append(("digital", op.n * lm.partial_sum_adds_per_vector_t, digital,
-                          None, None, {"kind": "partial_sum"}))
+        adds = (lm.partial_sum_adds_per_vector if kind == "forward" and lm.grid[1] > 1 else
+                lm.partial_sum_adds_per_vector_t if kind == "backward" and lm.grid[0] > 1
+                else 0)
+        if adds:
+            specs.append(("digital", op.n * adds, digital, None, None, {"kind": "partial_sum"}))
+            # the partial sums travel from their tiles to the digital unit over the
+            # interconnect (the transfer route after the buffer): one 16-bit word each
+            nbytes = PSUM_BYTES * op.n * adds
+            specs.append(("transfer", nbytes, m.routes["transfer"][1:], None, None,
+                          {"bytes": nbytes}))
         return specs
 
     def structural(self, op: Op) -> bool:

@@ -129,3 +129,25 @@ def test_dram_time_at_its_bandwidth(nbytes):
     assert h.t_end == (50 + math.ceil(nbytes / 12.8) - 1) * NS
     assert {r["action"]: r["count"] for r in led.to_rows()} == {"read_bit": 8 * nbytes}
     # 1 MiB: 81 920 cycles at 12.8 B/cycle, i.e. 1 MiB / 12.8 GB/s = 81.92 us
+
+
+def test_partial_sums_of_a_split_layer_cross_the_interconnect():
+    # a 40 x 50 layer on 16 x 16 tiles: grid 3 x 4 (hwsim/elaborate/mapping.py).
+    # Forward: (g_c − 1)·M = 3·40 = 120 partial sums per vector; backward (g_r − 1)·N =
+    # 2·50 = 100; each a 2-byte word over the interconnect (1 hop, 32-byte flits).
+    from hwsim.elaborate.mapping import map_layers
+    acc = load_accelerator(str(ACC), {"tile.rows": 16, "tile.cols": 16, "tile.count": 16})
+    mapping = map_layers([("L", 40, 50)], ("W",), 16, 16, 16)
+    assert mapping["L"].grid == (3, 4)
+    m = build_machine(acc)
+    hw = Hardware(m, mapping)
+    hw.forward("L", 10)
+    hw.backward("L", 10)
+    hw.flush()
+    rows = {}
+    for r in m.ledger.to_rows():                            # summed over the two phases
+        rows[(r["path"], r["action"])] = rows.get((r["path"], r["action"]), 0) + r["count"]
+    nbytes = 2 * 10 * 120 + 2 * 10 * 100                    # 2400 + 2000
+    assert rows[("chip.interconnect", "transfer_bit")] == 8 * nbytes
+    assert rows[("chip.interconnect", "flit_hop")] == math.ceil(2400 / 32) + math.ceil(2000 / 32)
+    assert ("chip.buffer", "read_bit") not in rows          # tile -> digital unit, no buffer
