@@ -1,4 +1,4 @@
-"""DRAM: the off-chip memory that what does not fit in the buffer spills to.
+"""DRAM: the off-chip memory holding what does not fit in the buffer.
 
 A channel of ``bandwidth`` bytes per second with an access ``latency`` (row activate +
 column read), clocked in the chip's digital domain.  An access of ``B`` bytes is a wide

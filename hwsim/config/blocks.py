@@ -93,7 +93,7 @@ class InterconnectParams:
     clock: str = param("digital", desc=_CLOCK)
 
 
-@section("dram", "Off-chip DRAM that what does not fit in the buffer spills to")
+@section("dram", "Off-chip DRAM holding what does not fit in the buffer")
 class DRAMParams:
     technology: str = param("lpddr4", desc="DRAM type (selects technology-table row)",
                             choices=("lpddr4", "hbm2", "gddr5"))
