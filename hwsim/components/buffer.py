@@ -23,7 +23,8 @@ Operation meta keys: ``bytes`` — bytes moved when ``n`` counts something else
 data, else ``write``).
 
 Actions (attr ``technology``): ``read_bit`` / ``write_bit`` — one bit read / written,
-count ``8 · bytes``.
+count ``8 · bytes``.  Area and static (leakage) power are priced per bit of capacity
+(area attributes ``technology``, ``capacity`` in B and ``bits = 8 · capacity``).
 """
 from __future__ import annotations
 
@@ -89,4 +90,5 @@ class Buffer(LanedComponent):
         self.stats.set_max("peak_access_bytes", nbytes)
 
     def area_attrs(self) -> dict:
-        return {"technology": self.params.technology, "capacity": self.params.capacity}
+        return {"technology": self.params.technology, "capacity": self.params.capacity,
+                "bits": 8 * self.params.capacity}

@@ -19,11 +19,15 @@ messages serialise in its input queue (``wait_ticks``).
 Operation meta keys: ``bytes`` — bytes moved when ``n`` counts something else
 (default ``n``).
 
-Actions: ``transfer_bit`` — one bit moved over one hop (link + router), count
-``8 · bytes · hops`` (ISAAC prices the bus per bit and the router per flit; the
-technology table folds both into a per-bit-hop price).
+Actions (ISAAC prices the bus per bit and the router per flit, TECHNOLOGY.md):
+
+* ``transfer_bit`` — one bit moved over one hop's link, count ``8 · bytes · hops``;
+* ``flit_hop`` — one flit of ``flit_bytes`` through one router, count
+  ``ceil(bytes / flit_bytes) · hops``.
 """
 from __future__ import annotations
+
+import math
 
 from hwsim.components.lanes import LanedComponent, as_rate, payload_bytes
 from hwsim.config.blocks import InterconnectParams
@@ -37,9 +41,10 @@ class Interconnect(LanedComponent):
     Params = InterconnectParams
     PORTS = (inp("in", "digital_vector", "messages injected by the sources", multi=True),
              out("out", "digital_vector", "messages delivered to the destinations", multi=True))
-    ACTIONS = {"transfer_bit": "one bit moved over one hop (link and router)"}
+    ACTIONS = {"transfer_bit": "one bit moved over one hop's link",
+               "flit_hop": "one flit through one router"}
     OPS = ("transfer", "buffer_read", "buffer_write")
-    STRUCTURAL_ACCOUNTING = True      # bits = 8 × bytes × hops
+    STRUCTURAL_ACCOUNTING = True      # bits = 8 × bytes × hops, flits = ceil(bytes/flit)·hops
     STATS = (StatSpec("bytes_moved", "B", "bytes delivered"),)
 
     def timing(self, txn):
@@ -53,7 +58,9 @@ class Interconnect(LanedComponent):
         return payload_bytes(self.path, txn), as_rate(self.params.bandwidth)
 
     def actions(self, txn):
-        yield "transfer_bit", 8 * payload_bytes(self.path, txn) * self.params.hops, {}
+        nbytes = payload_bytes(self.path, txn)
+        yield "transfer_bit", 8 * nbytes * self.params.hops, {}
+        yield "flit_hop", math.ceil(nbytes / self.params.flit_bytes) * self.params.hops, {}
 
     def on_operation(self, txn) -> None:
         self.stats.add("bytes_moved", payload_bytes(self.path, txn))

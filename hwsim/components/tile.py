@@ -2,9 +2,18 @@
 
 Timing (cycles of the tile clock):
 
-* ``forward`` / ``backward`` / ``read_column``: one integration per vector and read
-  phase, ``L = II = read_phases · ceil(integration_time · f)`` (HERMES four-phase mode:
-  ``read_phases: 4``; the ``read`` and ``read_cell`` actions count every phase).
+* ``forward`` / ``backward`` / ``read_column``: one read per vector and read phase,
+  ``L = II = read_phases · ceil(t_read · f)`` (HERMES four-phase mode: ``read_phases: 4``;
+  the ``read``, ``wire_charge`` and ``read_cell`` actions count every phase).
+  ``read_timing: fixed``: ``t_read = integration_time`` (an explicit override, the
+  shipped configs' numbers).  ``read_timing: rc``: the time the driven and the sensed
+  lines need to settle from their wire RC (Elmore delay of a distributed line of ``k``
+  cell segments of ``r`` Ω and ``c`` F: ``½·r·c·k²``)::
+
+      τ = ½·r·c·(rows² + cols²)        t_read = settling_taus · τ    (≥ 1 cycle)
+
+  (an input line spans ``rows`` cells, an output line ``cols``; driver resistance and
+  device loading are not included).
 * ``update`` (parallel outer product, Gokmen & Vlasov 2016): the operation's items
   are pulse *slots*; every slot lasts one pulse width, ``L = II = ceil(pulse_width·f)``.
   A mini-batch with per-sample BL_b slots is ``Σ_b BL_b`` items.
@@ -16,6 +25,9 @@ Actions: ``read`` (one MVM, drives the lines), ``read_cell`` (energy units
 ``g_max · V_read² · t_int`` per unit — the action carries this tile's ``read_voltage``,
 ``g_max`` and ``integration_time``, so the value-dependent Σ G·V²·t of the MVM is
 priced with the tile's own electrical parameters),
+``wire_charge`` (one cell segment of a driven line charged to the read voltage, count
+``vectors · lines_in · lines_out``, priced ``c · V_read²`` with the tile's
+``wire_capacitance`` and ``read_voltage``: the drive energy grows with rows × cols),
 ``pulse`` (one device pulse), ``row_drive`` / ``col_drive`` (one line driven for one
 update slot).
 """
@@ -39,6 +51,7 @@ class Tile(Component):
     ACTIONS = {
         "read": "one analog MVM on the array",
         "read_cell": "Σ ĝ·v̂² energy units of one MVM (value-dependent read energy)",
+        "wire_charge": "one cell segment of a driven line charged for one MVM",
         "pulse": "one update pulse on one device",
         "row_drive": "one row line driven during one update slot",
         "col_drive": "one column line driven during one update slot",
@@ -48,7 +61,7 @@ class Tile(Component):
     def timing(self, txn):
         p = self.params
         if txn.op in ("forward", "backward", "read_column"):
-            c = max(1, self.cycles(p.integration_time)) * p.read_phases
+            c = max(1, self.cycles(self.read_time())) * p.read_phases
             return c, c
         if txn.op == "update":
             c = max(1, self.cycles(p.pulse_width))
@@ -58,13 +71,27 @@ class Tile(Component):
             return c, c
         raise SimulationError(f"{self.path}: Tile cannot perform '{txn.op}'")
 
+    def settling_tau(self) -> float:
+        """Elmore time constant of the lines, ``½·r·c·(rows² + cols²)`` in s."""
+        p = self.params
+        return 0.5 * p.wire_resistance * p.wire_capacitance * (p.rows ** 2 + p.cols ** 2)
+
+    def read_time(self) -> float:
+        """Time of one MVM read in s (see module docstring)."""
+        p = self.params
+        return p.integration_time if p.read_timing == "fixed" else \
+            p.settling_taus * self.settling_tau()
+
     def actions(self, txn):
         if txn.op in ("forward", "backward", "read_column"):
             p = self.params
             yield "read", txn.n_total * p.read_phases, {}
+            cells = int(field(txn, "lines_in", p.cols)) * int(field(txn, "lines_out", p.rows))
+            yield "wire_charge", txn.n_total * cells * p.read_phases, {
+                "read_voltage": p.read_voltage, "wire_capacitance": p.wire_capacitance}
             yield "read_cell", float(field(txn, "sum_gv2")) * p.read_phases, {
                 "read_voltage": p.read_voltage, "g_max": p.g_max,
-                "integration_time": p.integration_time}
+                "integration_time": self.read_time()}
         else:
             yield "pulse", int(field(txn, "pulses")), {}
             yield "row_drive", int(field(txn, "row_slots", 0)), {}

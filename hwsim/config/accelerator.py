@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 
 from hwsim import units
-from hwsim.config.blocks import (BLOCKS, AccumulatorParams, ADCParams, BufferParams,
+from hwsim.config.blocks import (BLOCKS, AccumulatorParams, ADCParams, BufferParams, DRAMParams,
                                  ChopperParams, DACParams, DigitalUnitParams,
                                  InterconnectParams, PulseGeneratorParams, TileParams)
 from hwsim.config.update import UpdateConfig
@@ -105,6 +105,8 @@ class AcceleratorConfig:
     digital_unit: DigitalUnitParams = param(factory=DigitalUnitParams, desc="chip digital unit")
     buffer: BufferParams = param(factory=BufferParams, desc="chip buffer")
     interconnect: InterconnectParams = param(factory=InterconnectParams, desc="chip interconnect")
+    dram: DRAMParams | None = param(factory=DRAMParams, desc="off-chip DRAM (spills of the "
+                                    "buffer); null for none")
     engine: EngineConfig = param(factory=EngineConfig, desc="engine settings")
     components: tuple[ComponentConfig, ...] = param((), desc="explicit-form extra components")
     connections: tuple[tuple[str, ...], ...] = param((), desc="explicit-form [src.port, dst.port] pairs")

@@ -97,6 +97,23 @@ class InterconnectParams:
     bandwidth: float = param("32 B/cycle", unit="B/cycle", desc="bytes per cycle", lo=1)
     hop_latency: int = param(2, unit="cycles", desc="cycles per hop", lo=0)
     hops: int = param(1, desc="hops per transfer (average)", lo=1)
+    flit_bytes: int = param(32, unit="B", desc="flit size (one router action per flit and "
+                            "hop)", lo=1, cite="ISAAC 256-bit flit (Shafiee et al., ISCA 2016)")
+    clock: str = param("digital", desc=_CLOCK)
+
+
+@section("dram", "Off-chip DRAM holding what does not fit in the buffer")
+class DRAMParams:
+    technology: str = param("lpddr4", desc="DRAM type (selects technology-table row)",
+                            choices=("lpddr4", "hbm2", "gddr5"))
+    bandwidth: float = param("12.8 GB/s", unit="B/s", lo=1e6,
+                             desc="channel bandwidth in bytes per second",
+                             cite="LPDDR4-3200 x32 channel: 3200 MT/s x 4 B (JEDEC JESD209-4); "
+                                  "HBM2 1.9 TB/s = 15.2 Tb/s in DNN+NeuroSim V2.1 DRAM.cpp")
+    latency: float = param("50 ns", unit="s", lo=0,
+                           desc="access latency (row activate + column read)",
+                           cite="derived: LPDDR4 tRCD 18 ns + RL 28 tCK at 1600 MHz (17.5 ns) "
+                                "+ burst and controller, JEDEC JESD209-4")
     clock: str = param("digital", desc=_CLOCK)
 
 
@@ -119,6 +136,21 @@ class TileParams:
     g_max: float = param("50 uS", unit="S", lo=0, desc="maximum device conductance (prices "
                          "read_cell)", cite="20 kOhm, the high end of the 1.3–20 kOhm range "
                          "in TECHNOLOGY.md")
+    read_timing: str = param("fixed", choices=("fixed", "rc"),
+                             desc="read time of an MVM: 'fixed' = integration_time (an "
+                                  "explicit override); 'rc' = settling of the lines from their "
+                                  "wire RC (tile.py)")
+    wire_resistance: float = param("2.967 Ohm", unit="Ohm", lo=0,
+                                   desc="wire resistance of one cell's segment of a line",
+                                   cite="DNN+NeuroSim V2.1 Param.cpp, 32 nm wire: rho 4.51e-8 "
+                                        "Ohm·m / (32 nm)² / AR 1.9 = 23.2 Ohm/um x 1T1R cell "
+                                        "pitch 4F = 128 nm")
+    wire_capacitance: float = param("25.6 aF", unit="F", lo=0,
+                                    desc="wire capacitance of one cell's segment of a line",
+                                    cite="DNN+NeuroSim V2.1 (HTree/Bus.cpp) 0.2 fF/um x 128 nm")
+    settling_taus: float = param(7.0, lo=0, lo_open=True,
+                                 desc="time constants a line needs to settle ('rc' timing)",
+                                 cite="ln(2^(b+1)) = 6.9 for a 9-bit read to half an LSB")
     clock: str = param("digital", desc=_CLOCK)
 
 
@@ -186,6 +218,7 @@ BLOCKS: tuple[Block, ...] = (
     Block("buffer", "Buffer", "buffer", scope="chip"),
     Block("interconnect", "Interconnect", "interconnect", scope="chip"),
     Block("digital_unit", "DigitalUnit", "digital_unit", scope="chip"),
+    Block("dram", "DRAM", "dram", scope="chip"),
     Block("dac", "DAC", "tile.periphery.dac", args=_lines_in),
     Block("tile", "Tile", "tile"),
     Block("pulse_generator", "PulseGenerator", "tile.periphery.pulse_generator",
@@ -197,13 +230,16 @@ BLOCKS: tuple[Block, ...] = (
 )
 
 #: ``(block.port, block.port)`` by block name; a connection to an omitted block is dropped.
-#: Data flow: buffer -> interconnect -> digital unit / DAC / pulse generator; DAC -> tile
+#: Data flow: buffer -> interconnect -> digital unit / DAC / pulse generator; buffer <->
+#: DRAM (spills); DAC -> tile
 #: -> ADC -> interconnect (and -> accumulator -> interconnect); pulse generator -> tile
 #: pulses; chopper -> the tile's sign-control lines.
 CONNECTIONS: tuple[tuple[str, str], ...] = (
     ("buffer.out", "interconnect.in"),
     ("interconnect.out", "digital_unit.in"),
     ("digital_unit.out", "buffer.in"),
+    ("buffer.out", "dram.in"),
+    ("dram.out", "buffer.in"),
     ("interconnect.out", "dac.in"),
     ("dac.out", "tile.in"),
     ("tile.out", "adc.in"),

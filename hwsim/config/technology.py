@@ -15,6 +15,7 @@ component kind.  Format (``schema_version: 1``)::
         match: {type: sar, bits: 8} # attributes the entry applies to (omitted = all)
         energy: {convert: 1.67 pJ}  # per action: a quantity ...
         area: 1200 um^2             # per instance (× count, × area_per attributes)
+        static: 0.1 mW              # leakage/bias power per instance (scales like the area)
         source: "ISAAC Table I"
       - kind: Tile
         energy:
@@ -24,6 +25,11 @@ component kind.  Format (``schema_version: 1``)::
         source: "derived: V_read²·g_max·t_int"
     scaling:                        # explicit rules for attribute values not listed
       - {kind: ADC, match: {type: sar}, attr: bits, rule: exp2, source: "Murmann survey"}
+
+``static`` is the block's static (leakage, bias, clock-tree) power in W, per instance
+and multiplied like the area (× ``count`` × the ``area_per`` attributes, e.g. per bit
+of a buffer); the estimator charges it for the whole run (``E_static = P × T``).
+``static: 0 W`` is allowed only with a source clause saying it is not modelled.
 
 Every entry, constant and scaling rule needs a ``source``.  A ``product`` lists
 constant names and plain numbers; its dimension must be energy (checked with
@@ -58,7 +64,7 @@ _DIMS = {
 _UNIT_RE = re.compile(r"^\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*(.*?)\s*$")
 _TOP_KEYS = ("schema_version", "name", "node", "source", "description", "extends",
              "constants", "entries", "scaling")
-_ENTRY_KEYS = ("kind", "match", "energy", "area", "area_per", "source")
+_ENTRY_KEYS = ("kind", "match", "energy", "area", "area_per", "static", "source")
 _RULE_KEYS = ("kind", "match", "attr", "rule", "source")
 
 
@@ -85,6 +91,7 @@ class TechnologyEntry:
     source: str
     file: str
     line: int | None
+    static: float | None = None   # W per instance (per unit of ``area_per``)
 
     @property
     def where(self) -> str:
@@ -353,18 +360,21 @@ def _entry(e, i, constants, container) -> TechnologyEntry:
     area = None
     if "area" in e:
         area = _quantity(e["area"], "m^2", e, "area", f"{path}.area")[0]
+    static = None
+    if "static" in e:
+        static = _quantity(e["static"], "W", e, "static", f"{path}.static")[0]
     per = e.get("area_per") or []
     if not isinstance(per, list) or not all(isinstance(a, str) for a in per):
         raise _err("expected a list of attribute names", e, "area_per", f"{path}.area_per")
-    if per and area is None:
+    if per and area is None and static is None:
         raise _err("area_per needs an area", e, "area_per", f"{path}.area_per")
-    if not energy and area is None:
+    if not energy and area is None and static is None:
         raise _err("entry prices nothing (give energy and/or area)", container, i, path)
     source = _string(e, "source", f"{path}.source")
     return TechnologyEntry(kind=kind, match=_match(e, path), energy=energy, derivation=derivation,
                            energy_attrs=energy_attrs,
                            area=area, area_per=tuple(per), source=source, file=file_of(e, ""),
-                           line=line_of(container, i))
+                           line=line_of(container, i), static=static)
 
 
 def _rule(r, i, container) -> ScalingRule:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from hwsim.config.blocks import BLOCKS
 from hwsim.config.technology import load_technology
 from hwsim.config.yamlio import file_of, line_of, load_yaml
 from hwsim.errors import ConfigError
@@ -120,12 +121,12 @@ class SizeEstimate:
 def estimate_size(acc, layers=(), roles: int = 1, batch: int = 1) -> SizeEstimate:
     """Estimate of a run: ``acc`` an accelerator config; ``layers`` of
     ``(out_features, in_features, vectors_per_sample)``; ``roles`` arrays per layer."""
-    per = acc.tile.periphery
-    # per tile: crossbar, DAC bank, pulse generator (+ chopper, accumulator); ADC banks
-    # shared by tiles_per_adc_bank tiles; chip: digital unit, buffer, interconnect
-    per_tile = 3 + (per.chopper is not None) + (per.accumulator is not None)
-    banks = -(-acc.tile.count // per.tiles_per_adc_bank)
-    components = acc.tile.count * per_tile + banks + 3 + len(acc.components)
+    # the tile template's instances, counted from its one table (config/blocks.py): one
+    # per chip block, one per tile or per bank of shared tiles; plus explicit components
+    components = len(acc.components)
+    for b in BLOCKS:
+        if b.params_of(acc) is not None:
+            components += 1 if b.scope == "chip" else -(-acc.tile.count // b.tiles_per_instance(acc))
     devices = sum(o * i for o, i, _ in layers)
     acts = sum((o + i) * v for o, i, v in layers)
     return SizeEstimate(acc.tile.count, components, devices * roles * BYTES_PER_DEVICE,

@@ -351,6 +351,17 @@ declare(OpKind("transfer", "bytes", "buffer and interconnect traffic", (
     _BYTES,
     Field("access", "-", "'read' or 'write' (default: by the buffer's place in the route)",
           BLOCK, True))))
+declare(OpKind("move", "bytes", "a tensor of the training step stored or re-read; the "
+               "machine places it (buffer up to its capacity, the rest in DRAM)", (
+                   Field("access", "-", "'read' or 'write'", REQUIRED, True),
+                   Field("offset", "B", "bytes of the step's live data placed before the "
+                         "tensor (placement order)", 0, True),
+                   Field("extent", "B", "size of the tensor the access reads or writes "
+                         "(its placement share)", Ref("n"), True),
+                   Field("what", "-", "activation, patches, error, ... (for reports)",
+                         "data", True))))
+declare(OpKind("dram", "bytes", "off-chip DRAM access (block operation)", (
+    _BYTES, Field("access", "-", "'read' or 'write'", "read", True)), program=False))
 declare(OpKind("buffer_read", "bytes", "buffer read (block operation)", (_BYTES,),
                program=False))
 declare(OpKind("buffer_write", "bytes", "buffer write (block operation)", (_BYTES,),

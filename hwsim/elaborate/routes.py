@@ -20,7 +20,8 @@ between tile and ADC) lands on the route.  Several nearest candidates (an ADC ba
 shared by tiles, feeding each tile's accumulator) resolve to the one under the tile's
 path; otherwise the route is ambiguous — an error, as is a tile that lacks a required
 route.  Chip ops have :data:`CHIP_ROUTES`: ``digital`` on the DigitalUnit,
-``transfer`` Buffer → Interconnect.
+``transfer`` Buffer → Interconnect, ``dram`` on the off-chip DRAM (optional: a chip
+without DRAM has no ``dram`` route).
 """
 from __future__ import annotations
 
@@ -45,7 +46,10 @@ OPTIONAL = frozenset(("accumulate", "flip"))
 CHIP_ROUTES: dict[str, tuple[tuple[str, bool], ...]] = {
     "digital": (("DigitalUnit", True),),
     "transfer": (("Buffer", True), ("Interconnect", True)),
+    "dram": (("DRAM", True),),
 }
+#: chip routes a chip may lack (an accelerator without off-chip DRAM)
+CHIP_OPTIONAL = frozenset(("dram",))
 
 
 @dataclass(frozen=True)
@@ -155,6 +159,8 @@ def derive_routes(comps: dict, adjacency: dict, tiles: list[str], *,
     for op, waypoints in CHIP_ROUTES.items():
         first = waypoints[0][0]
         cands = sorted(p for p, c in comps.items() if _is(c, first))
+        if not cands and op in CHIP_OPTIONAL:
+            continue
         if len(cands) != 1:
             raise BuildError(f"the chip's '{op}' route needs exactly one {first}, found "
                              f"{len(cands)}{': ' + ', '.join(cands) if cands else ''}",

@@ -6,7 +6,12 @@
 * ``price(kind, action, attrs)`` — energy of one action in J;
 * ``area(kind, attrs)`` — area of one component in m²:
   ``A = A_entry × Π attrs[a] for a in area_per × attrs.get('count', 1)``
-  (e.g. one ADC × converters; one cell × rows × cols).
+  (e.g. one ADC × converters; one cell × rows × cols);
+* ``static(kind, attrs)`` — static (leakage/bias) power of one component in W, from
+  the entries with a ``static`` power, multiplied like the area:
+  ``P = P_entry × Π attrs[a] for a in area_per × count`` (e.g. leakage per bit ×
+  bits).  A kind no entry gives a static power for is *not modelled*
+  (:meth:`TechnologyTable.lookup_static` returns None; the estimator lists it).
 
 Lookup, for energy (entries that price the action) and for area (entries with an
 area) alike:
@@ -69,6 +74,10 @@ def _numeric(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
+#: the "action" that selects an entry's static power (never an action name: a tuple)
+STATIC = ("static",)
+
+
 class TechnologyTable:
     """Prices actions and areas from one technology table (see module docstring)."""
 
@@ -111,10 +120,31 @@ class TechnologyTable:
         p = self.lookup_area(kind, attrs)
         return p.value * self.area_multiplier(kind, attrs)
 
-    def area_multiplier(self, kind: str, attrs=None) -> float:
-        """``Π attrs[a] for a in area_per × count`` for the entry that prices the area."""
+    def lookup_static(self, kind: str, attrs=None) -> Price | None:
+        """Static power entry of ``kind`` (W per instance per unit of ``area_per``), or None
+        when the table gives ``kind`` no static power (not modelled)."""
+        key = ("S", kind, None, _attrs_key(attrs))
+        if key not in self._cache:
+            try:
+                self._cache[key] = self._resolve(kind, dict(key[3]), STATIC)
+            except UnpricedError:
+                self._cache[key] = None
+        return self._cache[key]
+
+    def static_multiplier(self, kind: str, attrs=None) -> float:
+        """``Π attrs[a] for a in area_per × count`` of the entry giving the static power."""
+        return self.area_multiplier(kind, attrs, STATIC)
+
+    def static(self, kind: str, attrs=None) -> float:
+        """Static power in W of a component (0 when not modelled)."""
+        p = self.lookup_static(kind, attrs)
+        return 0.0 if p is None else p.value * self.static_multiplier(kind, attrs)
+
+    def area_multiplier(self, kind: str, attrs=None, what=None) -> float:
+        """``Π attrs[a] for a in area_per × count`` for the entry that prices the area
+        (``what=STATIC``: the static power)."""
         attrs = dict(attrs or {})
-        entry = self._area_entry(kind, attrs)
+        entry = self._area_entry(kind, attrs, what)
         m = float(attrs.get("count", 1))
         for a in entry.area_per:
             if a not in attrs:
@@ -134,9 +164,13 @@ class TechnologyTable:
 
     # -- resolution -------------------------------------------------------------------------
     def _prices(self, e: TechnologyEntry, action: str | None) -> bool:
+        if action is STATIC:
+            return e.static is not None
         return e.area is not None if action is None else action in e.energy
 
     def _value(self, e: TechnologyEntry, action: str | None, attrs=None) -> float:
+        if action is STATIC:
+            return e.static
         if action is None:
             return e.area
         value = e.energy[action]
@@ -150,7 +184,7 @@ class TechnologyTable:
         return value
 
     def _source(self, e: TechnologyEntry, action: str | None) -> str:
-        deriv = e.derivation.get(action) if action else None
+        deriv = e.derivation.get(action) if isinstance(action, str) else None
         return f"{e.source} [{deriv}]" if deriv else e.source
 
     def _exact(self, kind, attrs, action):
@@ -164,15 +198,15 @@ class TechnologyTable:
             raise ConfigError(f"ambiguous: {len(top)} equally specific entries price "
                               f"{self._what(kind, action, attrs)} "
                               f"({', '.join(e.where for e in top)})", file=self.file,
-                              key=f"{kind}.{action or 'area'}")
+                              key=f"{kind}.{self._label(action)}")
         return top[0]
 
-    def _area_entry(self, kind, attrs) -> TechnologyEntry:
-        e = self._exact(kind, attrs, None)
+    def _area_entry(self, kind, attrs, what=None) -> TechnologyEntry:
+        e = self._exact(kind, attrs, what)
         if e is None:
-            e = self._scaled(kind, attrs, None)[0]
+            e = self._scaled(kind, attrs, what)[0]
         if e is None:
-            raise self._unpriced(kind, None, attrs)
+            raise self._unpriced(kind, what, attrs)
         return e
 
     def _scaled(self, kind, attrs, action):
@@ -211,14 +245,20 @@ class TechnologyTable:
 
     def _what(self, kind, action, attrs) -> str:
         a = ", ".join(f"{k}={v}" for k, v in sorted(attrs.items())) or "no attributes"
+        if action is STATIC:
+            return f"the static power of {kind} ({a})"
         return f"{kind}.{action} ({a})" if action else f"the area of {kind} ({a})"
 
     def _unpriced(self, kind, action, attrs) -> UnpricedError:
         listed = [dict(e.match) for e in self.config.entries
                   if e.kind == kind and self._prices(e, action)]
         hint = (f"entries for {kind} cover {listed}" if listed
-                else f"the table has no {kind} entry {'for ' + action if action else 'with an area'}")
+                else f"the table has no {kind} entry {'for ' + self._label(action) if action else 'with an area'}")
         return UnpricedError(f"technology table '{self.name}' does not price "
                              f"{self._what(kind, action, attrs)}: {hint}; add an entry (an "
                              f"explicit 0 with a source if it is free) or a scaling rule",
-                             file=self.file, key=f"{kind}.{action or 'area'}")
+                             file=self.file, key=f"{kind}.{self._label(action)}")
+
+    @staticmethod
+    def _label(action) -> str:
+        return "static" if action is STATIC else (action or "area")

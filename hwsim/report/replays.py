@@ -35,7 +35,8 @@ def replay_report(acc, hw, reader, wall_s: float | None = None) -> dict:
               "trace": {k: header[k] for k in ("network", "batch", "algorithm", "roles",
                                                 "source")}}
     return build_report(total_ticks=hw.now, phase_ticks=hw.phase_ticks, component_stats=stats,
-                        energy=estimate(hw.machine.ledger, table),
+                        energy=estimate(hw.machine.ledger, table, hw.machine.components,
+                                        hw.now * 1e-12),
                         area=area_report(hw.machine.components, table),
                         samples=hw.samples or None, config=config, seed=header.get("seed"),
                         backend="replay", name=f"replay {Path(reader.file).name} on {acc.name}",

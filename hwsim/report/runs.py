@@ -55,7 +55,9 @@ def run_report(result) -> dict:
             stats[p].setdefault(k, {"value": 0}).update(unit=spec.unit, desc=spec.desc)
     extra["mapping"] = mapping_section(hw.mapping)
     return build_report(total_ticks=t["ticks"], phase_ticks=t["phase_ticks"],
-                        component_stats=stats, energy=estimate(hw.machine.ledger, table),
+                        component_stats=stats,
+                        energy=estimate(hw.machine.ledger, table, hw.machine.components,
+                                        t["ticks"] * 1e-12),
                         area=area_report(hw.machine.components, table), extra=extra, **common)
 
 

@@ -103,6 +103,10 @@ def render_text(report: dict) -> str:
     if en is not None:
         lines.append(f"  total energy    {format_si(en['total_J'], 'J')}  (table {en['table']})"
                      + _partial(en))
+        if en.get("static_J") is not None:
+            lines.append(f"    dynamic       {format_si(en['dynamic_J'], 'J')}, static "
+                         f"{format_si(en['static_J'], 'J')} "
+                         f"({format_si(en['static_power_W'], 'W')} x total time)")
     if report.get("average_power_W") is not None:
         lines.append(f"  average power   {format_si(report['average_power_W'], 'W')}")
     if ar is not None:

@@ -12,7 +12,9 @@ the layer's array runs its share at once (lines = the rows/columns mapped on tha
 tile; the op's ``n`` and fields split by the rules of the op schema,
 :mod:`hwsim.core.ops`; a tile with no share of a flip takes no part); the op ends
 when the slowest tile ends.  Forward MVMs over ``g_c > 1`` column blocks add
-``n·(g_c − 1)·M`` partial sums on the digital unit (transposed: ``n·(g_r − 1)·N``).
+``n·(g_c − 1)·M`` partial sums on the digital unit (transposed: ``n·(g_r − 1)·N``),
+each a 16-bit word moved over the interconnect (``transfer`` after the buffer).
+``move`` ops are placed by :func:`move_specs`.
 Schedule ``sequential``: an op starts when the previous one ended.  With ``cache`` the
 ops go through the exact op memo (:class:`hwsim.sim.memo.OpMemo`) that the Hardware owns;
 training (:meth:`Hardware.flush`) and trace replay (:meth:`Hardware.execute`) share it.
@@ -42,6 +44,43 @@ def txn_meta(spec, op: Op) -> dict:
     if extra is not None:
         tm.update(extra)
     return tm
+
+
+#: bytes of one partial sum moved between the tiles of a split layer (16-bit words)
+PSUM_BYTES = 2
+
+
+def move_specs(machine: Machine, op: Op) -> list:
+    """Placement of a ``move`` op (a tensor of the training step stored or re-read).
+
+    Policy: the step's live tensors are laid out in the buffer in the order the network
+    walk gives them (``offset`` = bytes placed before this one); a tensor of ``extent``
+    bytes keeps ``e_on = clip(capacity − offset, 0, extent)`` bytes in the buffer and
+    spills the rest to DRAM.  An access of ``n`` bytes to it moves
+    ``on = floor(n · e_on / extent)`` bytes through the buffer and interconnect (the
+    ``transfer`` route, in chunks of at most the capacity, which queue on the buffer's
+    port) and ``n − on`` on the ``dram`` route.  Stateless: it depends on the op and the
+    machine only, so the op memo and a replay see the same split."""
+    meta = op.meta_dict()
+    access, n = meta["access"], op.n
+    offset, extent = int(meta.get("offset", 0)), int(meta.get("extent", n))
+    buf = machine.components[machine.routes["transfer"][0]]
+    cap = int(buf.params.capacity)
+    e_on = min(extent, max(0, cap - offset)) if extent > 0 else 0
+    on = n * e_on // extent if extent > 0 else n
+    specs = []
+    for start in range(0, on, cap):
+        chunk = min(cap, on - start)
+        specs.append(("transfer", chunk, machine.routes["transfer"], None, None,
+                      {"bytes": chunk, "access": access}))
+    if n - on > 0:
+        if "dram" not in machine.routes:
+            raise SimulationError(f"'move' of {n - on} B ({meta.get('what', 'data')}, layer "
+                                  f"'{op.layer}') does not fit in the buffer "
+                                  f"({cap} B) and the accelerator has no DRAM")
+        specs.append(("dram", n - on, machine.routes["dram"], None, None,
+                      {"bytes": n - on, "access": access}))
+    return specs
 
 
 class Hardware:
@@ -216,6 +255,8 @@ class Hardware:
             return [("digital", op.n, digital, None, None, None)]
         if kind == "transfer":
             return [("transfer", op.n, m.routes["transfer"], None, None, None)]
+        if kind == "move":
+            return move_specs(m, op)
         if self.mapping is None:
             raise SimulationError(f"op '{kind}' on layer '{op.layer}' needs a layer mapping")
         lm = self.mapping[op.layer]
@@ -259,12 +300,16 @@ class Hardware:
                 raise SimulationError(f"unknown op kind '{kind}'")
         if kind == "read_column" and op.meta_dict().get("minus") is not None:
             specs += self._reference_specs(op, lm, None if span else col)
-        if kind == "forward" and lm.grid[1] > 1:
-            specs.append(("digital", op.n * lm.partial_sum_adds_per_vector, digital, None,
-                          None, {"kind": "partial_sum"}))
-        if kind == "backward" and lm.grid[0] > 1:
-            specs.append(("digital", op.n * lm.partial_sum_adds_per_vector_t, digital,
-                          None, None, {"kind": "partial_sum"}))
+        adds = (lm.partial_sum_adds_per_vector if kind == "forward" and lm.grid[1] > 1 else
+                lm.partial_sum_adds_per_vector_t if kind == "backward" and lm.grid[0] > 1
+                else 0)
+        if adds:
+            specs.append(("digital", op.n * adds, digital, None, None, {"kind": "partial_sum"}))
+            # the partial sums travel from their tiles to the digital unit over the
+            # interconnect (the transfer route after the buffer): one 16-bit word each
+            nbytes = PSUM_BYTES * op.n * adds
+            specs.append(("transfer", nbytes, m.routes["transfer"][1:], None, None,
+                          {"bytes": nbytes}))
         return specs
 
     def _reference_specs(self, op: Op, lm, col: int) -> list:

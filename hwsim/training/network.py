@@ -97,45 +97,61 @@ class Network:
         self._first_weighted = weighted[0] if weighted else len(self.layers)
 
     # -- inference and training passes ------------------------------------------------
-    def forward(self, x: np.ndarray, train: bool = True, hw=None) -> np.ndarray:
+    def forward(self, x: np.ndarray, train: bool = True, hw=None, moves=None) -> np.ndarray:
         """Outputs (B, …) for inputs (B, *input_shape); ``train`` keeps what backward needs.
 
         With ``hw`` (the operations API), the digital post-processing of every weighted
         layer's output (its activation, pooling, bias: one ``activation`` op of
         B·out·vectors elements on the digital unit) is issued where it happens in the
-        dataflow: after the layer's MVM, before the next layer's MVM.
+        dataflow: after the layer's MVM, before the next layer's MVM.  With ``moves`` (a
+        :class:`~hwsim.training.dataflow.StepMoves`) each analog layer also reads its
+        input patches before its MVM and writes its output map after the post-processing.
         """
         x = np.asarray(x)
         if x.shape[1:] != self.input_shape:
             raise ValueError(f"network input: expected (B, {', '.join(map(str, self.input_shape))}), "
                              f"got {x.shape}")
-        batch, pending = x.shape[0], None
+        batch, pending, k = x.shape[0], None, -1
         for layer in self.layers:
             if layer.has_weights:
-                self._post_process(hw, pending, batch)
-                pending = layer
+                self._post_process(hw, pending, batch, moves, k)
+                pending, k = layer, k + 1
+                if moves is not None:
+                    moves.forward_in(hw, k)
             x = layer.forward(x, train)
-        self._post_process(hw, pending, batch)
+        self._post_process(hw, pending, batch, moves, k)
         return x
 
     @staticmethod
-    def _post_process(hw, layer, batch: int) -> None:
+    def _post_process(hw, layer, batch: int, moves=None, k: int = -1) -> None:
         if hw is not None and layer is not None:
             hw.digital("activation", batch * layer.out_features * layer.vectors_per_sample,
                        layer=layer.name, phase="forward")
+            if moves is not None:
+                moves.forward_out(hw, k)
 
-    def backward(self, grad: np.ndarray, need_input_grad: bool = False) -> np.ndarray | None:
+    def backward(self, grad: np.ndarray, need_input_grad: bool = False, hw=None,
+                 moves=None) -> np.ndarray | None:
         """Back-propagate ``∂L/∂output``; every analog layer then holds last_input/last_delta.
 
         The layers in front of the first analog layer need no error, so unless
         ``need_input_grad`` they are skipped and the first analog layer does no
-        backward MVM (as on hardware).  Returns ∂L/∂input or None.
+        backward MVM (as on hardware).  Returns ∂L/∂input or None.  With ``hw`` and
+        ``moves``, an analog layer that runs its transposed MVM reads its error before
+        it and writes the error of the layer below after it.
         """
+        k = sum(1 for layer in self.layers if layer.has_weights)
         for i in range(len(self.layers) - 1, -1, -1):
             if i < self._first_weighted and not need_input_grad:
                 return None
             need = need_input_grad or i > self._first_weighted
-            grad = self.layers[i].backward(grad, need_grad_in=need)
+            layer = self.layers[i]
+            k -= layer.has_weights
+            if moves is not None and layer.has_weights and need:
+                moves.backward_in(hw, k)
+            grad = layer.backward(grad, need_grad_in=need)
+            if moves is not None and layer.has_weights and need:
+                moves.backward_out(hw, k)
         return grad
 
     def output(self, x: np.ndarray, batch_size: int = 500) -> np.ndarray:

@@ -36,6 +36,7 @@ from hwsim.training.checkpoint import (CHECKPOINT, PREVIOUS, check_resumable, cl
                                        load_checkpoint, remove_partial, save_checkpoint,
                                        write_identity)
 from hwsim.training.datasets import load_dataset
+from hwsim.training.dataflow import StepMoves
 from hwsim.training.losses import softmax_cross_entropy
 from hwsim.training.network import build_network
 
@@ -211,11 +212,15 @@ def _train_epoch(prep: Prepared, hw, rng_data, progress=None) -> tuple[float, in
     net, algo, ds = prep.network, prep.algorithm, prep.dataset
     batch = prep.cfg.training.batch
     total, seen = 0.0, 0
+    shapes = net.layer_shapes()
     for xb, yb in ds.batches(batch, rng_data):
-        z = net.forward(xb, hw=hw)        # MVMs with the activations between them
+        moves = StepMoves(shapes, len(xb))    # the data the step stores and re-reads
+        z = net.forward(xb, hw=hw, moves=moves)   # MVMs with the activations between them
         loss, grad = softmax_cross_entropy(z, yb)
         hw.digital("loss_grad", grad.size, phase="backward")    # on the digital unit
-        net.backward(grad)
+        moves.loss(hw)
+        net.backward(grad, hw=hw, moves=moves)
+        moves.update(hw)
         algo.update(net, len(xb))
         net.apply_digital_updates(prep.cfg.training.lr)
         hw.end_step(len(xb))

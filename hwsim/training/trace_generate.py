@@ -13,7 +13,9 @@ per sample sees ``V = B·P`` vectors.  The network walk is the runner's
 (:func:`hwsim.training.runner.train_epoch` over :class:`hwsim.training.network.Network`):
 per layer its MVM then the ``digital`` activation of its output (``V·M``), the
 ``loss_grad`` (``B·M_last``), the backward MVMs from the last layer down to the second
-(the first needs no input error), then the algorithm's updates.  A recurrent layer
+(the first needs no input error), then the algorithm's updates; around them the data
+movement of :class:`hwsim.training.dataflow.StepMoves` (the runner's hooks, in the same
+places).  A recurrent layer
 (``kind: lstm``) also runs its transposed MVMs when it is first: backpropagation
 through time needs the error of ``h_{t−1}``.
 """
@@ -35,6 +37,7 @@ from hwsim.sim.hardware import Hardware
 from hwsim.trace.format import TraceWriter, check_header
 from hwsim.training.algorithms import ALGORITHMS
 from hwsim.training.algorithms.symbolic import MODEL, Expect, StatModel, SymbolicContext
+from hwsim.training.dataflow import StepMoves
 from hwsim.training.network import build_network
 
 
@@ -109,17 +112,24 @@ class _ShapeNetwork:
 
     def step(self, batch: int) -> None:
         hw, model = self.algo.hw, self.model
-        for lay in self.layers:
+        moves = StepMoves(self.layers, batch)      # the runner's data movement, same hooks
+        for i, lay in enumerate(self.layers):
             v = batch * lay.vectors_per_sample
             lay.last_input = model.inputs(v, lay.in_features)
+            moves.forward_in(hw, i)
             lay.backend.forward(lay.last_input)
             hw.digital("activation", v * lay.out_features, layer=lay.name, phase="forward")
+            moves.forward_out(hw, i)
         hw.digital("loss_grad", batch * self.layers[-1].out_features, phase="backward")
+        moves.loss(hw)
         for i in range(len(self.layers) - 1, -1, -1):
             lay = self.layers[i]
             lay.last_delta = model.errors(batch * lay.vectors_per_sample, lay.out_features)
             if i > 0 or lay.kind == "lstm":
+                moves.backward_in(hw, i)
                 lay.backend.backward(lay.last_delta)
+                moves.backward_out(hw, i)
+        moves.update(hw)
         self.algo.update(self, batch)
         hw.end_step(batch)
 

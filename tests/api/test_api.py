@@ -134,8 +134,11 @@ def test_generate_trace_counts(trace):
     assert isinstance(trace, hwsim.TraceInfo) and trace.path.is_file()
     # 3 steps of 10 samples; SGD on the 2-layer MLP issues per step 2 forward MVMs,
     # 1 backward MVM (the first layer needs no input error), 2 updates, 2 activation
-    # passes and 1 loss gradient (the runner's op order, hwsim/training/trace_generate.py) = 8 ops
-    assert (trace.steps, trace.samples, trace.ops) == (3, 30, 24)
+    # passes and 1 loss gradient (the runner's op order, hwsim/training/trace_generate.py) = 8 ops,
+    # plus 11 data moves (hwsim/training/dataflow.py): 2 x (read input, write output),
+    # the loss error write, layer 2's error read + write of layer 1's, 2 x (re-read
+    # input, read error) for the update = 19 ops per step
+    assert (trace.steps, trace.samples, trace.ops) == (3, 30, 57)
     assert trace.bytes == trace.path.stat().st_size
 
 
@@ -192,6 +195,6 @@ def test_validate_describe_schema_expand():
     assert "component kinds:" in hwsim.describe()
     assert hwsim.schema("accelerator")["title"] == "hwsim accelerator"
     doc = hwsim.expand(ACC, {"tile.count": 2})
-    # cttv2_tile: buffer, noc, digital + per tile dac, array, pgen, adc, chopper, acc
-    assert len(doc["components"]) == 3 + 2 * 6 and doc["tile"]["count"] == 2
+    # cttv2_tile: buffer, noc, digital, dram + per tile dac, array, pgen, adc, chopper, acc
+    assert len(doc["components"]) == 4 + 2 * 6 and doc["tile"]["count"] == 2
     assert hwsim.validate(doc).summary == hwsim.validate(ACC, {"tile.count": 2}).summary

@@ -403,7 +403,9 @@ def test_buffer_to_buffer_over_interconnect(nbytes, hops, hop_lat):
     ends, rows_, comps = both_modes(build, [("transfer", nbytes, ("src", "noc", "dst"), {})])
     assert ends[0] == (1 + hops * hop_lat + math.ceil(nbytes / 32) + 1) * NS
     c = counts(rows_)
+    # flits of 32 B (ISAAC 256-bit flit, the default flit_bytes), one router action per hop
     assert c == {("src", "read_bit"): 8 * nbytes, ("noc", "transfer_bit"): 8 * nbytes * hops,
+                 ("noc", "flit_hop"): math.ceil(nbytes / 32) * hops,
                  ("dst", "write_bit"): 8 * nbytes}
     assert comps["dst"].stats["bytes_written"] == nbytes == comps["noc"].stats["bytes_moved"]
 

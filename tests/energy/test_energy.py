@@ -318,6 +318,10 @@ def test_extends_and_linear_rule(tmp_path):
 BLOCK_ACTIONS = [
     ("PulseGenerator", "pulse_slot", {"rng": "lfsr"}), ("PulseGenerator", "rng_draw", {"rng": "lfsr"}),
     ("Chopper", "flip", {}),
+    ("Tile", "wire_charge", {"read_voltage": 0.2, "wire_capacitance": 25.6e-18}),
+    ("Interconnect", "flit_hop", {}),
+    *[("DRAM", a, {"technology": t}) for a in ("read_bit", "write_bit")
+      for t in ("lpddr4", "hbm2", "gddr5")],
     *[("DigitalAccumulator", a, {"bits": 16}) for a in ("add", "compare", "read", "write")],
     *[("DigitalUnit", "op", {"function": k, "bits": 16}) for k in
       ("activation", "activation_grad", "loss_grad", "partial_sum", "bias", "pca", "scale",
@@ -328,13 +332,16 @@ BLOCK_ACTIONS = [
     ("Tile", "read_cell", {"read_voltage": 0.2, "g_max": 50e-6, "integration_time": 40e-9}),
 ]
 BLOCK_AREAS = [
-    ("PulseGenerator", {"rng": "lfsr", "lines": 512}, 0.0),
+    # table rows: 60 um^2 per line (pulse generator), 0.171 um^2 per SRAM bit,
+    # ISAAC router 0.151 mm^2 + bus 0.090 mm^2 (configs/technology/32nm_isaac.yaml)
+    ("PulseGenerator", {"rng": "lfsr", "lines": 512}, 512 * 60 * um2),
     ("Chopper", {"lines": 256}, 256 * 0.04 * um2),
     ("DigitalAccumulator", {"lanes": 64, "bits": 16}, 64 * 60 * um2),
     ("DigitalAccumulator", {"lanes": 64, "bits": 32}, 64 * 120 * um2),
     ("DigitalUnit", {"lanes": 256, "bits": 16}, 256 * 60 * um2),
-    ("Buffer", {"technology": "sram", "capacity": 262144.0}, 0.0),
-    ("Interconnect", {"bandwidth": 32.0, "hops": 1}, 0.0),
+    ("Buffer", {"technology": "sram", "capacity": 262144.0, "bits": 8 * 262144.0},
+     8 * 262144 * 0.171 * um2),
+    ("Interconnect", {"bandwidth": 32.0, "hops": 1}, 0.241e6 * um2),
 ]
 
 

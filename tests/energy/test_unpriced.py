@@ -4,8 +4,9 @@ reason; the numbers themselves do not change.
 
 Expected numbers are the table rows (configs/technology/hermes_cco.yaml extends
 32nm_isaac.yaml): a CCO ADC has area 0 ("not modelled"), an 8-bit SAR ADC 1200 um²,
-Interconnect 0 um² ("area not in TECHNOLOGY.md, not modelled"), PulseGenerator.pulse_slot
-0 J ("the line driver of a fired slot is priced once as Tile row_drive/col_drive")."""
+a DRAM 0 um² ("area: off-chip, not on the accelerator die, not modelled"),
+PulseGenerator.pulse_slot 0 J ("the line driver of a fired slot is priced once as Tile
+row_drive/col_drive")."""
 import pytest
 
 from hwsim.core import ActionLedger
@@ -26,7 +27,7 @@ COMPONENTS = {
     "chip.core0.adc": {"kind": "ADC", "attrs": {"type": "cco", "bits": 8, "count": 256}},
     "chip.core1.adc": {"kind": "ADC", "attrs": {"type": "cco", "bits": 8, "count": 256}},
     "chip.sar": {"kind": "ADC", "attrs": {"type": "sar", "bits": 8, "count": 2}},
-    "chip.bus": {"kind": "Interconnect", "attrs": {}},
+    "chip.dram": {"kind": "DRAM", "attrs": {"technology": "lpddr4"}},
 }
 
 
@@ -36,12 +37,12 @@ def test_zero_areas_are_listed_and_the_total_is_partial(table):
     d = rep.to_dict()
     assert d["partial"] is True and d["total_m2"] == rep.total
     listed = {u["kind"]: u for u in d["unpriced"]}
-    assert set(listed) == {"ADC", "Interconnect"}
+    assert set(listed) == {"ADC", "DRAM"}
     assert listed["ADC"]["components"] == 2 and listed["ADC"]["table"] == "hermes_cco"
     assert listed["ADC"]["paths"] == ["chip.core0.adc", "chip.core1.adc"]
     assert listed["ADC"]["reason"] == ("area: HERMES gives a 4 um column pitch but no height, "
                                        "not modelled")
-    assert listed["Interconnect"]["reason"] == "area not in TECHNOLOGY.md, not modelled"
+    assert listed["DRAM"]["reason"] == "area: off-chip, not on the accelerator die, not modelled"
 
 
 def test_a_complete_area_is_not_partial(table):
@@ -74,7 +75,7 @@ def test_text_report_names_what_is_missing(table):
                           area=area_report(COMPONENTS, table), name="hermes")
     text = render_text(report)
     total = next(line for line in text.splitlines() if "total area" in line)
-    assert "PARTIAL, not modelled: ADC area, Interconnect area" in total
+    assert "PARTIAL, not modelled: ADC area, DRAM area" in total
     assert "not modelled: ADC area (hermes_cco table), 2 components: area: HERMES" in text
     assert ("0 J in the table: PulseGenerator.pulse_slot (hermes_cco table), 2 components, "
             "42 actions") in text
@@ -99,4 +100,4 @@ def test_sweep_breakdown_names_the_unmodelled_areas(table):
                           area=area_report(COMPONENTS, table), samples=10, name="hermes")
     metrics, breakdown = summarize(report)
     assert metrics["area"] == pytest.approx(2 * 1200 * um2)
-    assert breakdown["area_not_modelled"] == ["ADC", "Interconnect"]
+    assert breakdown["area_not_modelled"] == ["ADC", "DRAM"]

@@ -25,7 +25,8 @@ def test_compact_routes_are_the_tile_template_by_hand():
     chopper alone, buffer -> interconnect for transfers); ADC bank shared by 2 tiles."""
     m = build_machine(_acc(**{"tile.periphery.tiles_per_adc_bank": 2}))
     assert m.routes == {"digital": ("chip.digital_unit",),
-                        "transfer": ("chip.buffer", "chip.interconnect")}
+                        "transfer": ("chip.buffer", "chip.interconnect"),
+                        "dram": ("chip.dram",)}
     for i, t in enumerate(m.tiles):
         tile, adc = f"chip.tile{i}", "chip.adc0"
         mvm = (f"{tile}.dac", tile, adc)

@@ -196,9 +196,10 @@ def test_kill_9_of_a_sweep_leaves_no_workers(tmp_path, scheduler):
 
 
 def test_metric_constraint_error_is_one_line(tmp_path, capsys):
-    # area_mm2 is a float: 1e-3 ** -1000 overflows -> an error at the constraint's line
+    # area_mm2 is a float well above 1e-3 mm^2: (1e3·area)^1000 overflows -> an error at
+    # the constraint's line
     sw = _sweep(tmp_path, "axes:\n  tile.rows: [64]\nconstraints:\n"
-                "  - area_mm2 ** -1000 > 1\n")
+                "  - (area_mm2 * 1000) ** 1000 > 1\n")
     assert main(["sweep", str(sw), "-o", str(tmp_path / "o"), "--workers", "1",
                  "--no-progress", "--no-plots"]) == 2
     err = capsys.readouterr().err.strip().splitlines()

@@ -113,6 +113,12 @@ def test_generated_matches_recorded_structure(recorded, tmp_path, alg):
     assert _structure(r) == _structure(g)
     # item counts of everything but the data-dependent pulse-slot count agree
     assert [o.n for o in r if o.op != "update"] == [o.n for o in g if o.op != "update"]
+    # both carry the step's data movement (hwsim/training/dataflow.py): fc1 reads its
+    # input before its MVM and writes its output after its activation
+    assert [(o.op, o.layer) for o in r[:1]] == [("move", "fc1")]
+    assert [o.meta_dict()["access"] for o in r if o.op == "move"] == \
+        [o.meta_dict()["access"] for o in g if o.op == "move"]
+    r = [o for o in r if o.op != "move"]
     first = [(o.op, o.layer, o.phase) for o in r[:5]]
     expect_mvm = ("digital", "fc1", "forward") if alg == "float" else ("forward", "fc1", "forward")
     assert first[0] == expect_mvm and first[1] == ("digital", "fc1", "forward")
