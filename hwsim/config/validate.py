@@ -126,7 +126,8 @@ def estimate_size(acc, layers=(), roles: int = 1, batch: int = 1) -> SizeEstimat
     components = len(acc.components)
     for b in BLOCKS:
         if b.params_of(acc) is not None:
-            components += 1 if b.scope == "chip" else -(-acc.tile.count // b.tiles_per_instance(acc))
+            components += (1 if b.scope == "chip"
+                           else -(-acc.tile.count // b.tiles_per_instance(acc)))
     devices = sum(o * i for o, i, _ in layers)
     acts = sum((o + i) * v for o, i, v in layers)
     return SizeEstimate(acc.tile.count, components, devices * roles * BYTES_PER_DEVICE,
