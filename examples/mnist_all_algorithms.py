@@ -74,7 +74,9 @@ def run_one(algo: str, epochs: int, seed: int, data_dir=None) -> dict:
                "run.out": str(ROOT / "runs" / "studies" / "mnist" / algo)})
     cfg = load_experiment(str(ROOT / "configs" / fname), ov)
     t0 = time.perf_counter()
-    result = run_experiment(cfg, data_dir=data_dir)
+    # the study re-measures: its own scratch run directory is overwritten (the result is
+    # cached in examples/results/mnist/<algo>.json)
+    result = run_experiment(cfg, data_dir=data_dir, force=True)
     wall = time.perf_counter() - t0
     samples = sum(h["samples"] for h in result.history)
     hw_time = result.timing["ticks"] * 1e-12                 # the engine counts picoseconds
