@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import math
 import os
 import zlib
 from pathlib import Path
@@ -305,6 +306,10 @@ class TraceReader:
         if layer and layer not in layers and kind not in ("digital", "transfer"):
             raise TraceError(f"op '{kind}' names layer '{layer}' that is not in the trace "
                              f"header", file=self.file, line=lineno)
+        bad = [k for k, v in meta.items() if isinstance(v, float) and not math.isfinite(v)]
+        if bad:      # JSON admits NaN/Infinity; a statistic must be a number to be priced
+            raise TraceError(f"op '{kind}': statistic {bad[0]} is {meta[bad[0]]!r}, not a "
+                             f"finite number", file=self.file, line=lineno)
         op = Op(kind, n, layer, role, phase, tuple(sorted(meta.items())))
         try:
             schema.check(kind, n, op.meta)

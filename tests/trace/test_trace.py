@@ -1,6 +1,7 @@
 """Traces: record -> replay round trip, generated vs recorded, cache exactness, bad files."""
 import gzip
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -210,6 +211,12 @@ def _bad_traces(src, d):
     _write_lines(bad["wrong_version"], [json.dumps(hdr)] + lines[1:])
     bad["not_gzip"] = d / "plain.jsonl.gz"
     bad["not_gzip"].write_text("hello\n")
+    # a NaN statistic (JSON admits it; validate-time checks never see a trace's numbers)
+    i = next(k for k, x in enumerate(lines) if '"sum_gv2":' in x)
+    nan = re.sub(r'"sum_gv2": ?[-0-9.eE+]+', '"sum_gv2": NaN', lines[i], count=1)
+    assert nan != lines[i]
+    bad["nan_statistic"] = d / "nan.jsonl.gz"
+    _write_lines(bad["nan_statistic"], lines[:i] + [nan] + lines[i + 1:])
     return bad
 
 
