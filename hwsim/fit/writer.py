@@ -54,7 +54,7 @@ def device_values(fit: Fit, population: dict, sigma: float) -> dict:
 def render(values: dict, rep: FitReport) -> str:
     dw = values["dw_min"]
     name = os.path.basename(rep.data_file)
-    lines = [f"# Device fitted to measured pulse responses by `hwsim device fit`.",
+    lines = ["# Device fitted to measured pulse responses by `hwsim device fit`.",
              f"# command: {rep.command}",
              f"# data: {name}: {rep.n_devices} device(s), {rep.n_up + rep.n_down} pulse steps "
              f"({rep.n_up} up, {rep.n_down} down)",

@@ -127,7 +127,6 @@ class StreamingPCA:
         macs = {"pca": 0, "init": 0}
         if self.x_hat is None:
             macs["init"] = self._init(x[:self.sub_batch], d[:self.sub_batch])
-        k = self.k
         for t, s in enumerate(range(0, len(x), self.sub_batch)):
             xt, dt = x[s:s + self.sub_batch], d[s:s + self.sub_batch]
             mt = len(xt)
