@@ -32,6 +32,7 @@ read out), ``write`` (one word rewritten after a threshold crossing).
 from __future__ import annotations
 
 from fractions import Fraction
+from functools import cached_property
 
 from hwsim.components.lanes import LanedComponent
 from hwsim.config.blocks import AccumulatorParams
@@ -80,7 +81,7 @@ class DigitalAccumulator(LanedComponent):
 
     def actions(self, txn):
         compares, writes, reads = self._counts(txn)
-        attrs = {"bits": self.params.bits}
+        attrs = self._attrs
         yield "add", txn.n_total, attrs
         yield "compare", compares, attrs
         yield "read", reads, attrs
@@ -89,6 +90,11 @@ class DigitalAccumulator(LanedComponent):
     def on_operation(self, txn) -> None:
         self.stats.add("elements", txn.n_total)
         self.stats.add("threshold_crossings", self._counts(txn)[1])
+
+    @cached_property
+    def _attrs(self) -> dict:
+        """The attributes of every action (params are frozen; never mutated)."""
+        return {"bits": self.params.bits}
 
     def area_attrs(self) -> dict:
         return {"lanes": self.params.lanes, "bits": self.params.bits}

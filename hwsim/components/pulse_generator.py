@@ -75,6 +75,7 @@ class PulseGenerator(Component):
         self.rows = rows
         self.cols = cols
         self.pulse_width = pulse_width
+        self._attrs = {"rng": params.rng}       # of every action (never mutated)
 
     @property
     def lines(self) -> int:
@@ -104,7 +105,7 @@ class PulseGenerator(Component):
             pulses = int(field(txn, "pulses"))
             fired = int(field(txn, "row_slots", pulses)) + int(field(txn, "col_slots"))
             draws = int(field(txn, "rng_draws")) if stochastic else 0
-        attrs = {"rng": self.params.rng}
+        attrs = self._attrs
         yield "pulse_slot", fired, attrs
         yield "rng_draw", draws, attrs
 

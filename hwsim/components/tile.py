@@ -33,10 +33,15 @@ update slot).
 """
 from __future__ import annotations
 
+from functools import cached_property
+
 from hwsim.config.blocks import TileParams
 from hwsim.core import Component, inp, out, register
 from hwsim.core.ops import field
 from hwsim.errors import SimulationError
+
+_READS = frozenset(("forward", "backward", "read_column"))
+_NO_ATTRS: dict = {}
 
 
 @register
@@ -60,7 +65,7 @@ class Tile(Component):
 
     def timing(self, txn):
         p = self.params
-        if txn.op in ("forward", "backward", "read_column"):
+        if txn.op in _READS:
             c = max(1, self.cycles(self.read_time())) * p.read_phases
             return c, c
         if txn.op == "update":
@@ -82,20 +87,27 @@ class Tile(Component):
         return p.integration_time if p.read_timing == "fixed" else \
             p.settling_taus * self.settling_tau()
 
+    @cached_property
+    def _read_attrs(self) -> tuple:
+        """The attributes of ``wire_charge`` and ``read_cell`` (the params are frozen:
+        built once, yielded as the same dicts; the ledger never mutates them)."""
+        p = self.params
+        return ({"read_voltage": p.read_voltage, "wire_capacitance": p.wire_capacitance},
+                {"read_voltage": p.read_voltage, "g_max": p.g_max,
+                 "integration_time": self.read_time()})
+
     def actions(self, txn):
-        if txn.op in ("forward", "backward", "read_column"):
+        if txn.op in _READS:
             p = self.params
-            yield "read", txn.n_total * p.read_phases, {}
+            wire, cell = self._read_attrs
+            yield "read", txn.n_total * p.read_phases, _NO_ATTRS
             cells = int(field(txn, "lines_in", p.cols)) * int(field(txn, "lines_out", p.rows))
-            yield "wire_charge", txn.n_total * cells * p.read_phases, {
-                "read_voltage": p.read_voltage, "wire_capacitance": p.wire_capacitance}
-            yield "read_cell", float(field(txn, "sum_gv2")) * p.read_phases, {
-                "read_voltage": p.read_voltage, "g_max": p.g_max,
-                "integration_time": self.read_time()}
+            yield "wire_charge", txn.n_total * cells * p.read_phases, wire
+            yield "read_cell", float(field(txn, "sum_gv2")) * p.read_phases, cell
         else:
-            yield "pulse", int(field(txn, "pulses")), {}
-            yield "row_drive", int(field(txn, "row_slots", 0)), {}
-            yield "col_drive", int(field(txn, "col_slots")), {}
+            yield "pulse", int(field(txn, "pulses")), _NO_ATTRS
+            yield "row_drive", int(field(txn, "row_slots", 0)), _NO_ATTRS
+            yield "col_drive", int(field(txn, "col_slots")), _NO_ATTRS
 
     def area_attrs(self) -> dict:
         return {"rows": self.params.rows, "cols": self.params.cols}

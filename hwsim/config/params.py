@@ -18,6 +18,7 @@ Quantities with a ``unit`` are strings in YAML (``"10 ns"``) and SI floats insid
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import types
 import typing
@@ -100,7 +101,11 @@ def _spec(f) -> ParamSpec:
     return f.metadata.get("param") or ParamSpec(desc="")
 
 
+@functools.lru_cache(maxsize=None)
 def _hints(cls):
+    """The resolved annotations of a section class (resolved once per class: string
+    annotations are evaluated by ``get_type_hints``, the cost of building a machine;
+    callers only read the dict)."""
     return typing.get_type_hints(cls)
 
 

@@ -30,6 +30,7 @@ class ActionLedger:
     def __init__(self):
         self._counts: dict[ActionKey, float] = defaultdict(float)
         self._keys: dict = {}       # (path, kind, action, phase, *attrs) → ActionKey
+        self._last: dict = {}       # (path, action, phase) → (attrs, ActionKey) last used
         self.phase = "idle"
 
     def record(self, path: str, kind: str, action: str, count: float = 1,
@@ -45,8 +46,10 @@ class ActionLedger:
                        undeclared) -> None:
         """:meth:`record` of every ``(action, count, attrs)`` a component's ``actions()``
         yields (one call per operation and block: the hot path of training); an action
-        not in ``declared`` calls ``undeclared(action)``, which raises."""
-        counts, keys = self._counts, self._keys
+        not in ``declared`` calls ``undeclared(action)``, which raises.  The row of
+        ``(path, action, phase)`` last used is tried first: the same ``attrs`` object (a
+        block yielding attribute dicts it keeps, never mutated) or equal attributes."""
+        counts, last = self._counts, self._last
         ph = phase or self.phase
         for action, count, attrs in actions:
             if action not in declared:
@@ -55,9 +58,13 @@ class ActionLedger:
                 raise ValueError(f"{path}: negative action count {count} for '{action}'")
             if count == 0:
                 continue
-            key = keys.get((path, kind, action, ph, *attrs.items()))
-            if key is None:
-                key = self.key(path, kind, action, ph, attrs)
+            memo = (path, action, ph)
+            seen = last.get(memo)
+            if seen is not None and (seen[0] is attrs or seen[0] == attrs):
+                counts[seen[1]] += count
+                continue
+            key = self.key(path, kind, action, ph, attrs)
+            last[memo] = (attrs, key)
             counts[key] += count
 
     def key(self, path: str, kind: str, action: str, phase: str | None,

@@ -34,6 +34,7 @@ Split rules — a layer of ``M × N`` weights on tiles; tile ``s`` holds ``s.row
 from __future__ import annotations
 
 from dataclasses import dataclass, field as _dc_field
+from operator import itemgetter
 from typing import NamedTuple
 
 from hwsim.errors import SimulationError
@@ -113,7 +114,8 @@ class OpKind:
 
 
 _KINDS: dict = {}
-_VALID: set = set()            # (kind, meta keys) already validated
+_VALID: dict = {}              # (kind, *meta keys) already validated → its OpKind
+_name = itemgetter(0)
 
 
 def declare(kind: OpKind) -> OpKind:
@@ -130,7 +132,7 @@ def undeclare(name: str) -> None:
     """Remove a kind (tests that declare one of their own)."""
     _KINDS.pop(name, None)
     for keys in [k for k in _VALID if k[0] == name]:
-        _VALID.discard(keys)
+        del _VALID[keys]
 
 
 def get(name: str) -> OpKind:
@@ -177,13 +179,15 @@ def value_fields() -> frozenset:
 
 
 def check(kind: str, n, meta) -> OpKind:
-    """Validate one op (``meta`` as sorted pairs); returns its kind."""
+    """Validate one op (``meta`` as sorted pairs); returns its kind.  A signature
+    ``(kind, field names)`` is validated once (the hot path is one dict lookup)."""
+    keys = (kind, *map(_name, meta))
+    k = _VALID.get(keys)
+    if k is not None and n >= 0:
+        return k
     k = get(kind)
     if n < 0:
         raise SimulationError(f"op '{kind}' with negative item count {n}")
-    keys = (kind, *[kv[0] for kv in meta])
-    if keys in _VALID:
-        return k
     if not k.program:
         raise SimulationError(f"op kind '{kind}' is a block operation, not issued by programs")
     bad = [name for name, _v in meta if name not in k.by_name or not k.by_name[name].issued]
@@ -193,7 +197,7 @@ def check(kind: str, n, meta) -> OpKind:
     missing = k.required - {name for name, _v in meta}
     if missing:
         raise SimulationError(f"op '{kind}' needs field(s) {', '.join(sorted(missing))}")
-    _VALID.add(keys)
+    _VALID[keys] = k
     return k
 
 

@@ -120,7 +120,8 @@ class Hardware:
         """Issue an op of any declared kind (the named methods below are shorthands)."""
         if n <= 0:
             return
-        self.issue(Op(op_kind, int(n), layer, role, phase, tuple(sorted(meta.items()))))
+        self.issue(Op(op_kind, int(n), layer, role, phase,
+                      tuple(sorted(meta.items())) if meta else ()))
 
     _op = op                          # the shorthands below call it under this name
 

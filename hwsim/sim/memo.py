@@ -68,13 +68,16 @@ class _Timing:
     − t0, busy_until − t0)`` and engine ops.  ``deferrable``: every increment is an
     integer and no block stays busy past the op's end, so hits may be added up lazily
     (``pending`` hits, the latest at ``t_last``) until someone reads the statistics."""
-    __slots__ = ("dur", "phase", "rec", "ops_done", "deferrable", "pending", "t_last")
+    __slots__ = ("dur", "phase", "rec", "ops_done", "deferrable", "pending", "t_last",
+                 "adds")
 
     def __init__(self, dur, phase, rec, ops_done):
         self.dur, self.phase, self.rec, self.ops_done = dur, phase, rec, ops_done
         self.deferrable = all(free_rel <= dur and all(type(v) is int for _k, v in add)
                               for _c, add, _m, _l, free_rel in rec)
         self.pending = self.t_last = 0
+        #: the increments flattened, (statistics, name, increment): added in bulk
+        self.adds = tuple((c.stats.values, k, v) for c, add, _m, _l, _f in rec for k, v in add)
 
 
 class _Rows:
@@ -86,6 +89,22 @@ class _Rows:
         self.rows = rows
         self.deferrable = all(type(c) is int for _k, c in rows)
         self.pending = 0
+
+
+def _meta_rule(spec, op) -> tuple:
+    """How a transaction's meta derives from its op's (what
+    :func:`hwsim.sim.hardware.txn_meta` does, precomputed per op structure):
+    ``(scale, extra)`` — ``scale`` None: the op's meta as is (``extra`` None) or just
+    ``extra``; else ``{field: factor}`` (the tile's share of the cells for ``cells``
+    fields, of the lines for ``lines`` fields; others as they are), then ``extra``."""
+    _kind, _n, _route, share, lines, extra = spec
+    if share is None:
+        return None, extra
+    k = schema.get(op.op)
+    scale = dict.fromkeys(k.by_split[schema.CELLS], share)
+    if lines is not None:
+        scale.update(dict.fromkeys(k.by_split[schema.LINES], lines))
+    return scale, extra
 
 
 class OpMemo:
@@ -108,6 +127,8 @@ class OpMemo:
         self._dirty: list = []        # _Timing entries with deferred hits
         self._dirty_rows: list = []   # _Rows with deferred hits
         self._values = {}             # kind → its value fields (not in the key)
+        self._kinds: dict = {}        # op kind → (value fields, valued: see run)
+        self.env = hw.sim.env
 
     # -- running one op -----------------------------------------------------------------
     def _start(self, op):
@@ -115,8 +136,8 @@ class OpMemo:
         tick; None when the op was simulated plainly (memo off, or events still in the
         future: see the module doc)."""
         hw = self.hw
-        now = hw.sim.now + self.lag
-        env = hw.sim.env
+        env = self.env
+        now = int(env.now) + self.lag
         while env.peek() <= now:      # completion events of the previous op (no effect)
             env.step()
         if not self.enabled or env.peek() != math.inf:
@@ -128,38 +149,62 @@ class OpMemo:
         return now
 
     def run(self, op) -> None:
-        """Execute one op (simulated, or its timing from the memo)."""
-        hw = self.hw
-        if not hw.structural(op):     # transactions depend on the op's values
+        """Execute one op (simulated, or its timing from the memo).  The hot path of
+        training and replay: one dict lookup for the op's kind, one for its structure
+        (recipe), one for its key."""
+        kind = self._kinds.get(op.op)
+        if kind is None:
+            kind = self._kind(op.op)
+        values, valued = kind
+        if valued and not self.hw.structural(op):   # transactions depend on its values
             self._run_valued(op)
             return
         now = self._start(op)
         if now is None:
             return
-        values = self._values_of(op.op)
-        shape = (op.op, op.n, op.layer, op.role, op.phase,
-                 tuple([kv for kv in op.meta if kv[0] not in values]))
+        # the op's structure: everything but its value fields (all of it when the kind
+        # has none)
+        shape = (op[:5], tuple([kv for kv in op.meta if kv[0] not in values])) \
+            if values else op
         recipe = self._recipes.get(shape)
         if recipe is None:
             recipe = self._recipes[shape] = self._recipe(op)
         op_key, paths, period, live, rows, clock, firsts = recipe
         start = clock.edge(clock.edge_index(now)) if clock is not None else now
-        key = self._key(op_key, paths, period, start)
+        busy = self.busy
+        key = (op_key, start % period,
+               tuple([(p, busy[p] - start) for p in paths if busy.get(p, start) > start])
+               if busy else ())
         entry = self.table.get(key)
         if entry is None:
             if start > now:
                 self.sync()
-                hw.sim.env.run(until=start)
+                self.hw.sim.env.run(until=start)
             self._miss(key, op, start)
         else:
             self.hits += 1
-            self._account_live(op, live, rows)
+            if live:
+                self._account_live(op.meta, live)
+            if rows.deferrable:
+                if not rows.pending:
+                    self._dirty_rows.append(rows)
+                rows.pending += 1
+            else:
+                self.ledger.add_rows(rows.rows)
             self.lag += start - now
             self._apply_timing(entry, start)
         if start > now:               # what the op saw of the wait for its first edge
-            hw.phase_ticks[op.phase] = hw.phase_ticks.get(op.phase, 0) + start - now
+            pt = self.hw.phase_ticks
+            pt[op.phase] = pt.get(op.phase, 0) + start - now
             for vals in firsts:
                 vals["wait_ticks"] += start - now
+
+    def _kind(self, name: str) -> tuple:
+        """(value fields, may its transactions depend on its values) of op kind ``name``
+        (an accumulate: :meth:`Hardware.structural`), looked up once per kind."""
+        k = schema.get(name)
+        kind = self._kinds[name] = (k.values, k.performs == "accumulate")
+        return kind
 
     def _run_valued(self, op) -> None:
         """An op whose transactions depend on its values, keyed on those transactions."""
@@ -176,7 +221,8 @@ class OpMemo:
         else:
             self.hits += 1
             live, rows = self._accounting(op, self.hw.txn_specs(op), txns)
-            self._account_live(op, live, rows)
+            self._account_live(op.meta, live)
+            self.ledger.add_rows(rows.rows)
             self._apply_timing(entry, now)
 
     # -- keys -------------------------------------------------------------------------
@@ -281,41 +327,45 @@ class OpMemo:
     # -- a hit: account the values, apply the timing ------------------------------------
     def _accounting(self, op, specs, txns):
         """``live``: per transaction whose blocks must see the actual op (value fields),
-        its spec and those blocks; ``rows``: the ledger increments of the blocks with
-        STRUCTURAL_ACCOUNTING, the same on every hit of this structure."""
+        a reusable transaction (layer, phase, route and n are the structure's), how its
+        meta derives from the op's (:func:`_meta_rule`) and those blocks; ``rows``: the
+        ledger increments of the blocks with STRUCTURAL_ACCOUNTING, the same on every
+        hit of this structure."""
         ledger, live, rows = self.ledger, [], []
         for spec, (kind, n, route, meta) in zip(specs, txns):
             blocks = []
             for path in route:
                 c = self.comps[path]
                 if not c.STRUCTURAL_ACCOUNTING:
-                    blocks.append(c)
+                    blocks.append(c.account)
                     continue
                 txn = Transaction(op=kind, n=n, route=route, layer=op.layer, phase=op.phase,
                                   meta=meta, item=0, n_total=n)
                 rows.extend((ledger.key(path, c.KIND, action, op.phase, attrs), count)
                             for action, count, attrs in c.actions(txn) if count)
             if blocks:
-                live.append((spec, tuple(blocks)))
+                txn = Transaction(op=kind, n=n, route=route, layer=op.layer, phase=op.phase,
+                                  meta={}, item=0, n_total=n)
+                live.append((txn, *_meta_rule(spec, op), tuple(blocks)))
         return tuple(live), _Rows(tuple(rows))
 
-    def _account_live(self, op, live, rows) -> None:
-        """A hit's actions: the live blocks see the op's values, structural rows re-added
-        (in bulk by :meth:`_settle` when their counts are integers)."""
-        from_op = self.hw.txn_meta
-        layer, phase = op.layer, op.phase
-        for spec, blocks in live:
-            kind, n, route = spec[0], spec[1], spec[2]
-            txn = Transaction(op=kind, n=n, route=route, layer=layer, phase=phase,
-                              meta=from_op(spec, op), item=0, n_total=n)
-            for c in blocks:
-                c.account(txn)
-        if rows.deferrable:
-            if not rows.pending:
-                self._dirty_rows.append(rows)
-            rows.pending += 1
-        else:
-            self.ledger.add_rows(rows.rows)
+    @staticmethod
+    def _account_live(meta, live) -> None:
+        """A hit's value accounting: the live blocks see the op's values (``meta``, the
+        op's sorted pairs), split to each transaction by its rule."""
+        for txn, scale, extra, blocks in live:
+            if scale is None:                    # the op's meta as is, or just extra
+                tm = dict(extra if extra is not None else meta)
+            else:
+                tm = {}
+                for k, v in meta:
+                    f = scale.get(k)
+                    tm[k] = v if f is None else v * f
+                if extra is not None:
+                    tm.update(extra)
+            txn.meta = tm
+            for account in blocks:
+                account(txn)
 
     def _apply_timing(self, entry, t0) -> None:
         hw = self.hw
@@ -353,10 +403,10 @@ class OpMemo:
         structural ledger rows (integer counts × hits)."""
         for e in self._dirty:
             k, t = e.pending, e.t_last
-            for c, add, maxes, last, free_rel in e.rec:
+            for vals, name, v in e.adds:      # (the maxima and ticks are other keys)
+                vals[name] += v * k
+            for c, _add, maxes, last, free_rel in e.rec:
                 vals = c.stats.values
-                for name, v in add:
-                    vals[name] += v * k
                 for name, v in maxes:
                     if v > vals[name]:
                         vals[name] = v
