@@ -18,9 +18,8 @@ from __future__ import annotations
 import os
 
 from hwsim import units
-from hwsim.config.blocks import (BLOCKS, AccumulatorParams, ADCParams, BufferParams, DRAMParams,
-                                 ChopperParams, DACParams, DigitalUnitParams,
-                                 InterconnectParams, PulseGeneratorParams, TileParams)
+from hwsim.config.blocks import (BLOCKS, BufferParams, DigitalUnitParams, DRAMParams,
+                                 InterconnectParams, TileParams, periphery_section)
 from hwsim.config.update import UpdateConfig
 from hwsim.config.params import ParamSpec, build_section, param, range_problem, replace, section
 from hwsim.config.periphery import MVMConfig
@@ -35,16 +34,11 @@ CLOCK_HZ = ParamSpec(desc="clock frequency", unit="Hz", lo=1e3, hi=1e12,
                          "period under one tick; one under 1 kHz is not an on-chip clock")
 
 
-@section("periphery", "Periphery of every tile")
-class PeripheryConfig:
-    dac: DACParams = param(factory=DACParams, desc="DAC bank")
-    adc: ADCParams = param(factory=ADCParams, desc="ADC bank")
-    pulse_generator: PulseGeneratorParams = param(factory=PulseGeneratorParams,
-                                                  desc="update pulse generators")
-    chopper: ChopperParams | None = param(None, desc="chopper circuits (c-TTv2/AGAD); omit for none")
-    accumulator: AccumulatorParams | None = param(None, desc="per-tile digital accumulator "
-                                                  "(TTv2 H buffer, mixed-precision χ); omit for none")
-    tiles_per_adc_bank: int = param(1, desc="tiles sharing one ADC bank (contention)", lo=1)
+#: The periphery of every tile: one key per periphery block of the tile template (made
+#: from its rows in :data:`hwsim.config.blocks.BLOCKS`), then the periphery's own keys.
+PeripheryConfig = periphery_section(
+    BLOCKS, module=__name__,
+    tiles_per_adc_bank=(int, param(1, desc="tiles sharing one ADC bank (contention)", lo=1)))
 
 
 @section("tile", "Crossbar tile template (compact form)")

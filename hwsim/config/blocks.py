@@ -162,13 +162,21 @@ class TileParams:
 
 @dataclass(frozen=True)
 class Block:
-    """One row of the template: an instance of ``kind`` with the params at ``section``."""
+    """One row of the template: an instance of ``kind`` with the params at ``section``.
+
+    A block of the tile periphery (``section`` ``tile.periphery.<name>``) also declares
+    its config key there: ``params`` (its section class), ``desc`` and ``optional`` (the
+    key defaults to null, "omit for none"; else to the section's defaults) — the
+    ``periphery`` section is made from these rows (:func:`periphery_section`)."""
     name: str                      # config key = last element of the path
     kind: str                      # component kind (hwsim.core.registry)
     section: str                   # dotted attribute of the AcceleratorConfig with the params
     scope: str = "tile"            # "chip": one per chip; "tile": one per tile (or bank)
     args: Callable | None = None   # cfg.tile -> geometry arguments of the instance
     share: Callable | None = None  # cfg -> tiles served by one instance (an ADC bank)
+    params: type | None = None     # periphery blocks: the params section of the config key
+    desc: str = ""                 # periphery blocks: description of the config key
+    optional: bool = False         # periphery blocks: the key defaults to null (no block)
 
     def params_of(self, cfg):
         """The block's params section in ``cfg``, or None when the block is omitted."""
@@ -219,14 +227,20 @@ BLOCKS: tuple[Block, ...] = (
     Block("interconnect", "Interconnect", "interconnect", scope="chip"),
     Block("digital_unit", "DigitalUnit", "digital_unit", scope="chip"),
     Block("dram", "DRAM", "dram", scope="chip"),
-    Block("dac", "DAC", "tile.periphery.dac", args=_lines_in),
+    Block("dac", "DAC", "tile.periphery.dac", args=_lines_in, params=DACParams,
+          desc="DAC bank"),
     Block("tile", "Tile", "tile"),
     Block("pulse_generator", "PulseGenerator", "tile.periphery.pulse_generator",
-          args=_pulse_lines),
+          args=_pulse_lines, params=PulseGeneratorParams, desc="update pulse generators"),
     Block("adc", "ADC", "tile.periphery.adc", args=_lines_out,
-          share=lambda cfg: cfg.tile.periphery.tiles_per_adc_bank),
-    Block("chopper", "Chopper", "tile.periphery.chopper", args=_rows_cols),
-    Block("accumulator", "DigitalAccumulator", "tile.periphery.accumulator"),
+          share=lambda cfg: cfg.tile.periphery.tiles_per_adc_bank, params=ADCParams,
+          desc="ADC bank"),
+    Block("chopper", "Chopper", "tile.periphery.chopper", args=_rows_cols,
+          params=ChopperParams, desc="chopper circuits (c-TTv2/AGAD); omit for none",
+          optional=True),
+    Block("accumulator", "DigitalAccumulator", "tile.periphery.accumulator",
+          params=AccumulatorParams, desc="per-tile digital accumulator (TTv2 H buffer, "
+          "mixed-precision χ); omit for none", optional=True),
 )
 
 #: ``(block.port, block.port)`` by block name; a connection to an omitted block is dropped.
@@ -252,3 +266,38 @@ CONNECTIONS: tuple[tuple[str, str], ...] = (
 )
 
 BY_NAME = {b.name: b for b in BLOCKS}
+
+
+#: the order in which `describe`, `schema` and `--expand` list the first periphery keys
+#: (as they always have); keys of other periphery blocks follow in table order
+_KEY_ORDER = ("dac", "adc", "pulse_generator", "chopper", "accumulator")
+_PERIPHERY = "tile.periphery."
+
+
+def periphery_section(blocks=BLOCKS, *, name: str = "PeripheryConfig",
+                      module: str = __name__, **extra) -> type:
+    """The ``periphery`` section made from the periphery rows of ``blocks`` (one key per
+    block: its ``params`` section, defaulting to its defaults, or to null when
+    ``optional``), in the order of :data:`_KEY_ORDER` then of the table, followed by
+    ``extra`` keys ``name=(type, param(...))`` of the periphery itself.  A block kind
+    added to the tile template is one row here; no config field is written by hand."""
+    rows = [b for b in blocks if b.section.startswith(_PERIPHERY)]
+    order = {k: i for i, k in enumerate(_KEY_ORDER)}
+    rows.sort(key=lambda b: order.get(b.name, len(order)))    # stable: then table order
+    annotations, ns = {}, {}
+    for b in rows:
+        key = b.section[len(_PERIPHERY):]
+        if b.params is None or "." in key:
+            raise ValueError(f"periphery block '{b.name}' needs params and a key "
+                             f"'{_PERIPHERY}<name>' (got section '{b.section}')")
+        if b.optional:
+            annotations[key] = b.params | None
+            ns[key] = param(None, desc=b.desc)
+        else:
+            annotations[key] = b.params
+            ns[key] = param(factory=b.params, desc=b.desc)
+    for key, (typ, spec) in extra.items():
+        annotations[key], ns[key] = typ, spec
+    cls = type(name, (), {"__annotations__": annotations, "__module__": module,
+                          "__qualname__": name, **ns})
+    return section("periphery", "Periphery of every tile")(cls)

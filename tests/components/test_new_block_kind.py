@@ -106,3 +106,64 @@ def test_the_new_kind_times_and_records_its_share_of_a_forward(tmp_path):
         holds.append(hw.machine.ledger.count(path="chip.tile0.sample_hold", action="hold"))
     assert ends[1] - ends[0] == 3 * 1000
     assert holds == [0, 5]
+
+
+# -- the compact form: a periphery block is one row of the template table --------------
+def test_the_periphery_section_is_made_from_the_template_rows():
+    """The shipped ``tile.periphery`` has one key per periphery row of BLOCKS (its params
+    section, default as the row says) and the periphery's own ``tiles_per_adc_bank``: no
+    key is written by hand."""
+    from dataclasses import MISSING, fields
+    from hwsim.config.accelerator import PeripheryConfig
+    from hwsim.config.blocks import BLOCKS
+    rows = {b.section.split(".")[-1]: b for b in BLOCKS
+            if b.section.startswith("tile.periphery.")}
+    got = {f.name: f for f in fields(PeripheryConfig)}
+    assert set(got) == set(rows) | {"tiles_per_adc_bank"}
+    for key, b in rows.items():
+        f = got[key]
+        if b.optional:
+            assert f.default is None
+        else:
+            assert f.default is MISSING and isinstance(f.default_factory(), b.params)
+
+
+def test_a_row_added_to_the_table_is_a_periphery_key(tmp_path):
+    """A sample-and-hold row (declared here) gives the periphery a ``sample_hold`` key,
+    null by default, read with its declared range, listed by describe's parameter walk
+    and the JSON Schema."""
+    from hwsim.config.blocks import BLOCKS, Block, periphery_section
+    from hwsim.config.params import build_section, iter_params
+    from hwsim.errors import ConfigError
+    row = Block("sample_hold", "SampleHold", "tile.periphery.sample_hold",
+                params=SampleHoldParams, desc="sample-and-hold stage; omit for none",
+                optional=True)
+    Periphery = periphery_section(BLOCKS + (row,), name="TestPeriphery", module=__name__,
+                                  tiles_per_adc_bank=(int, param(1, desc="tiles per bank",
+                                                                 lo=1)))
+    assert build_section(Periphery, {}, "tile.periphery", None).sample_hold is None
+    p = build_section(Periphery, {"sample_hold": {"latency": "5 cycles"}}, "tile.periphery",
+                      None)
+    assert p.sample_hold == SampleHoldParams(latency=5)
+    try:
+        build_section(Periphery, {"sample_hold": {"latency": -1}}, "tile.periphery", None)
+    except ConfigError as exc:
+        assert exc.key == "tile.periphery.sample_hold.latency"
+    else:
+        raise AssertionError("a latency below its range was accepted")
+    names = [n for n, *_ in iter_params(Periphery)]
+    # (an optional section is one entry, as chopper and accumulator are)
+    assert names.index("accumulator") < names.index("sample_hold") < \
+        names.index("tiles_per_adc_bank")
+    props = json_schema(Periphery)["properties"]
+    assert "sample_hold" in props and list(props)[-1] == "tiles_per_adc_bank"
+
+
+def test_every_component_module_is_imported_by_the_package():
+    """A block kind is its module: importing hwsim.components imports every module of the
+    package (no list to extend), so its @register runs."""
+    import pkgutil
+    import sys
+    import hwsim.components as pkg
+    for m in pkgutil.iter_modules(pkg.__path__):
+        assert f"hwsim.components.{m.name}" in sys.modules
