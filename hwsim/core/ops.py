@@ -274,19 +274,29 @@ def split_from_line(n: int, first: int, blocks, lines: int) -> list:
     return [sum(1 for j in picked if f <= j < f + c) for f, c in blocks]
 
 
-def split_meta(kind: OpKind, meta, share, lines) -> dict:
-    """A tile's share of an op's ``meta`` (sorted pairs): ``cells`` fields scaled by the
-    tile's ``share`` of the cells, ``lines`` fields (when ``lines`` is given) by its
-    share of the lines, the others as they are."""
-    cells, by_lines = kind.by_split[CELLS], kind.by_split[LINES]
+def split_scale(kind: OpKind, share, lines) -> dict:
+    """``{field: factor}`` of a tile's share of an op of ``kind``: ``cells`` fields scaled
+    by the tile's ``share`` of the cells, ``lines`` fields (when ``lines`` is given) by
+    its share of the lines; the others are not scaled (absent)."""
+    scale = dict.fromkeys(kind.by_split[CELLS], share)
+    if lines is not None:
+        scale.update(dict.fromkeys(kind.by_split[LINES], lines))
+    return scale
+
+
+def scale_meta(meta, scale: dict) -> dict:
+    """``meta`` (sorted pairs) as a dict, each field of ``scale`` times its factor (the op
+    memo keeps ``scale`` per op structure: the hot path of a hit)."""
     tm = {}
     for k, v in meta:
-        if k in cells:
-            v = v * share
-        elif lines is not None and k in by_lines:
-            v = v * lines
-        tm[k] = v
+        f = scale.get(k)
+        tm[k] = v if f is None else v * f
     return tm
+
+
+def split_meta(kind: OpKind, meta, share, lines) -> dict:
+    """A tile's share of an op's ``meta`` (sorted pairs), by :func:`split_scale`."""
+    return scale_meta(meta, split_scale(kind, share, lines))
 
 
 # -- the op kinds ---------------------------------------------------------------------

@@ -83,6 +83,18 @@ def move_specs(machine: Machine, op: Op) -> list:
     return specs
 
 
+def _array_op(kind: str, role: str, phase: str):
+    """The shorthand ``Hardware.<kind>(layer, n, role, phase, **fields)`` of
+    :meth:`Hardware.op` for an op on a layer's array (``n``: the kind's items, as
+    :mod:`hwsim.core.ops` declares them: vectors, pulse slots, row steps, ...)."""
+    def issue(self, layer, n, role=role, phase=phase, **fields):
+        self._op(kind, n, layer, role, phase, **fields)
+    issue.__name__, issue.__qualname__ = kind, f"Hardware.{kind}"
+    issue.__doc__ = (f"Issue a ``{kind}`` op of ``n`` items ({schema.get(kind).items}) on "
+                     f"``layer`` (default role {role}, phase {phase}).")
+    return issue
+
+
 class Hardware:
     """Issue hardware operations; execute them cycle-accurately on demand."""
 
@@ -125,26 +137,14 @@ class Hardware:
 
     _op = op                          # the shorthands below call it under this name
 
-    def forward(self, layer, n, role="W", phase="forward", **stats):
-        self._op("forward", n, layer, role, phase, **stats)
-
-    def backward(self, layer, n, role="W", phase="backward", **stats):
-        self._op("backward", n, layer, role, phase, **stats)
-
-    def read_column(self, layer, n, role="A", phase="transfer", **stats):
-        self._op("read_column", n, layer, role, phase, **stats)
-
-    def update(self, layer, slots, role="W", phase="update", **stats):
-        self._op("update", slots, layer, role, phase, **stats)
-
-    def serial_write(self, layer, row_steps, role="W", phase="update", **stats):
-        self._op("serial_write", row_steps, layer, role, phase, **stats)
-
-    def accumulate(self, layer, n, role="H", phase="transfer", **stats):
-        self._op("accumulate", n, layer, role, phase, **stats)
-
-    def flip(self, layer, n, role="A", phase="transfer", **fields):
-        self._op("flip", n, layer, role, phase, **fields)
+    # the array ops: ``hw.<kind>(layer, n, role, phase, **fields)``, n as the schema counts
+    forward = _array_op("forward", "W", "forward")
+    backward = _array_op("backward", "W", "backward")
+    read_column = _array_op("read_column", "A", "transfer")
+    update = _array_op("update", "W", "update")
+    serial_write = _array_op("serial_write", "W", "update")
+    accumulate = _array_op("accumulate", "H", "transfer")
+    flip = _array_op("flip", "A", "transfer")
 
     def digital(self, kind, n, layer="", phase="digital"):
         self._op("digital", n, layer, "-", phase, kind=kind)

@@ -100,11 +100,7 @@ def _meta_rule(spec, op) -> tuple:
     _kind, _n, _route, share, lines, extra = spec
     if share is None:
         return None, extra
-    k = schema.get(op.op)
-    scale = dict.fromkeys(k.by_split[schema.CELLS], share)
-    if lines is not None:
-        scale.update(dict.fromkeys(k.by_split[schema.LINES], lines))
-    return scale, extra
+    return schema.split_scale(schema.get(op.op), share, lines), extra
 
 
 class OpMemo:
@@ -350,17 +346,14 @@ class OpMemo:
         return tuple(live), _Rows(tuple(rows))
 
     @staticmethod
-    def _account_live(meta, live) -> None:
+    def _account_live(meta, live, scale_meta=schema.scale_meta) -> None:
         """A hit's value accounting: the live blocks see the op's values (``meta``, the
         op's sorted pairs), split to each transaction by its rule."""
         for txn, scale, extra, blocks in live:
             if scale is None:                    # the op's meta as is, or just extra
                 tm = dict(extra if extra is not None else meta)
             else:
-                tm = {}
-                for k, v in meta:
-                    f = scale.get(k)
-                    tm[k] = v if f is None else v * f
+                tm = scale_meta(meta, scale)
                 if extra is not None:
                     tm.update(extra)
             txn.meta = tm
