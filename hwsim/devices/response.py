@@ -26,6 +26,8 @@ from hwsim.devices.base import (DeviceConfig, KernelCode, device_model, device_s
                                 libm_exp, libm_pow, model_param)
 from hwsim.devices.linear_step import LinearFamily
 
+_WU = "Wu et al., NeurIPS 2024 (the form)"
+
 
 @device_section
 class _Response(DeviceConfig):
@@ -76,7 +78,8 @@ class ResponseLinear(LinearFamily, _Response):
 class ResponseOffset(ResponseLinear):
     """response_offset: q± = (1 ± c)(1 ∓ w/τ), an offset symmetry point (Wu et al. 2024)"""
     model: str = model_param("response_offset")
-    response_offset: float = param(0.0, desc="offset c of response_offset: q± = (1±c)(1∓w/τ)",
+    response_offset: float = param(0.0, cite=_WU + "; 0 = symmetric: hwsim's default",
+                                   desc="offset c of response_offset: q± = (1±c)(1∓w/τ)",
                                    lo=-0.99, hi=0.99)
 
     def device_params(self, arr, xi):
@@ -88,7 +91,8 @@ class ResponseOffset(ResponseLinear):
 @device_section
 class _Shaped(_Response):
     """Response family with an exponent γ"""
-    response_gamma: float = param(1.0, desc="exponent γ of response_power / response_exp", lo=0,
+    response_gamma: float = param(1.0, cite=_WU + "; 1: hwsim's default",
+                                  desc="exponent γ of response_power / response_exp", lo=0,
                                   lo_open=True)
 
     def device_params(self, arr, xi):
