@@ -136,3 +136,29 @@ def test_an_ideal_many_state_device_trains_ttv2_and_noisy_presets_are_unchanged(
     b = _digits("ttv2", "ecram", {**tuned, "reference_states": None},
                 tmp_path).history[-1]["train_loss"]
     assert a == b
+
+
+def test_a_sweep_ends_when_the_pointer_passes_the_last_column_inside_a_batch():
+    """64 columns read 10 per mini-batch: after 32 batches the pointer has passed column
+    63 exactly 320/64 = 5 times (hand count), so 5 sweeps — also when a batch's reads wrap
+    round from 63 to 0 (before: only batches ending at column 63 counted, 1 in 32).  AGAD
+    writes C only after n_s = 5 sweeps (in_chop_prob 0.2, regular)."""
+    from hwsim.config.accelerator import AcceleratorConfig
+    from hwsim.config.experiment import TrainingConfig
+    from hwsim.devices import DeviceConfig
+    from hwsim.training.algorithms import ALGORITHMS
+    from hwsim.training.runner import Context
+    acc = {"device": {"model": "soft_bounds"},
+           "tile": {"periphery": {"chopper": {"inputs": True}, "accumulator": {}}}}
+    ctx = Context(accelerator=build_section(AcceleratorConfig, acc, ""),
+                  device=build_section(DeviceConfig, acc["device"], "device"), seed=0,
+                  backend="cython")
+    cls = ALGORITHMS["agad"]
+    algo = cls(build_section(cls.Params, {"in_chop_prob": 0.2}, "p"),
+               build_section(TrainingConfig, {"algorithm": "agad", "lr": 1.0}, "t"), ctx)
+    algo.make_backend("fc", 8, 64, np.zeros((8, 64)))
+    eng = algo.engines["fc"]
+    for batch in range(32):
+        eng._transfers(10)
+        assert eng.sweeps == (batch + 1) * 10 // 64
+    assert eng.sweeps == 5 and eng.k == 320 % 64

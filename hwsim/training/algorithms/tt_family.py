@@ -234,8 +234,11 @@ class TransferEngine:
         self._chop(cols)
         if not advance:
             return
+        # cols run on from the pointer k (modulo n, at most n of them): the sweep ends
+        # when they reach column n − 1, also inside a chunk that wraps round to 0
+        wrapped = self.k + len(cols) >= n
         self.k = int((cols[-1] + 1) % n)
-        if self.k == 0 or cols[-1] == n - 1:
+        if wrapped:
             self._end_sweep()
 
     def _accumulate(self, cols, vt, enabled):
