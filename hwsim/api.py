@@ -24,6 +24,7 @@ import dataclasses
 import os
 import sys
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +42,7 @@ from hwsim.config.yamlio import load_yaml
 from hwsim.core import kinds
 from hwsim.elaborate.graph import build_machine, expand as _expand
 from hwsim.energy import TechnologyTable, area_report
-from hwsim.errors import ConfigError, HwsimError
+from hwsim.errors import ConfigError, ConfigWarning, HwsimError
 from hwsim.report.formats import resolve_formats, write_report
 from hwsim.report.replays import replay_report
 from hwsim.report.runs import run_report, write_run_outputs
@@ -176,16 +177,18 @@ class TraceInfo:
 def generate_trace(network: str | os.PathLike | list | dict, *, algorithm: str, batch: int,
                    steps: int, out: str | os.PathLike, samples: int | None = None,
                    params: Mapping | None = None, progress: bool = False,
-                   seq: int | None = None) -> TraceInfo:
+                   seq: int | None = None, tile: tuple | None = None) -> TraceInfo:
     """Write the op stream of ``algorithm`` on ``network`` (a network YAML, relative or
     under ``configs/networks``; or layer shapes) for ``steps`` mini-batches of ``batch``
     to ``out``, with the expected statistics of :mod:`hwsim.training.algorithms.symbolic`;
     ``params``: its statistics-model and algorithm parameters; ``seq``: the length of an
-    ONNX model's dynamic token dimension."""
+    ONNX model's dynamic token dimension; ``tile``: (rows, cols) of the tiles the trace is
+    for (layers larger than a tile split as a run on them splits them; None: one array
+    per layer)."""
     if isinstance(network, (str, os.PathLike)):
         network = _find(network, "networks")
     path = _generate_trace(network, batch, steps, algorithm, out=out, samples=samples,
-                           seq=seq, progress=progress, **dict(params or {}))
+                           seq=seq, progress=progress, tile=tile, **dict(params or {}))
     reader = TraceReader(path)
     for _ in reader:
         pass
@@ -277,6 +280,8 @@ class Validation:
     kind: str
     config: object
     summary: str
+    #: the :class:`~hwsim.errors.ConfigWarning` lines the check issued (each also warned)
+    warnings: tuple = ()
 
 
 def validate(source: str | os.PathLike | Mapping, overrides: Mapping | None = None, *,
@@ -287,7 +292,25 @@ def validate(source: str | os.PathLike | Mapping, overrides: Mapping | None = No
     (default: detected from the keys, :func:`hwsim.config.validate.detect_kind`).  An
     experiment goes through the run's own :func:`~hwsim.training.runner.prepare` (with its
     dry run of one batch); an accelerator through its device, technology table, size
-    budget (``allow_large``) and component graph."""
+    budget (``allow_large``) and component graph.  Settings that run but do not do what
+    they read as are :class:`~hwsim.errors.ConfigWarning` warnings: warned, and listed (one
+    line each) in ``Validation.warnings``."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConfigWarning)
+        checked = _validate(source, overrides, kind=kind, data_dir=data_dir,
+                            allow_large=allow_large)
+    lines = []
+    for w in caught:
+        if isinstance(w.message, ConfigWarning):
+            if w.message.one_line() in lines:
+                continue
+            lines.append(w.message.one_line())
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return dataclasses.replace(checked, warnings=tuple(lines))
+
+
+def _validate(source, overrides, *, kind, data_dir, allow_large) -> Validation:
+    """:func:`validate` without the warnings' collection."""
     if not isinstance(source, Mapping):
         source = _find(source, "accelerators")
     data = load_yaml(source) if not isinstance(source, Mapping) else source

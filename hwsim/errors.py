@@ -55,3 +55,29 @@ class DataError(HwsimError):
 
 class BackendError(HwsimError):
     """The compiled kernels are missing; rebuild with ``pip install .``."""
+
+
+class ConfigWarning(UserWarning):
+    """A setting that runs but does not do what it reads as (a parameter the update
+    clips to no effect, a rate that moves only part of the model, a derived value).
+    Issued through :func:`warn`; ``hwsim validate`` and ``hwsim run`` print each as one
+    line ``hwsim: warning: file:line: key: message`` on stderr, and
+    :func:`hwsim.validate` returns them in ``Validation.warnings``."""
+
+    def __init__(self, message: str, *, file: str | None = None,
+                 line: int | None = None, key: str | None = None):
+        super().__init__(message)
+        self.located = HwsimError(message, file=file, line=line, key=key)
+
+    def one_line(self) -> str:
+        return self.located.one_line()
+
+    def __str__(self) -> str:  # pragma: no cover - trivial
+        return self.one_line()
+
+
+def warn(message: str, *, file: str | None = None, line: int | None = None,
+         key: str | None = None) -> None:
+    """Issue a :class:`ConfigWarning` (Python's ``warnings`` machinery: filters apply)."""
+    import warnings
+    warnings.warn(ConfigWarning(message, file=file, line=line, key=key), stacklevel=2)

@@ -4,9 +4,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 
 from hwsim.cli import describe, graph, replay, run, schema, sweep, trace, validate
-from hwsim.errors import HwsimError
+from hwsim.errors import ConfigWarning, HwsimError
 from hwsim.fit import command as device
 
 #: The command modules, in ``hwsim --help`` order.  Each declares ``register(subparsers)``
@@ -25,11 +26,23 @@ def make_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None,
+                  _default=warnings.showwarning):
+    """A :class:`ConfigWarning` as one line ``hwsim: warning: file:line: key: message``."""
+    if isinstance(message, ConfigWarning):
+        print(f"hwsim: warning: {message.one_line()}", file=sys.stderr)
+    else:
+        _default(message, category, filename, lineno, file, line)
+
+
 def main(argv=None) -> int:
     parser = make_parser()
     args = parser.parse_args(argv)
     try:
-        return args.func(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            warnings.simplefilter("always", ConfigWarning)
+            return args.func(args)
     except HwsimError as exc:
         print(f"hwsim: error: {exc.one_line()}", file=sys.stderr)
         return 2

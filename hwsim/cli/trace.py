@@ -2,6 +2,8 @@
 the expected data statistics of :mod:`hwsim.training.algorithms.symbolic` (no numerics run)."""
 from __future__ import annotations
 
+import argparse
+
 from hwsim.api import generate_trace
 from hwsim.cli.common import add_progress_option
 from hwsim.config.overrides import parse_set_args
@@ -32,10 +34,26 @@ def register(sub) -> None:
     g.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="statistics-model or algorithm parameter, repeatable (keys and "
                    "defaults: see the end of this help)")
+    g.add_argument("--tile", metavar="ROWSxCOLS", type=_tile,
+                   help="tiles of the accelerator the trace is for, e.g. 256x256: layers "
+                   "larger than a tile issue their reads and transfers per tile, as a run "
+                   "on those tiles does (default: one array per layer)")
     g.add_argument("-o", "--out", required=True, metavar="FILE",
                    help="trace file to write (.jsonl.gz)")
     add_progress_option(g)
     g.set_defaults(func=execute)
+
+
+def _tile(text: str) -> tuple:
+    """``ROWSxCOLS`` → (rows, cols), both ≥ 1."""
+    try:
+        rows, cols = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected ROWSxCOLS (e.g. 256x256), got {text!r}") \
+            from None
+    if rows < 1 or cols < 1:
+        raise argparse.ArgumentTypeError(f"tile rows and cols must be >= 1, got {text!r}")
+    return rows, cols
 
 
 def execute(args) -> int:
@@ -43,6 +61,6 @@ def execute(args) -> int:
     samples = params.pop("samples", None)
     t = generate_trace(args.network, algorithm=args.algorithm, batch=args.batch,
                        steps=args.steps, out=args.out, samples=samples, params=params,
-                       progress=not args.no_progress, seq=args.seq)
+                       progress=not args.no_progress, seq=args.seq, tile=args.tile)
     print(f"wrote {t.path}: {t.ops} ops, {t.steps} steps, {t.samples} samples, {t.bytes} bytes")
     return 0

@@ -30,6 +30,12 @@ priced with the tile's own electrical parameters),
 ``wire_capacitance`` and ``read_voltage``: the drive energy grows with rows × cols),
 ``pulse`` (one device pulse), ``row_drive`` / ``col_drive`` (one line driven for one
 update slot).
+
+Without a sample-and-hold on its ADC bank (``sample_hold: false``, the HERMES CCO
+converting the column charge in place) the array holds its read until the conversion
+is out: the tile is busy until its converters' last output (:attr:`busy_until`), so
+no operation — an update under the pipelined schedule, say — starts on the array while
+a read is still being converted (``elaborate.graph`` links the converters).
 """
 from __future__ import annotations
 
@@ -62,6 +68,18 @@ class Tile(Component):
         "col_drive": "one column line driven during one update slot",
     }
     OPS = ("forward", "backward", "read_column", "update", "serial_write")
+
+    #: the ADC banks converting this array's lines in place (no sample-and-hold)
+    holding_converters: tuple = ()
+
+    @property
+    def busy_until(self) -> int:
+        """``free_at``, or later while a converter without sample-and-hold still converts
+        this array's read (its last output)."""
+        t = self.free_at
+        for adc in self.holding_converters:
+            t = max(t, adc.stats.values["last_out_tick"])
+        return t
 
     def timing(self, txn):
         p = self.params

@@ -32,7 +32,9 @@ class MVMConfig:
     noise_management: str = param("abs_max", choices=("none", "abs_max"), cite=_RPU,
                                   desc="input scaling before the DAC: abs_max divides each sample "
                                        "by max|x| and multiplies the output back")
-    bound_management: str = param("iterative", choices=("none", "iterative"), cite=_RPU,
+    bound_management: str = param("iterative", choices=("none", "iterative"),
+                                  cite=_RPU + "; on in both directions (backward too) is hwsim's "
+                                  "default (issue 16: aihwkit's build_config differs)",
                                   desc="iterative: a sample whose ADC saturated is read again "
                                        "with its input halved (each repeat is counted)")
     max_bm_repeats: int = param(10, lo=0, hi=60, cite=_RPU,

@@ -126,7 +126,7 @@ class Component:
                                       f"got L={latency}, II={ii}")
             if txn.item == 0:
                 self.account(txn)
-            free_at, t_first, t_last = self.free_at, txn.t_first, txn.t_last
+            free_at, t_first, t_last = self.busy_until, txn.t_first, txn.t_last
             k0 = edge_index(t_first if t_first > free_at else free_at)
             k_last = edge_index(t_last if t_last > free_at else free_at)
             if k0 + (txn.n - 1) * ii > k_last:

@@ -31,6 +31,10 @@ from hwsim.config.params import param, section
 from hwsim.config.yamlio import file_of, line_of
 from hwsim.errors import BackendError, ConfigError
 
+_OFF = "0 = off: hwsim's default (the effect only where a preset or file sets it)"
+_MID = "hwsim's default 0 (the symmetric middle of the default ±0.6 range)"
+_SIM = "simulation option (hwsim): off by default, costs an int64 per device"
+
 _GV16 = "Gokmen & Vlasov 2016 / PHYSICS.md §1"
 #: relative spreads are floored at this factor (bounds keep their sign, slopes stay > 0)
 DTOD_FLOOR = 0.05
@@ -150,9 +154,9 @@ class DeviceConfig:
     dw_min_dtod: float = param(0.3, desc="device-to-device spread of the gain g", lo=0, cite=_GV16)
     dw_min_std: float = param(0.3, desc="cycle-to-cycle multiplicative step noise σ", lo=0,
                               cite=_GV16)
-    dw_min_std_add: float = param(0.0, lo=0,
+    dw_min_std_add: float = param(0.0, cite=_OFF, lo=0,
                                   desc="additive per-pulse noise, in units of the device step Δ±")
-    dw_min_std_slope: float = param(0.0, lo=0,
+    dw_min_std_slope: float = param(0.0, cite=_OFF, lo=0,
                                     desc="per-pulse noise growing with |w|, units of Δ± per weight")
     w_max: float = param(0.6, desc="nominal upper bound", cite=_GV16)
     w_min: float = param(-0.6, desc="nominal lower bound", cite=_GV16)
@@ -161,17 +165,24 @@ class DeviceConfig:
     up_down: float = param(0.0, desc="systematic up/down step asymmetry", cite=_GV16)
     up_down_dtod: float = param(0.01, desc="device-to-device spread of the asymmetry r", lo=0,
                                 cite=_GV16)
-    w_init: float = param(0.0, desc="initial weight (clipped into each device's bounds)")
-    ref_mean: float = param(0.0, desc="mean of the per-device reference r (visible w - r)")
-    ref_std: float = param(0.0, lo=0, desc="spread of the per-device reference r")
-    write_noise_std: float = param(0.0, lo=0, desc="visible-weight noise after a write, × dw_min")
-    lifetime: float = param(0.0, lo=0, desc="decay time constant τ_life in mini-batches (0 = off)")
-    lifetime_dtod: float = param(0.0, lo=0, desc="relative spread of τ_life")
-    decay_target: float = param(0.0, desc="weight b the decay relaxes to")
-    diffusion: float = param(0.0, lo=0, desc="random-walk std per mini-batch (weight units)")
-    diffusion_dtod: float = param(0.0, lo=0, desc="relative spread of the diffusion rate")
-    stuck_fraction: float = param(0.0, lo=0, hi=1, desc="fraction of devices with zero step")
-    count_pulses: bool = param(False, desc="keep an int64 pulse counter per device (endurance)")
+    w_init: float = param(0.0, cite=_MID, desc="initial weight (clipped into each device's bounds)")
+    ref_mean: float = param(0.0, cite=_MID,
+                            desc="mean of the per-device reference r (visible w - r)")
+    ref_std: float = param(0.0, cite=_OFF, lo=0, desc="spread of the per-device reference r")
+    write_noise_std: float = param(0.0, cite=_OFF,
+                                   lo=0, desc="visible-weight noise after a write, × dw_min")
+    lifetime: float = param(0.0, cite=_OFF,
+                            lo=0, desc="decay time constant τ_life in mini-batches (0 = off)")
+    lifetime_dtod: float = param(0.0, cite=_OFF, lo=0, desc="relative spread of τ_life")
+    decay_target: float = param(0.0, cite=_MID, desc="weight b the decay relaxes to")
+    diffusion: float = param(0.0, cite=_OFF,
+                             lo=0, desc="random-walk std per mini-batch (weight units)")
+    diffusion_dtod: float = param(0.0, cite=_OFF,
+                                  lo=0, desc="relative spread of the diffusion rate")
+    stuck_fraction: float = param(0.0, cite=_OFF,
+                                  lo=0, hi=1, desc="fraction of devices with zero step")
+    count_pulses: bool = param(False, cite=_SIM,
+                               desc="keep an int64 pulse counter per device (endurance)")
 
     #: KernelCode of the compiled step function; None: NumPy reference step only
     kernel = None

@@ -18,17 +18,21 @@ import numpy as np
 from hwsim.config.params import param
 from hwsim.devices.base import DeviceConfig, KernelCode, device_model, libm_exp, model_param
 
+_SHAPE = ("hwsim's illustrative symmetric shape (A = e⁻³, γ = 3, a = 1, b = 0: the steps "
+          "vanish at the nominal bounds), as configs/devices/reram_expstep.yaml; not a fit "
+          "to a measured device")
+
 
 @device_model
 class ExpStep(DeviceConfig):
     """ExpStep: q± = max(0, 1 − A± e^{±γ± z}), z = 2a w/(b_max − b_min) + b"""
     model: str = model_param("exp_step")
-    exp_a: float = param(1.0, desc="ExpStep z-scale a")
-    exp_b: float = param(0.0, desc="ExpStep z-offset b")
-    exp_A_up: float = param(0.0498, desc="ExpStep amplitude A_up")
-    exp_A_down: float = param(0.0498, desc="ExpStep amplitude A_dn")
-    exp_gamma_up: float = param(3.0, desc="ExpStep exponent γ_up")
-    exp_gamma_down: float = param(3.0, desc="ExpStep exponent γ_dn")
+    exp_a: float = param(1.0, cite=_SHAPE, desc="ExpStep z-scale a")
+    exp_b: float = param(0.0, cite=_SHAPE, desc="ExpStep z-offset b")
+    exp_A_up: float = param(0.0498, cite=_SHAPE, desc="ExpStep amplitude A_up")
+    exp_A_down: float = param(0.0498, cite=_SHAPE, desc="ExpStep amplitude A_dn")
+    exp_gamma_up: float = param(3.0, cite=_SHAPE, desc="ExpStep exponent γ_up")
+    exp_gamma_down: float = param(3.0, cite=_SHAPE, desc="ExpStep exponent γ_dn")
 
     kernel = KernelCode.EXP
 

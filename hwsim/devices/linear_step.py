@@ -16,6 +16,9 @@ import numpy as np
 from hwsim.config.params import param
 from hwsim.devices.base import DTOD_FLOOR, DeviceConfig, KernelCode, device_model, model_param
 
+_FLAT = ("0 = constant step: hwsim's default; the presets set their slopes "
+         "(configs/devices/ecram.yaml, capacitor.yaml)")
+
 
 def linear_symmetry_point(dw_up, dw_dn, p_up, p_dn, b_min, b_max) -> np.ndarray:
     """w⋄ of the LINEAR family, where Δ⁺(1 − p_up w⋄) = Δ⁻(1 − p_dn w⋄):
@@ -49,9 +52,9 @@ class LinearFamily:
 class LinearStep(LinearFamily, DeviceConfig):
     """LinearStep: q+ = 1 − γ⁺w/w_max, q− = 1 − γ⁻w/w_min (aihwkit LinearStepDevice)"""
     model: str = model_param("linear_step")
-    linear_gamma_up: float = param(0.0, desc="LinearStep slope γ⁺ of the up step")
-    linear_gamma_down: float = param(0.0, desc="LinearStep slope γ⁻ of the down step")
-    linear_gamma_dtod: float = param(0.0, lo=0, desc="LinearStep relative spread of γ±")
+    linear_gamma_up: float = param(0.0, cite=_FLAT, desc="LinearStep slope γ⁺ of the up step")
+    linear_gamma_down: float = param(0.0, cite=_FLAT, desc="LinearStep slope γ⁻ of the down step")
+    linear_gamma_dtod: float = param(0.0, cite=_FLAT, lo=0, desc="LinearStep relative spread of γ±")
 
     def device_params(self, arr, xi):
         s = np.maximum(1.0 + self.linear_gamma_dtod * xi, DTOD_FLOOR)

@@ -14,14 +14,18 @@ import numpy as np
 from hwsim.config.params import param
 from hwsim.devices.base import DeviceConfig, KernelCode, device_model, model_param
 
+_PW = "hwsim's default: flat (a constant step); measured tables come from hwsim device fit"
+
 
 @device_model
 class PiecewiseStep(DeviceConfig):
     """PiecewiseStep: q± interpolated between node values over [b_min, b_max]"""
     model: str = model_param("piecewise_step")
-    piecewise_up: tuple[float, ...] = param((1.0, 1.0), desc="PiecewiseStep up-step factors at "
+    piecewise_up: tuple[float, ...] = param((1.0, 1.0), cite=_PW,
+                                            desc="PiecewiseStep up-step factors at "
                                             "evenly spaced weights from b_min to b_max")
-    piecewise_down: tuple[float, ...] = param((1.0, 1.0), desc="PiecewiseStep down-step factors")
+    piecewise_down: tuple[float, ...] = param((1.0, 1.0), cite=_PW,
+                                              desc="PiecewiseStep down-step factors")
 
     kernel = KernelCode.PIECEWISE
 

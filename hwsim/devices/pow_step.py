@@ -14,13 +14,15 @@ from hwsim.config.params import param
 from hwsim.devices.base import (DTOD_FLOOR, DeviceConfig, KernelCode, device_model, libm_pow,
                                 model_param)
 
+_POW = "hwsim's default: γ = 1 (linear soft bounds), no spread"
+
 
 @device_model
 class PowStep(DeviceConfig):
     """PowStep: q+ = ((b_max − w)/(b_max − b_min))^γ, q− = ((w − b_min)/(b_max − b_min))^γ"""
     model: str = model_param("pow_step")
-    pow_gamma: float = param(1.0, desc="PowStep exponent γ", lo=0, lo_open=True)
-    pow_gamma_dtod: float = param(0.0, lo=0, desc="PowStep relative spread of γ")
+    pow_gamma: float = param(1.0, cite=_POW, desc="PowStep exponent γ", lo=0, lo_open=True)
+    pow_gamma_dtod: float = param(0.0, cite=_POW, lo=0, desc="PowStep relative spread of γ")
 
     kernel = KernelCode.POW
 

@@ -70,6 +70,10 @@ def build_machine(cfg: AcceleratorConfig, ledger: ActionLedger | None = None) ->
                                   where=lambda i: {"file": cfg.file},
                                   unconnected={"file": cfg.file, "key": "connections"})
     tiles = [p for p, c in comps.items() if isinstance(c, Tile)]
+    for p in tiles:                 # converters without sample-and-hold hold the array
+        comps[p].holding_converters = tuple(
+            comps[q] for q in sorted(adjacency.get(p, ()))
+            if comps[q].KIND == "ADC" and not comps[q].params.sample_hold)
     if is_explicit(cfg):
         _check_explicit_tiles(cfg, [comps[p] for p in tiles])
         _check_explicit_periphery(cfg, comps)

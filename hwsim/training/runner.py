@@ -107,6 +107,7 @@ def prepare(cfg: ExperimentConfig, data_dir=None, validate_only: bool = False) -
     cls = algorithm_class(cfg.training.algorithm, cfg.file)
     params = build_section(cls.Params, cfg.training.params, "training.params")
     _check_blocks(cfg, acc, params)
+    cls.check_settings(params, cfg, acc, device)
     seed = cfg.run.seed
     ctx = Context(accelerator=acc, device=device, seed=seed, backend=cfg.run.backend)
     dataset = load_dataset(cfg.workload.dataset, stream(seed, "data-split"), data_dir,

@@ -146,13 +146,17 @@ def _split_params(cls, params: dict) -> tuple[dict, dict]:
 
 def generate_trace(network, batch: int, steps: int, algorithm: str, *, out,
                    samples: int | None = None, seq: int | None = None,
-                   progress: bool = False, **params) -> Path:
+                   progress: bool = False, tile: tuple | None = None, **params) -> Path:
     """Write the trace of ``steps`` mini-batches of ``batch`` (the last one holds the rest
     of ``samples`` when given) for ``network`` (a YAML or ONNX path, a :func:`load_network`
     dict or a list of layer-shape dicts; ``seq``: see :func:`load_network`).
     ``params``: statistics model (``MODEL`` of
     :mod:`hwsim.training.algorithms.symbolic`) and the algorithm's own parameters.
-    ``progress``: a tqdm bar over the steps on stderr."""
+    ``progress``: a tqdm bar over the steps on stderr.  ``tile``: (rows, cols) of the
+    tiles of the accelerator the trace is for: a layer larger than a tile then issues
+    its reads, flips and transfers per tile as a run recorded on those tiles does (the
+    Tiki-Taka family: one transfer pointer per column of tiles); None: one array per
+    layer, whatever the replaying accelerator."""
     cls = ALGORITHMS.get(algorithm)
     if cls is None:
         raise TraceError(f"cannot generate traces for algorithm '{algorithm}' (known: "
@@ -170,9 +174,10 @@ def generate_trace(network, batch: int, steps: int, algorithm: str, *, out,
               "roles": list(cls.ROLES),
               "source": f"generated: {net['name']} ({net['source']})".replace(" ()", ""),
               "generated": {"steps": steps, "samples": samples, "model": model.p,
-                            "algorithm_params": dataclasses.asdict(algo_cfg)}}
+                            "algorithm_params": dataclasses.asdict(algo_cfg),
+                            **({"tile": list(tile)} if tile is not None else {})}}
     with TraceWriter(out, header) as w:
-        algo = cls(algo_cfg, training, SymbolicContext(model, _TraceSink(w)))
+        algo = cls(algo_cfg, training, SymbolicContext(model, _TraceSink(w), tile_shape=tile))
         shapes = _ShapeNetwork(net["layers"], algo, model)
         left = samples if samples is not None else batch * steps
         with tqdm(total=steps, unit="step", desc=f"trace {algorithm}", mininterval=0.5,

@@ -95,6 +95,19 @@ def test_hermes_peak_throughput_and_efficiency_within_10_percent(phases, tops, t
 ISAAC = "isaac_tile.yaml"
 
 
+def test_hermes_prices_its_pcm_pulses_as_pcm_sets_not_reram():
+    """The HERMES-like core's device is PCM (its YAML: ``device: pcm``); a training pulse
+    is a SET of the G⁺/G⁻ pair, priced at the PCM (GST) SET of the MLP+NeuroSim V3.0
+    device table, 0.7 V for 6 µs ≈ 0.6 nJ (TECHNOLOGY.md, "Update (write) pulses"), not
+    the ReRAM 1.6 V / 50 ns ≈ 1.3 pJ of the ISAAC table it extends."""
+    acc = load_accelerator(str(ACC / HERMES))
+    assert acc.device == "pcm"
+    hermes = TechnologyTable.load(acc.technology, base_dir=str(ACC))
+    isaac = TechnologyTable.load("32nm_isaac")
+    assert hermes.price("Tile", "pulse") == pytest.approx(0.6e-9)
+    assert isaac.price("Tile", "pulse") == pytest.approx(1.3e-12)
+
+
 def test_isaac_crossbar_reads_stream_at_the_100ns_read_cycle():
     """n reads: DAC 1 ns + 100 ns integration + 128 conversions of 1/1.28 GHz = 100 ns,
     then one read per max(100 ns read, 128 · 0.78125 ns ADC) = 100 ns (ISAAC's balanced

@@ -84,3 +84,27 @@ def test_pipelined_item_mode_is_rejected():
     mapping = map_layers([("fc", 512, 512)], ("A",), 512, 512, acc.tile.count)
     with pytest.raises(SimulationError, match="burst"):
         Hardware(build_machine(acc), mapping)
+
+
+@pytest.mark.parametrize("sample_hold", [False, True])
+def test_pipelined_update_waits_for_conversions_without_a_sample_and_hold(sample_hold):
+    """HERMES-like core, layer-pipelined: 10 MVMs then an update of the same array.
+    Without a sample-and-hold the CCO converts the column charge in place, so the array
+    is not free before the last conversion is out: 1 ns DAC + 56 ns integration + 76.5 ns
+    conversion for the first MVM, then one per 442 CCO cycles = 132.6 ns (255 conversion
+    + 187 integration cycles at 3.33 GHz; test_published_figures.py) — 133.5 + 9·132.6 =
+    1326.9 ns, the update's first tile slot at the next 1 GHz edge, 1327 ns.  With a
+    sample-and-hold the array is free after its 10 integrations, 1 + 10·56 = 561 ns."""
+    acc = load_accelerator(str(ROOT / "configs" / "accelerators" / "hermes_core.yaml"),
+                           {"engine.schedule": "pipelined",
+                            "tile.periphery.adc.sample_hold": sample_hold})
+    mapping = map_layers([("fc", 256, 256)], ("W",), 256, 256, acc.tile.count)
+    machine = build_machine(acc)
+    tile = machine.components["chip.tile0"]
+    tile.timeline = []
+    hw = Hardware(machine, mapping)
+    hw.forward("fc", 10)
+    hw.update("fc", 1, pulses=10, row_slots=1, col_slots=1)
+    hw.flush()
+    start = next(t0 for t0, _t1, op, *_ in tile.timeline if op == "update")
+    assert start == (1327 if not sample_hold else 561) * NS

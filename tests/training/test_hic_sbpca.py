@@ -162,6 +162,19 @@ def test_hic_params_need_m_range_above_s_b():
         build_section(HIC.Params, {"s_b": 0.5, "m_range": 0.4})
 
 
+@pytest.mark.parametrize("params, key", [
+    ({"m_granularity": 1e-300}, "m_granularity"),      # the declared floor 1e-6 (its why)
+    ({"m_granularity": 0.7}, "m_granularity"),         # more than m_range 0.6
+    ({"g_set": 1e-300}, "g_set"),                      # the declared floor 0.01 (on/off ≥ 10²)
+    ({"g_set": 1.5}, "g_set"),                         # beyond g_max
+])
+def test_hic_refuses_pcm_settings_outside_their_ranges(params, key):
+    from hwsim.errors import ConfigError
+    with pytest.raises(ConfigError, match=key):
+        build_section(HIC.Params, params)
+    build_section(HIC.Params, {"m_granularity": 1e-3, "g_set": 0.5})      # inside: accepted
+
+
 def _hic(params=None, hw=None):
     base = {"pcm": {"prog_noise_scale": 0.0, "read_noise": False}}
     base.update(params or {})

@@ -37,6 +37,9 @@ ALGORITHMS: dict = {}
 @section("analog", "Parameters every analog-weight algorithm shares")
 class AnalogParams:
     weight_scale: float = param(1.0, lo=0, lo_open=True,
+                                cite="hwsim default 1 = no digital gain; the shipped digits/MNIST "
+                                     "experiments use 4, tuned on digits (README 'Honest "
+                                     "defaults')",
                                 desc="digital output gain α: the network weight is α times the "
                                      "device weights; init programmed as W/α, updates and "
                                      "transfers scaled by 1/α")
@@ -88,6 +91,11 @@ class Algorithm:
     def symbolic(self) -> bool:
         """True when the program runs on shapes with expected statistics (trace generate)."""
         return isinstance(self.ctx, SymbolicContext)
+
+    @classmethod
+    def check_settings(cls, params, cfg, acc, device) -> None:
+        """Warn (:func:`hwsim.errors.warn`) about settings of experiment ``cfg`` that run
+        but do not do what they read as; called by ``prepare`` (run and validate)."""
 
     def new_array(self, layer: str, role: str, shape, **kw) -> AnalogArray:
         """The crossbar array ``layer``/``role`` (a shape-only one in symbolic mode)."""

@@ -57,6 +57,8 @@ from hwsim.training.algorithms.analog import mvm_meta
 from hwsim.training.algorithms.base import Algorithm, NullHardware
 
 _JOSHI = "Joshi et al., ISCAS 2021 (arXiv:2102.05271)"
+_NAND_PCM = "Nandakumar et al., Front. Neurosci. 14:406 (2020), PCM model (configs/devices/pcm.yaml)"
+_WONG = "Wong et al., Proc. IEEE 98:2201 (2010)"
 DRIFT_TIMES = {"1 s": 1.0, "1 h": 3600.0, "1 day": 86400.0, "1 month": 30 * 86400.0,
                "1 year": 365 * 86400.0}
 
@@ -106,23 +108,36 @@ def set_step(cfg: PCMConfig, g_hat: float) -> float:
 class HICParams:
     acc_bits: int = param(8, lo=2, hi=32, cite=_JOSHI + " (low precision; 8 bits assumed)",
                           desc="bits of the signed low-precision accumulator χ (overflow = ε_M)")
-    rounding: str = param("stochastic", choices=("stochastic", "nearest"),
+    rounding: str = param("stochastic", choices=("stochastic", "nearest"), cite=_JOSHI,
                           desc="rounding of η·dᵀx to the accumulator LSB ε_M/2^(bits−1)")
-    s_b: float = param(0.3, lo=0, lo_open=True, desc="weight of a binary pair (B = ±1)")
+    s_b: float = param(0.3, lo=0, lo_open=True, cite="hwsim's choice (half of m_range)", desc="weight of a binary pair (B = ±1)")
     m_range: float = param(0.6, lo=0, lo_open=True,
+                           cite="hwsim's choice (the ±0.6 weight range of the device presets)",
                            desc="weight of a multi-level pair at ĝ⁺ − ĝ⁻ = 1")
-    m_granularity: float | None = param(None, lo=0, lo_open=True,
-                                        desc="ε_M, weight change of one SET pulse on M "
-                                             "(null = m_range × mean SET step at ĝ = 0.5)")
-    max_pulses: int = param(31, lo=1, desc="most SET pulses per M device per mini-batch")
-    g_set: float = param(1.0, lo=0, lo_open=True, hi=1.0,
-                         desc="normalized conductance of a SET binary device")
-    batch_time: float = param("1 ms", unit="s", lo=0, desc="PCM clock advance per mini-batch")
-    endurance: float = param(1e8, lo=1, cite="Wong et al., Proc. IEEE 98:2201 (2010): 1e6–1e9",
+    m_granularity: float | None = param(
+        None, lo=1e-6, cite=_NAND_PCM,
+        why="below 1e-6 M would hold over 10⁶ levels per unit of weight, four orders beyond "
+            "the ≈200 SET steps of the PCM model (step 0.01 over a span of 2); at most m_range: "
+            "one SET cannot move M past its whole range",
+        desc="ε_M, weight change of one SET pulse on M (null = m_range × mean SET step at "
+             "ĝ = 0.5); within [1e-6, m_range]")
+    max_pulses: int = param(31, lo=1, cite="hwsim's choice, equal to the default bl_max",
+                            desc="most SET pulses per M device per mini-batch")
+    g_set: float = param(1.0, lo=0.01, hi=1.0, cite=_WONG,
+                         why="PCM on/off ratios are 10²–10³: a SET state under 1 % of g_max is "
+                             "within reach of a RESET device's conductance and B = ±1 is lost",
+                         desc="normalized conductance of a SET binary device (ĝ of g_max)")
+    batch_time: float = param("1 ms", unit="s", lo=0, cite="hwsim's choice (drift clock)",
+                              desc="PCM clock advance per mini-batch")
+    endurance: float = param(1e8, lo=1, cite=_WONG + ": 1e6–1e9",
                              desc="programming events a PCM device survives")
     pcm: PCMConfig = param(factory=PCMConfig, desc="PCM device model of the B and M arrays")
 
     def __post_init__(self):
+        if self.m_granularity is not None and self.m_granularity > self.m_range:
+            raise ConfigError(f"hic.m_granularity ({self.m_granularity}) must be at most hic."
+                              f"m_range ({self.m_range}): one SET pulse cannot move M past its "
+                              f"whole range")
         if not self.m_range > self.s_b:
             raise ConfigError(f"hic.m_range ({self.m_range}) must exceed hic.s_b ({self.s_b}): "
                               f"M must hold values beyond ±s_b to carry into B")

@@ -29,9 +29,10 @@ _NAND = "Nandakumar et al., Front. Neurosci. 14:406 (2020)"
 class MixedPrecisionParams(AnalogParams):
     chi_bits: int = param(32, lo=0, hi=64, cite=_NAND,
                           desc="word width of χ in bits (0 = float64, no quantization)")
-    chi_frac_bits: int = param(8, lo=0, hi=32,
+    chi_frac_bits: int = param(8, lo=0, hi=32, cite="hwsim's choice (χ LSB ε/2⁸)",
                                desc="fractional bits of χ below ε (LSB = ε/2^chi_frac_bits)")
-    max_pulses: int = param(31, lo=1, desc="most pulses one device gets per write")
+    max_pulses: int = param(31, lo=1, cite="hwsim's choice, equal to the default bl_max",
+                            desc="most pulses one device gets per write")
     write: str = param("serial", choices=("serial", "parallel"), cite=_NAND,
                        desc="serial: rows one after another; parallel: one pulse train")
 

@@ -185,8 +185,12 @@ class SymbolicContext:
     device = None
     backend = "numpy"
 
-    def __init__(self, model: StatModel, hw, seed: int = 0):
+    def __init__(self, model: StatModel, hw, seed: int = 0, tile_shape=None):
         self.model, self.hw, self.seed = model, hw, seed
+        #: (rows, cols) of the tiles the trace is for: a layer larger than one is split
+        #: as a recorded run splits it (per-tile reads, flips and transfer pointers);
+        #: None: every layer on one array
+        self.tile_shape = None if tile_shape is None else tuple(int(v) for v in tile_shape)
         self.rngs: dict = {}
 
     def rng(self, name: str) -> np.random.Generator:

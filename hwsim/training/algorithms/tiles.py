@@ -56,10 +56,13 @@ def tile_blocks(shape, tile_rows: int, tile_cols: int) -> tuple:
 
 
 def blocks_for(ctx, shape):
-    """:func:`tile_blocks` of an array of ``shape`` on the tiles of ``ctx.accelerator``, or
-    None when it fits one tile (or there is no accelerator: symbolic mode)."""
+    """:func:`tile_blocks` of an array of ``shape`` on the tiles of ``ctx.accelerator`` (in
+    symbolic mode, which has no accelerator: ``ctx.tile_shape``, the (rows, cols) the
+    trace is generated for), or None when it fits one tile or no tile is known."""
     tile = getattr(getattr(ctx, "accelerator", None), "tile", None)
     rows, cols = getattr(tile, "rows", None), getattr(tile, "cols", None)
+    if tile is None and getattr(ctx, "tile_shape", None) is not None:
+        rows, cols = ctx.tile_shape
     if rows is None or cols is None or (shape[0] <= rows and shape[1] <= cols):
         return None
     return tile_blocks(shape, rows, cols)

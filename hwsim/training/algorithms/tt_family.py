@@ -27,6 +27,15 @@ array R and a digital buffer H (M × N).  Forward/backward run on ``W̄ = C + γ
    ``ρ = min(tail_weightening/n_s, 1)``, reference ``p ← m`` at each flip of c_in_k;
    no writes to C during the first n_s sweeps (n_s = reads per chopper half-period).
 
+Counts in pulses scale with the device (``reference_states`` S_ref, default 1200): a
+pulse moves ε = range/S, so on a device of S > S_ref states (the idealized preset's
+12 000) n_reads becomes round(n_reads·S/S_ref) (at most the tile width), fast_lr
+(auto_scale) min(fast_lr·S/S_ref, max(fast_lr, 1)) and the chopper probabilities per
+read and per sweep are divided by the same read factor (the same chopper period in
+vector updates), so A and C move as many weight units per update as on an S_ref-state
+device (:func:`hwsim.training.algorithms.tt_checks.scaled_counts`).  Devices of at most
+S_ref states — every noisy preset — are unchanged.
+
 By default the transfers due in a mini-batch run after its pulsed update (one kernel
 call per batch); ``interleave: true`` splits the batch at every transfer point
 (exact ordering, more kernel calls).
@@ -45,6 +54,7 @@ import numpy as np
 from hwsim.physics.quantize import check_backend, row_abs_max
 from hwsim.training.algorithms.analog import AnalogWeights
 from hwsim.training.algorithms.symbolic import Expect
+from hwsim.training.algorithms.tt_checks import check_transfer_settings, scaled_counts
 from hwsim.training.digital_accumulator import transfer_accumulate
 
 
@@ -79,6 +89,9 @@ class TransferEngine:
         if len(blocks) > 1:                          # every column of tiles its own pointer
             self.tile_cols = blocks                  # [(first column, width)]
             self.k_tiles = np.zeros(len(blocks), np.int64)
+        width = min(w for _c0, w in blocks) if len(blocks) > 1 else n
+        n_states = None if algo.symbolic else self.A.array.n_states
+        self.n_reads, self.fast_lr_pulses = scaled_counts(p, n_states, width)
         self.sweeps = 0
         self.pending = 0                             # vector updates since the last transfer
         self.x_hat = self.d_hat = None
@@ -86,10 +99,23 @@ class TransferEngine:
         if self.agad and not algo.symbolic:
             self.m_mean = np.zeros(shape)
             self.p_ref = np.zeros(shape)
-        self.half_period = max(math.ceil(1.0 / p.in_chop_prob), 2) if self.chopped and \
-            p.in_chop_prob > 0 else 2
+        # choppers per read and per sweep: f× the reads, 1/f the probability (same period
+        # in vector updates)
+        rf = self.n_reads / p.n_reads
+        self.in_chop_prob = getattr(p, "in_chop_prob", 0.0) / rf
+        self.out_chop_prob = getattr(p, "out_chop_prob", 0.0) / rf
+        self.half_period = max(math.ceil(1.0 / self.in_chop_prob), 2) if self.chopped and \
+            self.in_chop_prob > 0 else 2
         self.stats = {"A_pulses": 0, "C_pulses": 0, "reads": 0, "flips": 0, "transfers": 0}
         self.backend = AnalogWeights([(self.C, 1.0), (self.A, p.gamma)], scale=p.weight_scale)
+
+    def __setstate__(self, state):
+        """A checkpoint from before the counts were scaled with the device: as given."""
+        state.setdefault("n_reads", state["p"].n_reads)
+        state.setdefault("fast_lr_pulses", state["p"].fast_lr)
+        state.setdefault("in_chop_prob", getattr(state["p"], "in_chop_prob", 0.0))
+        state.setdefault("out_chop_prob", getattr(state["p"], "out_chop_prob", 0.0))
+        self.__dict__.update(state)
 
     # ---- 1. gradient onto A --------------------------------------------------------
     def fast_lr(self, x, d) -> float:
@@ -109,7 +135,7 @@ class TransferEngine:
         denom = self.x_hat * self.d_hat
         if denom <= 0:
             return 0.0
-        return p.fast_lr * self.A.update_cfg.bl_max * self.A.granularity / denom
+        return self.fast_lr_pulses * self.A.update_cfg.bl_max * self.A.granularity / denom
 
     def step(self, x, d) -> None:
         """One mini-batch: x (B, N), d (B, M) (conv: B·P patch vectors)."""
@@ -144,7 +170,7 @@ class TransferEngine:
             self._tile_transfers(count)
             return
         n = self.A.shape[1]
-        cols = (self.k + np.arange(count * self.p.n_reads)) % n
+        cols = (self.k + np.arange(count * self.n_reads)) % n
         self.stats["transfers"] += count
         for start in range(0, len(cols), n):        # chunks of distinct columns
             chunk = cols[start:start + n]
@@ -156,7 +182,7 @@ class TransferEngine:
         tiles' own transfer schedules), so a column of a ``w``-wide tile is read every
         ``w·T/n_reads`` vector updates.  Sweeps (output chopper, AGAD warm-up) are the
         first (widest) tile's."""
-        steps = count * self.p.n_reads
+        steps = count * self.n_reads
         self.stats["transfers"] += count
         chunk = min(w for _c0, w in self.tile_cols)       # distinct columns per tile
         w0 = self.tile_cols[0][1]
@@ -208,8 +234,11 @@ class TransferEngine:
         self._chop(cols)
         if not advance:
             return
+        # cols run on from the pointer k (modulo n, at most n of them): the sweep ends
+        # when they reach column n − 1, also inside a chunk that wraps round to 0
+        wrapped = self.k + len(cols) >= n
         self.k = int((cols[-1] + 1) % n)
-        if self.k == 0 or cols[-1] == n - 1:
+        if wrapped:
             self._end_sweep()
 
     def _accumulate(self, cols, vt, enabled):
@@ -246,21 +275,22 @@ class TransferEngine:
         n = self.A.shape[1] if n is None else n
         s = p.transfer_lr * self.algo.lr / (self.A.granularity * p.weight_scale)
         if p.auto_granularity > 0:
-            s *= n * p.transfer_every / (p.n_reads * p.auto_granularity)
+            s *= n * p.transfer_every / (self.n_reads * p.auto_granularity)
         return s
 
     def _chop(self, cols) -> None:
         p = self.p
-        if not self.chopped or p.in_chop_prob <= 0:
+        p_in = self.in_chop_prob
+        if not self.chopped or p_in <= 0:
             return
         self.reads_col[cols] += 1
         flip = None
         if p.in_chop_random and self.algo.symbolic:            # expected flips, carried
-            count = self.algo.ctx.model.flips((self.name, "in"), len(cols), p.in_chop_prob)
+            count = self.algo.ctx.model.flips((self.name, "in"), len(cols), p_in)
         else:
             if p.in_chop_random:
                 rng = self.algo.ctx.rng(f"{self.name}/chopper")
-                flip = cols[rng.random(len(cols)) < p.in_chop_prob]
+                flip = cols[rng.random(len(cols)) < p_in]
             else:
                 flip = cols[self.reads_col[cols] >= self.half_period]
             count = int(flip.size)
@@ -281,9 +311,9 @@ class TransferEngine:
 
     def _end_sweep(self) -> None:
         self.sweeps += 1
-        if not self.chopped or self.p.out_chop_prob <= 0:
+        p_out = self.out_chop_prob
+        if not self.chopped or p_out <= 0:
             return
-        p_out = self.p.out_chop_prob
         if self.algo.symbolic:                                  # expected flips, carried
             count = self.algo.ctx.model.flips((self.name, "out"), self.c_out.size, p_out)
         else:
@@ -306,6 +336,10 @@ class TransferAlgorithm:
     REFERENCED = False          # reads are differential against a reference array R
     CHOPPED = False             # input/output choppers c_in, c_out
     RUNNING_REFERENCE = False   # AGAD: running mean m and reference p replace R
+
+    @classmethod
+    def check_settings(cls, params, cfg, acc, device) -> None:
+        check_transfer_settings(cls, params, cfg, acc, device)
 
     def _init_engines(self):
         self.engines: dict = {}

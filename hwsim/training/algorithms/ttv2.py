@@ -18,7 +18,10 @@ _RASCH = "Rasch et al., Nat. Commun. 15:7133 (2024)"
 
 @section("buffered", "Tiki-Taka with a digital transfer buffer H")
 class BufferedParams(TikiTakaParams):
-    auto_granularity: float = param(1000.0, lo=0, cite=_RASCH,
+    auto_granularity: float = param(1000.0, lo=0, cite=_RASCH + " (the form); 1000 is hwsim's "
+                                    "default, not a checked published value (issue 16: aihwkit's "
+                                    "build_config differs); the digits experiments' 20 is tuned "
+                                    "on digits (README 'Honest defaults')",
                                     desc="vector updates for an A entry one state off its "
                                          "reference to fill H (0: s = transfer_lr·η/ε_A)")
     max_pulses: int = param(1, lo=1, hi=64, cite=_TT2,
