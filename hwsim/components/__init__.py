@@ -9,8 +9,9 @@ from hwsim.components.dram import DRAM
 from hwsim.components.digital_unit import DigitalUnit
 from hwsim.components.interconnect import Interconnect
 from hwsim.components.lanes import LanedComponent
+from hwsim.components.line_buffer import LineBuffer
 from hwsim.components.pulse_generator import PulseGenerator
 from hwsim.components.tile import Tile
 
 __all__ = ["ADC", "Buffer", "Chopper", "DAC", "DRAM", "DigitalAccumulator", "DigitalUnit",
-           "Interconnect", "LanedComponent", "PulseGenerator", "Tile"]
+           "Interconnect", "LanedComponent", "LineBuffer", "PulseGenerator", "Tile"]
