@@ -18,11 +18,12 @@ from hwsim.components.dram import DRAM
 from hwsim.components.digital_unit import DigitalUnit
 from hwsim.components.interconnect import Interconnect
 from hwsim.components.lanes import LanedComponent
+from hwsim.components.line_buffer import LineBuffer
 from hwsim.components.pulse_generator import PulseGenerator
 from hwsim.components.tile import Tile
 
 __all__ = ["ADC", "Buffer", "Chopper", "DAC", "DRAM", "DigitalAccumulator", "DigitalUnit",
-           "Interconnect", "LanedComponent", "PulseGenerator", "Tile"]
+           "Interconnect", "LanedComponent", "LineBuffer", "PulseGenerator", "Tile"]
 
 for _mod in pkgutil.iter_modules(__path__):
     importlib.import_module(f"{__name__}.{_mod.name}")

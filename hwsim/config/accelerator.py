@@ -19,7 +19,7 @@ import os
 
 from hwsim import units
 from hwsim.config.blocks import (BLOCKS, BufferParams, DigitalUnitParams, DRAMParams,
-                                 InterconnectParams, TileParams, periphery_section)
+                                 InterconnectParams, LineBufferParams, TileParams, periphery_section)
 from hwsim.config.update import UpdateConfig
 from hwsim.config.params import ParamSpec, build_section, param, range_problem, replace, section
 from hwsim.config.periphery import MVMConfig
@@ -101,6 +101,10 @@ class AcceleratorConfig:
     interconnect: InterconnectParams = param(factory=InterconnectParams, desc="chip interconnect")
     dram: DRAMParams | None = param(factory=DRAMParams, desc="off-chip DRAM (spills of the "
                                     "buffer); null for none")
+    line_buffer: LineBufferParams | None = param(None, desc="line buffer serving the im2col "
+                                                 "patch re-reads of conv layers; null (the "
+                                                 "default) for none: patches are re-read "
+                                                 "from the buffer/DRAM")
     engine: EngineConfig = param(factory=EngineConfig, desc="engine settings")
     components: tuple[ComponentConfig, ...] = param((), desc="explicit-form extra components")
     connections: tuple[tuple[str, ...], ...] = param((), desc="explicit-form [src.port, dst.port] pairs")

@@ -92,6 +92,21 @@ class BufferParams:
     clock: str = param("digital", desc=_CLOCK)
 
 
+@section("line_buffer", "Line buffer for the im2col patch re-reads of conv layers")
+class LineBufferParams:
+    capacity: float = param("8 KiB", unit="B", lo=1,
+                            desc="capacity; a conv layer whose (k_h − 1) input rows fit reads "
+                                 "its input map once into it and its k_h·k_w patch re-reads "
+                                 "from it (hwsim/training/dataflow.py)",
+                            cite="line-buffered stencils: a k-row window keeps k−1 rows of "
+                                 "the image (Hegarty et al., Darkroom, SIGGRAPH 2014)")
+    bandwidth: float = param("64 B/cycle", unit="B/cycle", desc="bytes per cycle", lo=1)
+    latency: int = param(1, unit="cycles", desc="access latency", lo=0)
+    technology: str = param("sram", desc="memory type (selects technology-table row)",
+                            choices=("sram",))
+    clock: str = param("digital", desc=_CLOCK)
+
+
 @section("interconnect", "On-chip interconnect between tiles, buffer and digital unit")
 class InterconnectParams:
     bandwidth: float = param("32 B/cycle", unit="B/cycle", desc="bytes per cycle", lo=1)
@@ -227,6 +242,7 @@ BLOCKS: tuple[Block, ...] = (
     Block("interconnect", "Interconnect", "interconnect", scope="chip"),
     Block("digital_unit", "DigitalUnit", "digital_unit", scope="chip"),
     Block("dram", "DRAM", "dram", scope="chip"),
+    Block("line_buffer", "LineBuffer", "line_buffer", scope="chip"),
     Block("dac", "DAC", "tile.periphery.dac", args=_lines_in, params=DACParams,
           desc="DAC bank"),
     Block("tile", "Tile", "tile"),
@@ -245,7 +261,7 @@ BLOCKS: tuple[Block, ...] = (
 
 #: ``(block.port, block.port)`` by block name; a connection to an omitted block is dropped.
 #: Data flow: buffer -> interconnect -> digital unit / DAC / pulse generator; buffer <->
-#: DRAM (spills); DAC -> tile
+#: DRAM (spills); interconnect -> line buffer -> DAC (conv patches); DAC -> tile
 #: -> ADC -> interconnect (and -> accumulator -> interconnect); pulse generator -> tile
 #: pulses; chopper -> the tile's sign-control lines.
 CONNECTIONS: tuple[tuple[str, str], ...] = (
@@ -254,6 +270,8 @@ CONNECTIONS: tuple[tuple[str, str], ...] = (
     ("digital_unit.out", "buffer.in"),
     ("buffer.out", "dram.in"),
     ("dram.out", "buffer.in"),
+    ("interconnect.out", "line_buffer.in"),
+    ("line_buffer.out", "dac.in"),
     ("interconnect.out", "dac.in"),
     ("dac.out", "tile.in"),
     ("tile.out", "adc.in"),

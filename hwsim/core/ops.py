@@ -373,8 +373,16 @@ declare(OpKind("move", "bytes", "a tensor of the training step stored or re-read
                    Field("extent", "B", "size of the tensor the access reads or writes "
                          "(its placement share)", Ref("n"), True),
                    Field("what", "-", "activation, patches, error, ... (for reports)",
-                         "data", True))))
+                         "data", True),
+                   Field("window", "B", "a conv layer's patch read: the line-buffer bytes "
+                         "its window needs ((k_h − 1) rows of the input map); 0: not "
+                         "line-bufferable", 0, True),
+                   Field("unique", "B", "a conv layer's patch read: the bytes of the input "
+                         "map under the patches (each read once through a line buffer)", 0,
+                         True))))
 declare(OpKind("dram", "bytes", "off-chip DRAM access (block operation)", (
+    _BYTES, Field("access", "-", "'read' or 'write'", "read", True)), program=False))
+declare(OpKind("line", "bytes", "line-buffer access of conv patches (block operation)", (
     _BYTES, Field("access", "-", "'read' or 'write'", "read", True)), program=False))
 declare(OpKind("buffer_read", "bytes", "buffer read (block operation)", (_BYTES,),
                program=False))

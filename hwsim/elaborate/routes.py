@@ -20,8 +20,8 @@ between tile and ADC) lands on the route.  Several nearest candidates (an ADC ba
 shared by tiles, feeding each tile's accumulator) resolve to the one under the tile's
 path; otherwise the route is ambiguous — an error, as is a tile that lacks a required
 route.  Chip ops have :data:`CHIP_ROUTES`: ``digital`` on the DigitalUnit,
-``transfer`` Buffer → Interconnect, ``dram`` on the off-chip DRAM (optional: a chip
-without DRAM has no ``dram`` route).
+``transfer`` Buffer → Interconnect, ``dram`` on the off-chip DRAM, ``line`` on the
+line buffer of conv patches (both optional: a chip without one has no such route).
 """
 from __future__ import annotations
 
@@ -47,9 +47,10 @@ CHIP_ROUTES: dict[str, tuple[tuple[str, bool], ...]] = {
     "digital": (("DigitalUnit", True),),
     "transfer": (("Buffer", True), ("Interconnect", True)),
     "dram": (("DRAM", True),),
+    "line": (("LineBuffer", True),),
 }
-#: chip routes a chip may lack (an accelerator without off-chip DRAM)
-CHIP_OPTIONAL = frozenset(("dram",))
+#: chip routes a chip may lack (an accelerator without off-chip DRAM or line buffer)
+CHIP_OPTIONAL = frozenset(("dram", "line"))
 
 
 @dataclass(frozen=True)

@@ -60,10 +60,26 @@ def move_specs(machine: Machine, op: Op) -> list:
     ``on = floor(n · e_on / extent)`` bytes through the buffer and interconnect (the
     ``transfer`` route, in chunks of at most the capacity, which queue on the buffer's
     port) and ``n − on`` on the ``dram`` route.  Stateless: it depends on the op and the
-    machine only, so the op memo and a replay see the same split."""
+    machine only, so the op memo and a replay see the same split.
+
+    **Line buffer.**  A conv layer's patch read carries ``window`` (the bytes of
+    ``k_h − 1`` rows of its input map) and ``unique`` (the bytes of the input map).  On a
+    machine with a line buffer (route ``line``) of at least ``window`` bytes, only the
+    ``unique`` bytes are read from the buffer/DRAM as above; they are written once into
+    the line buffer, and the ``n`` patch bytes (``k_h·k_w`` re-reads per output pixel) are
+    read from it.  Otherwise (no line buffer, or the window does not fit) all ``n``
+    bytes come from the buffer/DRAM."""
     meta = op.meta_dict()
     access, n = meta["access"], op.n
     offset, extent = int(meta.get("offset", 0)), int(meta.get("extent", n))
+    window, unique = int(meta.get("window", 0)), int(meta.get("unique", 0))
+    line = []
+    if window > 0 and access == "read" and "line" in machine.routes:
+        route = machine.routes["line"]
+        if window <= machine.components[route[0]].params.capacity:
+            line = [("line", unique, route, None, None, {"bytes": unique, "access": "write"}),
+                    ("line", n, route, None, None, {"bytes": n, "access": "read"})]
+            n = unique
     buf = machine.components[machine.routes["transfer"][0]]
     cap = int(buf.params.capacity)
     e_on = min(extent, max(0, cap - offset)) if extent > 0 else 0
@@ -80,7 +96,7 @@ def move_specs(machine: Machine, op: Op) -> list:
                                   f"({cap} B) and the accelerator has no DRAM")
         specs.append(("dram", n - on, machine.routes["dram"], None, None,
                       {"bytes": n - on, "access": access}))
-    return specs
+    return specs + line
 
 
 def _array_op(kind: str, role: str, phase: str):

@@ -36,7 +36,7 @@ from hwsim.training.checkpoint import (CHECKPOINT, PREVIOUS, check_resumable, cl
                                        load_checkpoint, remove_partial, save_checkpoint,
                                        write_identity)
 from hwsim.training.datasets import load_dataset
-from hwsim.training.dataflow import StepMoves
+from hwsim.training.dataflow import StepMoves, conv_geometry
 from hwsim.training.losses import softmax_cross_entropy
 from hwsim.training.network import build_network
 
@@ -213,9 +213,9 @@ def _train_epoch(prep: Prepared, hw, rng_data, progress=None) -> tuple[float, in
     net, algo, ds = prep.network, prep.algorithm, prep.dataset
     batch = prep.cfg.training.batch
     total, seen = 0.0, 0
-    shapes = net.layer_shapes()
+    layers = net.analog_layers()          # shapes and, for convs, the line-buffer geometry
     for xb, yb in ds.batches(batch, rng_data):
-        moves = StepMoves(shapes, len(xb))    # the data the step stores and re-reads
+        moves = StepMoves(layers, len(xb))    # the data the step stores and re-reads
         z = net.forward(xb, hw=hw, moves=moves)   # MVMs with the activations between them
         loss, grad = softmax_cross_entropy(z, yb)
         hw.digital("loss_grad", grad.size, phase="backward")    # on the digital unit
@@ -386,7 +386,9 @@ def _trace_header(prep, mapping) -> dict:
     """The trace header; its ``source`` names the experiment by its file name and
     ``name`` only (a trace is shipped and shared: no machine path in it)."""
     src = os.path.basename(prep.cfg.file) if prep.cfg.file else "inline"
-    return {"network": [s._asdict() for s in prep.network.layer_shapes()],
+    net = prep.network
+    return {"network": [s._asdict() | conv_geometry(x)
+                        for s, x in zip(net.layer_shapes(), net.analog_layers())],
             "batch": prep.cfg.training.batch, "algorithm": prep.cfg.training.algorithm,
             "roles": list(prep.algorithm.ROLES),
             "source": f"recorded: {src} (experiment '{prep.cfg.name}')"}

@@ -37,7 +37,7 @@ from hwsim.sim.hardware import Hardware
 from hwsim.trace.format import TraceWriter, check_header
 from hwsim.training.algorithms import ALGORITHMS
 from hwsim.training.algorithms.symbolic import MODEL, Expect, StatModel, SymbolicContext
-from hwsim.training.dataflow import StepMoves
+from hwsim.training.dataflow import StepMoves, conv_geometry
 from hwsim.training.network import build_network
 
 
@@ -64,7 +64,9 @@ def load_network(path, seq: int | None = None) -> dict:
                               file=str(path), key="input_shape")
         net = build_network(data["network"], tuple(data["input_shape"]),
                             rng=np.random.default_rng(0), key="network")
-        layers = [s._asdict() for s in net.layer_shapes()]
+        # shapes, and for a conv its input map and kernel (the line buffer's geometry)
+        layers = [s._asdict() | conv_geometry(x)
+                  for s, x in zip(net.layer_shapes(), net.analog_layers())]
     else:
         raise ConfigError("network file needs 'network' (+ input_shape) or 'layers'",
                           file=str(path))
@@ -92,6 +94,7 @@ class _ShapeLayer:
         self.name, self.kind = shape["name"], shape.get("kind", "linear")
         self.out_features, self.in_features = shape["out_features"], shape["in_features"]
         self.vectors_per_sample = shape.get("vectors_per_sample", 1)
+        self.conv = {k: shape[k] for k in ("input", "kernel") if k in shape}
         self.backend = backend
         self.last_input = self.last_delta = None
 
