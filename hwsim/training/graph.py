@@ -20,7 +20,7 @@ from hwsim.training.layers_dense import ACTIVATIONS, Flatten, Linear, check_back
 from hwsim.training.nodes_base import LayerNode, size
 from hwsim.training.nodes_shape import (Add, Concat, GlobalAvgPool, Mean, Patches, Reshape,
                                         Select, Shortcut, Transpose)
-from hwsim.training.nodes_transformer import Embedding, LayerNorm, Matmul, Softmax
+from hwsim.training.nodes_transformer import Embedding, LayerNorm, Matmul, Positions, Softmax
 
 
 def build_graph(spec, items, input_shape, factory, rng, *, key, fail, init, init_weights,
@@ -48,6 +48,11 @@ def build_graph(spec, items, input_shape, factory, rng, *, key, fail, init, init
                      shapes_only, fail)
         shapes[d.name] = node.shape
         nodes.append(node)
+    read = {nm for n in nodes for nm in n.inputs}
+    for d, n in zip(descs[:-1], nodes[:-1]):
+        if n.name not in read:
+            raise fail(f"the output of '{n.name}' is never read (the network output is the "
+                       f"last item's)", d.item, d.key, f"{d.path}.{d.key}")
     return GraphNetwork(nodes, tuple(int(v) for v in input_shape), input_dtype)
 
 
@@ -145,6 +150,10 @@ def _make(d, ins, in_shapes, factory, rng, init, init_weights, shapes_only, fail
             raise bad(f"an embedding reads the token ids (T,) of the network input, got {x}")
         return Embedding(d.name, ins, in_shapes, c.vocab, c.dim, c.positions,
                          None if shapes_only else rng)
+    if k == "positions":
+        if len(x) != 2:
+            raise bad(f"a position table needs (T, D) input, got {x}")
+        return Positions(d.name, ins, in_shapes, c.std, None if shapes_only else rng)
     if k == "reshape":
         shape = list(c)
         if shape.count(-1) > 1 or any(v == 0 or v < -1 for v in shape):

@@ -21,7 +21,8 @@ from __future__ import annotations
 import numpy as np
 
 from hwsim.training.network_base import NetworkBase
-from hwsim.training.nodes_base import LayerNode
+from hwsim.training.graph_moves import GraphMoves
+from hwsim.training.nodes_base import LayerNode, size
 
 #: node kinds an analog layer's post-processing absorbs (today's layer-list walk)
 FUSABLE = ("activation", "pool", "flatten")
@@ -59,21 +60,35 @@ class GraphNetwork(NetworkBase):
                     self.head[i], self.group_end[h] = h, i
 
     # -- passes -----------------------------------------------------------------------------
-    def forward(self, x: np.ndarray, train: bool = True, hw=None, moves=None) -> np.ndarray:
+    def forward(self, x: np.ndarray, train: bool = True, hw=None, moves=None,
+                sym=None) -> np.ndarray:
         """Outputs (B, …) for inputs (B, *input_shape); ``train`` keeps what backward needs.
         ``hw``: the operations API (ops as in the module docstring); ``moves``: a
-        :class:`~hwsim.training.graph_moves.GraphMoves` of this batch."""
-        x = np.asarray(x)
-        if x.shape[1:] != self.input_shape:
-            raise ValueError(f"network input: expected (B, {', '.join(map(str, self.input_shape))}), "
-                             f"got {x.shape}")
-        batch, vals = x.shape[0], {-1: x}
+        :class:`~hwsim.training.graph_moves.GraphMoves` of this batch.  ``sym = (model,
+        B)``: the symbolic walk of ``hwsim trace generate`` (no numbers: each analog
+        layer's input is ``model.inputs(V, N)``, a shape-only stand-in)."""
+        if sym is None:
+            x = np.asarray(x)
+            if x.shape[1:] != self.input_shape:
+                raise ValueError(f"network input: expected (B, "
+                                 f"{', '.join(map(str, self.input_shape))}), got {x.shape}")
+            batch = x.shape[0]
+        else:
+            model, batch = sym
+        vals = {-1: x}
         left = {j: len(c) for j, c in self.consumers.items()}
         ends = {e: h for h, e in self.group_end.items()}
         for i, node in enumerate(self.nodes):
             if moves is not None and i not in self.head:
                 moves.forward_in(hw, i)
-            y = node.forward([vals[j] for j in self.args[i]], train)
+            if sym is None:
+                y = node.forward([vals[j] for j in self.args[i]], train)
+            elif node.has_weights:
+                la, y = node.layer, None
+                la.last_input = model.inputs(batch * la.vectors_per_sample, la.in_features)
+                la.backend.forward(la.last_input)
+            else:
+                y = None
             if i in ends:
                 h = self.nodes[ends[i]].layer
                 if hw is not None:
@@ -96,42 +111,55 @@ class GraphNetwork(NetworkBase):
         return vals[len(self.nodes) - 1]
 
     def backward(self, grad: np.ndarray, need_input_grad: bool = False, hw=None,
-                 moves=None) -> np.ndarray | None:
+                 moves=None, sym=None) -> np.ndarray | None:
         """Back-propagate ``∂L/∂output`` in reverse topological order; every analog layer
         then holds last_input/last_delta.  Nodes upstream of every parameter are skipped
         (no error needed: the first analog layer runs no transposed MVM) unless
-        ``need_input_grad``.  Returns ∂L/∂input or None."""
+        ``need_input_grad``.  Returns ∂L/∂input or None.  ``sym``: as in :meth:`forward`
+        (each analog layer's error is ``model.errors(V, M)``)."""
         last = len(self.nodes) - 1
         grads = {last: grad}
-        batch = grad.shape[0]
+        model, batch = sym if sym is not None else (None, grad.shape[0])
         for i in range(last, -1, -1):
             node = self.nodes[i]
             if not (self.trainable[i] or need_input_grad):
                 continue
-            g = grads.pop(i, None)
-            if g is None:
-                g = np.zeros((batch,) + node.shape)
-            need = [self.trainable[j] if j >= 0 else need_input_grad for j in self.args[i]]
+            need = [self.trainable[j] or need_input_grad if j >= 0 else need_input_grad
+                    for j in self.args[i]]
             digital = i not in self.head and not node.has_weights
             if moves is not None and (digital or (node.has_weights and any(need))):
                 moves.backward_in(hw, i)
-            gs = node.backward(g, need)
+            g = grads.pop(i, None)
+            if sym is None:
+                gs = node.backward(g if g is not None else np.zeros((batch,) + node.shape), need)
+            elif node.has_weights:
+                la = node.layer
+                la.last_delta = model.errors(batch * la.vectors_per_sample, la.out_features)
+                if any(need):
+                    la.backend.backward(la.last_delta)
+                gs = need
+            else:
+                gs = need
             if digital and hw is not None:
                 n = node.backward_ops(batch, need)
                 if n:
                     hw.digital(node.kind, n, layer=node.name, phase="backward")
-            for j, gj, nd in zip(self.args[i], gs, need):
-                if gj is None or not nd:
+            for j, gj, nd, shp in zip(self.args[i], gs, need, node.in_shapes):
+                if gj is None or gj is False or not nd:
                     continue
                 if j in grads:
-                    grads[j] = grads[j] + gj
+                    grads[j] = grads[j] + gj if sym is None else True
                     if hw is not None:
-                        hw.digital("add", int(gj.size), layer=node.name, phase="backward")
+                        hw.digital("add", batch * size(shp), layer=node.name, phase="backward")
                 else:
                     grads[j] = gj
             if moves is not None and (digital or (node.has_weights and any(need))):
                 moves.backward_out(hw, i, need)
         return grads.get(-1) if need_input_grad else None
+
+    def step_moves(self, batch: int):
+        """The data movement of one mini-batch (:class:`~hwsim.training.graph_moves.GraphMoves`)."""
+        return GraphMoves(self, batch)
 
     # -- parameters and introspection -------------------------------------------------------
     def apply_digital_updates(self, lr: float) -> None:

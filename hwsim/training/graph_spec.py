@@ -52,6 +52,13 @@ class EmbeddingSpec:
     positions: bool = param(False, desc="add a learned (T, D) position table")
 
 
+@section("network.positions", "A learned (T, D) position table added to a (T, D) input "
+         "(ViT's position embedding for patch tokens; digital, trained like the biases)")
+class PositionsSpec:
+    std: float = param(0.02, desc="initial entries N(0, std²) (GPT-2/ViT initialisation)",
+                       lo=0)
+
+
 @section("network.patches", "ViT patchify (Dosovitskiy et al. 2021): (C, H, W) → "
          "(H/P·W/P, C·P²) tokens, each patch channel-major")
 class PatchesSpec:
@@ -104,7 +111,8 @@ class DecoderSpec:
 #: the graph item kinds (beyond today's linear, conv, pool, flatten) and their sections
 GRAPH_SECTIONS = {"shortcut": ShortcutSpec, "concat": ConcatSpec,
                   "layernorm": LayerNormSpec, "softmax": SoftmaxSpec, "matmul": MatmulSpec,
-                  "embedding": EmbeddingSpec, "patches": PatchesSpec, "mean": MeanSpec,
+                  "embedding": EmbeddingSpec, "positions": PositionsSpec,
+                  "patches": PatchesSpec, "mean": MeanSpec,
                   "select": SelectSpec, "attention": AttentionSpec, "encoder": EncoderSpec,
                   "decoder": DecoderSpec}
 #: kinds that expand into several nodes

@@ -183,15 +183,16 @@ def build_network(spec, input_shape: tuple, backend_factory: BackendFactory | No
     not a line-tracked YAML list.  Each item is a declared
     :class:`~hwsim.training.network_spec.LayerSpec`; the shapes are checked here.
     ``shapes_only`` builds layers without weights (no ``rng``, nothing allocated): the
-    checks and :meth:`Network.layer_shapes` of a network too large to build.
+    checks and :meth:`Network.layer_shapes` of a network too large to build (a
+    ``backend_factory`` given with it is called with ``init_w=None``).
 
     A list of today's kinds without ``input`` wiring is a :class:`Network` (bit for bit
     what it always was); any other list — graph kinds, blocks, wiring, or ``graph=True``
     — is a :class:`~hwsim.training.graph_network.GraphNetwork`
     (:func:`hwsim.training.graph.build_graph`; ``input_dtype: int`` for token ids).
     """
-    if shapes_only:
-        backend_factory, rng = _shape_backend, None
+    if shapes_only:     # a factory given with shapes_only gets init_w None (trace generator)
+        backend_factory, rng = backend_factory or _shape_backend, None
     elif not isinstance(rng, np.random.Generator):
         raise TypeError("build_network needs a numpy.random.Generator for the initial weights")
     factory = backend_factory or float_backend

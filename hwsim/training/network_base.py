@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from hwsim.training.dataflow import StepMoves
 from hwsim.training.losses import accuracy, softmax_cross_entropy
 
 
@@ -60,6 +61,11 @@ class NetworkBase:
             if layer.name == name:
                 return layer
         raise KeyError(f"no analog layer named {name!r}; have {[l.name for l in self.analog_layers()]}")
+
+    def step_moves(self, batch: int):
+        """The data movement of one mini-batch (:class:`~hwsim.training.dataflow.StepMoves`
+        of the analog layers; a graph overrides it)."""
+        return StepMoves(self.layer_shapes(), batch)
 
     def layer_shapes(self) -> list[LayerShape]:
         return [LayerShape(l.name, l.kind, l.out_features, l.in_features, l.vectors_per_sample)

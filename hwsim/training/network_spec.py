@@ -17,7 +17,7 @@ from hwsim.config.yamlio import file_of, line_of
 from hwsim.errors import ConfigError
 from hwsim.training.graph_spec import (AttentionSpec, ConcatSpec, DecoderSpec, EmbeddingSpec,
                                        EncoderSpec, GRAPH_SECTIONS, LayerNormSpec, MatmulSpec,
-                                       MeanSpec, PatchesSpec, SelectSpec, ShortcutSpec,
+                                       MeanSpec, PatchesSpec, PositionsSpec, SelectSpec, ShortcutSpec,
                                        SoftmaxSpec)
 from hwsim.training.layers_conv import POOLS
 from hwsim.training.layers_dense import ACTIVATIONS
@@ -68,6 +68,7 @@ class LayerSpec:
     embedding: EmbeddingSpec | None = param(None, desc="token-id lookup (digital table)")
     reshape: tuple[int, ...] | None = param(None, desc="new per-sample shape (-1 once)")
     transpose: tuple[int, ...] | None = param(None, desc="permutation of the per-sample axes")
+    positions: PositionsSpec | None = param(None, desc="learned position table added (digital)")
     patches: PatchesSpec | None = param(None, desc="ViT patchify (digital, data movement)")
     mean: MeanSpec | None = param(None, desc="mean over an axis (digital)")
     select: SelectSpec | None = param(None, desc="one index of an axis (data movement)")

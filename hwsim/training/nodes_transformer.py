@@ -15,6 +15,8 @@ kind           forward                                    backward
                                                           dγ, dβ summed alongside)
 ``embedding``  elements of the output (B·T·D)             elements of the output (the
                                                           scatter-add into the tables)
+``positions``  elements of the output (an ``add``)        elements (the table's gradient,
+                                                          Σ over the batch)
 =============  =========================================  ===============================
 
 Gains, biases and tables are digital parameters trained by digital SGD
@@ -181,6 +183,33 @@ class Embedding(Node):
 
     def grads(self):
         return {"table": self.grad_table, "pos": self.grad_pos}
+
+    def backward_ops(self, batch, need):
+        return batch * size(self.shape)
+
+
+class Positions(Node):
+    """``y = x + P`` with a learned (T, D) table P, N(0, std²) at the start (the position
+    embedding of ViT, Dosovitskiy et al. 2021, eq. 1).  Its op is an ``add``."""
+    OP = "add"
+
+    def __init__(self, name, inputs, in_shapes, std: float, rng):
+        super().__init__(name, inputs, in_shapes, in_shapes[0])
+        self.pos = rng.normal(0.0, std, size=self.shape) if rng is not None else np.zeros(self.shape)
+        self.grad_pos = None
+
+    def forward(self, xs, train=True):
+        return xs[0] + self.pos
+
+    def backward(self, g, need):
+        self.grad_pos = g.sum(axis=0)
+        return [g if need[0] else None]
+
+    def params(self):
+        return {"pos": self.pos}
+
+    def grads(self):
+        return {"pos": self.grad_pos}
 
     def backward_ops(self, batch, need):
         return batch * size(self.shape)

@@ -36,7 +36,6 @@ from hwsim.training.checkpoint import (CHECKPOINT, PREVIOUS, check_resumable, cl
                                        load_checkpoint, remove_partial, save_checkpoint,
                                        write_identity)
 from hwsim.training.datasets import load_dataset
-from hwsim.training.dataflow import StepMoves
 from hwsim.training.losses import softmax_cross_entropy
 from hwsim.training.network import build_network
 
@@ -212,9 +211,8 @@ def _train_epoch(prep: Prepared, hw, rng_data, progress=None) -> tuple[float, in
     net, algo, ds = prep.network, prep.algorithm, prep.dataset
     batch = prep.cfg.training.batch
     total, seen = 0.0, 0
-    shapes = net.layer_shapes()
     for xb, yb in ds.batches(batch, rng_data):
-        moves = StepMoves(shapes, len(xb))    # the data the step stores and re-reads
+        moves = net.step_moves(len(xb))       # the data the step stores and re-reads
         z = net.forward(xb, hw=hw, moves=moves)   # MVMs with the activations between them
         loss, grad = softmax_cross_entropy(z, yb)
         hw.digital("loss_grad", grad.size, phase="backward")    # on the digital unit

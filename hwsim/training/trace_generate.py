@@ -38,6 +38,7 @@ from hwsim.trace.format import TraceWriter, check_header
 from hwsim.training.algorithms import ALGORITHMS
 from hwsim.training.algorithms.symbolic import MODEL, Expect, StatModel, SymbolicContext
 from hwsim.training.dataflow import StepMoves
+from hwsim.training.graph_network import GraphNetwork
 from hwsim.training.network import build_network
 
 
@@ -62,9 +63,14 @@ def load_network(path, seq: int | None = None) -> dict:
         if "input_shape" not in data:
             raise ConfigError("a 'network' spec needs 'input_shape' (e.g. [3, 32, 32])",
                               file=str(path), key="input_shape")
-        net = build_network(data["network"], tuple(data["input_shape"]),
-                            rng=np.random.default_rng(0), key="network")
+        dtype = str(data.get("input_dtype", "float"))
+        net = build_network(data["network"], tuple(data["input_shape"]), key="network",
+                            shapes_only=True, input_dtype=dtype)
         layers = [s._asdict() for s in net.layer_shapes()]
+        if isinstance(net, GraphNetwork):     # the generator walks the same graph
+            return {"name": name, "source": str(data.get("source", "")), "layers": layers,
+                    "graph": {"network": data["network"], "input_shape":
+                              tuple(data["input_shape"]), "input_dtype": dtype}}
     else:
         raise ConfigError("network file needs 'network' (+ input_shape) or 'layers'",
                           file=str(path))
@@ -155,6 +161,33 @@ class _ShapeNetwork:
         hw.end_step(batch)
 
 
+class _GraphSteps:
+    """A graph network's walk on shapes (:class:`GraphNetwork` forward/backward with
+    ``sym``), the same hooks and order as the runner's step, driving the algorithm."""
+
+    def __init__(self, graph: dict, algo, model: StatModel):
+        self.algo, self.model = algo, model
+
+        def factory(name, m, n, init_w):
+            return algo.make_backend(name, m, n, Expect((m, n)))
+        self.net = build_network(graph["network"], graph["input_shape"], factory, key="network",
+                                 shapes_only=True, input_dtype=graph["input_dtype"])
+
+    def analog_layers(self):
+        return self.net.analog_layers()
+
+    def step(self, batch: int) -> None:
+        hw, net, sym = self.algo.hw, self.net, (self.model, batch)
+        moves = net.step_moves(batch)
+        net.forward(None, hw=hw, moves=moves, sym=sym)
+        hw.digital("loss_grad", batch * int(np.prod(net.output_shape)), phase="backward")
+        moves.loss(hw)
+        net.backward(None, hw=hw, moves=moves, sym=sym)
+        moves.update(hw)
+        self.algo.update(self.net, batch)
+        hw.end_step(batch)
+
+
 def _split_params(cls, params: dict) -> tuple[dict, dict]:
     fields = {f.name for f in dataclasses.fields(cls.Params)}
     unknown = [k for k in params if k not in MODEL and k not in fields]
@@ -194,7 +227,8 @@ def generate_trace(network, batch: int, steps: int, algorithm: str, *, out,
                             "algorithm_params": dataclasses.asdict(algo_cfg)}}
     with TraceWriter(out, header) as w:
         algo = cls(algo_cfg, training, SymbolicContext(model, _TraceSink(w)))
-        shapes = _ShapeNetwork(net["layers"], algo, model)
+        shapes = (_GraphSteps(net["graph"], algo, model) if net.get("graph")
+                  else _ShapeNetwork(net["layers"], algo, model))
         left = samples if samples is not None else batch * steps
         with tqdm(total=steps, unit="step", desc=f"trace {algorithm}", mininterval=0.5,
                   disable=not progress) as bar:
