@@ -120,6 +120,8 @@ class ActionLedger:
     def merge(self, other: "ActionLedger") -> None:
         for k, c in other._counts.items():
             self._counts[k] += c
+        for k, c in getattr(other, "_nodes", {}).items():   # (a ledger pickled before it)
+            self._nodes[k] += c
 
     def __len__(self) -> int:
         return len(self._counts)

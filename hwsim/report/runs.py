@@ -60,7 +60,7 @@ def run_report(result) -> dict:
                         energy=estimate(hw.machine.ledger, table, hw.machine.components,
                                         t["ticks"] * 1e-12),
                         area=area_report(hw.machine.components, table), extra=extra,
-                        nodes=node_table(hw.node_ticks,
+                        nodes=node_table(t.get("node_ticks", hw.node_ticks),
                                          node_energy(hw.machine.ledger.node_rows(), table)),
                         **common)
 
