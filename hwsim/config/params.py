@@ -100,8 +100,16 @@ def _spec(f) -> ParamSpec:
     return f.metadata.get("param") or ParamSpec(desc="")
 
 
+_HINTS: dict = {}
+
+
 def _hints(cls):
-    return typing.get_type_hints(cls)
+    """The class's resolved annotations (cached: a machine of thousands of blocks builds
+    one section per block; a class's annotations do not change once it is declared)."""
+    h = _HINTS.get(cls)
+    if h is None:
+        h = _HINTS[cls] = typing.get_type_hints(cls)
+    return dict(h)
 
 
 def _err(msg, container, key, path):

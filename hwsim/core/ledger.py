@@ -5,6 +5,12 @@ never energy.  The energy layer prices the ledger with a technology table:
 ``E = Σ count × price(kind, action, attrs)``.  Each entry also carries the *phase*
 (forward, backward, update, transfer, ...) that the controller was in, so reports
 break energy down per phase.
+
+Alongside, the ledger attributes every action to the network *node* (the op's layer,
+``""`` for ops of no layer) and the *part* of the machine whose op it served (analog,
+digital, movement: ``OpKind.part`` of the block operation): ``node_rows()`` gives
+``(layer, part, ActionKey) → count``, the per-node report's energy.  The attribution is
+a second tally; the rows above are unchanged by it.
 """
 from __future__ import annotations
 
@@ -30,6 +36,7 @@ class ActionLedger:
     def __init__(self):
         self._counts: dict[ActionKey, float] = defaultdict(float)
         self._keys: dict = {}       # (path, kind, action, phase, *attrs) → ActionKey
+        self._nodes: dict = defaultdict(float)   # (layer, part, ActionKey) → count
         self.phase = "idle"
 
     def record(self, path: str, kind: str, action: str, count: float = 1,
@@ -42,11 +49,12 @@ class ActionLedger:
         self._counts[self.key(path, kind, action, phase, attrs)] += count
 
     def record_actions(self, path: str, kind: str, phase: str | None, actions, declared,
-                       undeclared) -> None:
+                       undeclared, node: tuple | None = None) -> None:
         """:meth:`record` of every ``(action, count, attrs)`` a component's ``actions()``
         yields (one call per operation and block: the hot path of training); an action
-        not in ``declared`` calls ``undeclared(action)``, which raises."""
-        counts, keys = self._counts, self._keys
+        not in ``declared`` calls ``undeclared(action)``, which raises.  ``node``:
+        ``(layer, part)`` the actions are attributed to."""
+        counts, keys, nodes = self._counts, self._keys, self._nodes
         ph = phase or self.phase
         for action, count, attrs in actions:
             if action not in declared:
@@ -59,6 +67,8 @@ class ActionLedger:
             if key is None:
                 key = self.key(path, kind, action, ph, attrs)
             counts[key] += count
+            if node is not None:
+                nodes[(*node, key)] += count
 
     def key(self, path: str, kind: str, action: str, phase: str | None,
             attrs: dict) -> ActionKey:
@@ -82,6 +92,17 @@ class ActionLedger:
             for key, count in rows:
                 counts[key] += count * times
 
+    def add_node_rows(self, layer: str, rows, times: int = 1) -> None:
+        """:meth:`add_rows` of the node attribution: ``((part, ActionKey), count) × times``
+        for ``layer``."""
+        nodes = self._nodes
+        for (part, key), count in rows:
+            nodes[(layer, part, key)] += count * times if times != 1 else count
+
+    def node_rows(self) -> dict:
+        """``{(layer, part, ActionKey): count}`` (a copy; see the module doc)."""
+        return dict(self._nodes)
+
     def rows(self) -> dict:
         """``{ActionKey: count}`` (a copy)."""
         return dict(self._counts)
@@ -99,6 +120,8 @@ class ActionLedger:
     def merge(self, other: "ActionLedger") -> None:
         for k, c in other._counts.items():
             self._counts[k] += c
+        for k, c in getattr(other, "_nodes", {}).items():   # (a ledger pickled before it)
+            self._nodes[k] += c
 
     def __len__(self) -> int:
         return len(self._counts)

@@ -247,6 +247,7 @@ def _timing_state(hw) -> dict:
         hw.sync()                 # statistics and ledger rows the timing cache deferred
     return {"ticks": hw.now if hw is not None else 0,
             "phase_ticks": dict(hw.phase_ticks) if hw is not None else {},
+            "node_ticks": dict(hw.node_ticks) if hw is not None else {},
             "ledger": hw.machine.ledger if hw is not None else None,
             "stats": {p: dict(c.stats.values) for p, c in hw.machine.components.items()}
             if hw is not None else {}}
@@ -363,6 +364,8 @@ def _merged(hw, offset) -> dict:
     t = _timing_state(hw)
     for k, v in offset.get("phase_ticks", {}).items():
         t["phase_ticks"][k] = t["phase_ticks"].get(k, 0) + v
+    for k, v in offset.get("node_ticks", {}).items():
+        t["node_ticks"][k] = t["node_ticks"].get(k, 0) + v
     for p, vals in offset.get("stats", {}).items():
         for k, v in vals.items():
             t["stats"].setdefault(p, {})

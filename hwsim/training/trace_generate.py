@@ -100,6 +100,23 @@ class _ShapeLayer:
         self.vectors_per_sample = shape.get("vectors_per_sample", 1)
         self.backend = backend
         self.last_input = self.last_delta = None
+        self.digital = _digital_work(shape)
+
+
+def _digital_work(shape: dict) -> dict:
+    """A shapes-only layer's own digital work, ``digital: {forward: {kind: n}, backward:
+    {kind: n}}`` with ``n`` per sample (e.g. an LSTM's cell update, configs/networks/
+    lstm.yaml); issued after the layer's activation op and before its backward MVM."""
+    work = shape.get("digital") or {}
+    ok = isinstance(work, dict) and set(work) <= {"forward", "backward"} and all(
+        isinstance(w, dict) and all(isinstance(k, str) and isinstance(n, int)
+                                    and not isinstance(n, bool) and n >= 0
+                                    for k, n in w.items()) for w in work.values())
+    if not ok:
+        raise ConfigError(f"layer '{shape['name']}': digital must be {{forward: {{kind: n}}, "
+                          f"backward: {{kind: n}}}} with integer counts per sample, got "
+                          f"{work!r}", key=f"layers.{shape['name']}.digital")
+    return {ph: dict(w) for ph, w in work.items()}
 
 
 class _ShapeNetwork:
@@ -125,6 +142,8 @@ class _ShapeNetwork:
             moves.forward_in(hw, i)
             lay.backend.forward(lay.last_input)
             hw.digital("activation", v * lay.out_features, layer=lay.name, phase="forward")
+            for kind, n in lay.digital.get("forward", {}).items():
+                hw.digital(kind, batch * n, layer=lay.name, phase="forward")
             moves.forward_out(hw, i)
         hw.digital("loss_grad", batch * self.layers[-1].out_features, phase="backward")
         moves.loss(hw)
@@ -132,6 +151,8 @@ class _ShapeNetwork:
             lay = self.layers[i]
             lay.last_delta = model.errors(batch * lay.vectors_per_sample, lay.out_features)
             if i > 0 or lay.kind == "lstm":
+                for kind, n in lay.digital.get("backward", {}).items():
+                    hw.digital(kind, batch * n, layer=lay.name, phase="backward")
                 moves.backward_in(hw, i)
                 lay.backend.backward(lay.last_delta)
                 moves.backward_out(hw, i)
