@@ -18,6 +18,7 @@ import simpy
 
 from hwsim.core.clock import Clock
 from hwsim.core.ledger import ActionLedger
+from hwsim.core.ops import part_of
 from hwsim.core.stats import Stats
 from hwsim.core.transaction import Transaction
 from hwsim.errors import SimulationError
@@ -65,7 +66,8 @@ class Component:
         """Record the whole operation's actions and value statistics (once per operation,
         in both modes; the op memo calls it for operations it does not simulate)."""
         self.ledger.record_actions(self.path, self.KIND, txn.phase, self.actions(txn),
-                                   self.ACTIONS, self._undeclared)
+                                   self.ACTIONS, self._undeclared,
+                                   (txn.layer, part_of(txn.op)))
         self.on_operation(txn)
 
     def on_operation(self, txn: Transaction) -> None:

@@ -5,6 +5,12 @@ never energy.  The energy layer prices the ledger with a technology table:
 ``E = Σ count × price(kind, action, attrs)``.  Each entry also carries the *phase*
 (forward, backward, update, transfer, ...) that the controller was in, so reports
 break energy down per phase.
+
+Alongside, the ledger attributes every action to the network *node* (the op's layer,
+``""`` for ops of no layer) and the *part* of the machine whose op it served (analog,
+digital, movement: ``OpKind.part`` of the block operation): ``node_rows()`` gives
+``(layer, part, ActionKey) → count``, the per-node report's energy.  The attribution is
+a second tally; the rows above are unchanged by it.
 """
 from __future__ import annotations
 
@@ -31,6 +37,7 @@ class ActionLedger:
         self._counts: dict[ActionKey, float] = defaultdict(float)
         self._keys: dict = {}       # (path, kind, action, phase, *attrs) → ActionKey
         self._last: dict = {}       # (path, action, phase) → (attrs, ActionKey) last used
+        self._nodes: dict = defaultdict(float)   # (layer, part, ActionKey) → count
         self.phase = "idle"
 
     def record(self, path: str, kind: str, action: str, count: float = 1,
@@ -43,13 +50,14 @@ class ActionLedger:
         self._counts[self.key(path, kind, action, phase, attrs)] += count
 
     def record_actions(self, path: str, kind: str, phase: str | None, actions, declared,
-                       undeclared) -> None:
+                       undeclared, node: tuple | None = None) -> None:
         """:meth:`record` of every ``(action, count, attrs)`` a component's ``actions()``
         yields (one call per operation and block: the hot path of training); an action
         not in ``declared`` calls ``undeclared(action)``, which raises.  The row of
         ``(path, action, phase)`` last used is tried first: the same ``attrs`` object (a
-        block yielding attribute dicts it keeps, never mutated) or equal attributes."""
-        counts, last = self._counts, self._last
+        block yielding attribute dicts it keeps, never mutated) or equal attributes.
+        ``node``: ``(layer, part)`` the actions are attributed to."""
+        counts, last, nodes = self._counts, self._last, self._nodes
         ph = phase or self.phase
         for action, count, attrs in actions:
             if action not in declared:
@@ -61,11 +69,13 @@ class ActionLedger:
             memo = (path, action, ph)
             seen = last.get(memo)
             if seen is not None and (seen[0] is attrs or seen[0] == attrs):
-                counts[seen[1]] += count
-                continue
-            key = self.key(path, kind, action, ph, attrs)
-            last[memo] = (attrs, key)
+                key = seen[1]
+            else:
+                key = self.key(path, kind, action, ph, attrs)
+                last[memo] = (attrs, key)
             counts[key] += count
+            if node is not None:
+                nodes[(*node, key)] += count
 
     def key(self, path: str, kind: str, action: str, phase: str | None,
             attrs: dict) -> ActionKey:
@@ -89,6 +99,17 @@ class ActionLedger:
             for key, count in rows:
                 counts[key] += count * times
 
+    def add_node_rows(self, layer: str, rows, times: int = 1) -> None:
+        """:meth:`add_rows` of the node attribution: ``((part, ActionKey), count) × times``
+        for ``layer``."""
+        nodes = self._nodes
+        for (part, key), count in rows:
+            nodes[(layer, part, key)] += count * times if times != 1 else count
+
+    def node_rows(self) -> dict:
+        """``{(layer, part, ActionKey): count}`` (a copy; see the module doc)."""
+        return dict(self._nodes)
+
     def rows(self) -> dict:
         """``{ActionKey: count}`` (a copy)."""
         return dict(self._counts)
@@ -106,6 +127,8 @@ class ActionLedger:
     def merge(self, other: "ActionLedger") -> None:
         for k, c in other._counts.items():
             self._counts[k] += c
+        for k, c in getattr(other, "_nodes", {}).items():   # (a ledger pickled before it)
+            self._nodes[k] += c
 
     def __len__(self) -> int:
         return len(self._counts)

@@ -40,6 +40,9 @@ from typing import NamedTuple
 from hwsim.errors import SimulationError
 
 REPLICATED, CELLS, LINES, COLS = "replicated", "cells", "lines", "cols"
+#: which part of the machine an op's work is, in the per-node report (``OpKind.part``)
+ANALOG, DIGITAL, MOVEMENT = "analog", "digital", "movement"
+PARTS = (ANALOG, DIGITAL, MOVEMENT)
 TILE_ROWS, TILE_COLS, SELECT = "tile_rows", "tile_cols", "select"
 SPLITS = (REPLICATED, CELLS, LINES, COLS, TILE_ROWS, TILE_COLS, SELECT)
 
@@ -79,7 +82,9 @@ class Field:
 @dataclass(frozen=True)
 class OpKind:
     """One op kind: what ``n`` counts, its fields, the block operation the blocks perform
-    (``performs``, default the kind itself) and how ``n`` splits over tiles."""
+    (``performs``, default the kind itself), how ``n`` splits over tiles and which
+    ``part`` of the machine its work is (analog arrays and their periphery, the digital
+    unit and accumulators, data movement: the per-node report's columns)."""
     name: str
     items: str
     desc: str
@@ -87,6 +92,7 @@ class OpKind:
     performs: str = ""
     n_split: str = REPLICATED
     program: bool = True       # False: a block operation only (no program issues it)
+    part: str = ANALOG
     by_name: dict = _dc_field(default_factory=dict, compare=False, repr=False)
     by_split: dict = _dc_field(default_factory=dict, compare=False, repr=False)
     values: frozenset = _dc_field(default=frozenset(), compare=False, repr=False)
@@ -94,6 +100,8 @@ class OpKind:
     def __post_init__(self):
         if not self.performs:
             object.__setattr__(self, "performs", self.name)
+        if self.part not in PARTS:
+            raise ValueError(f"op '{self.name}': part must be one of {PARTS}")
         if self.n_split not in (REPLICATED, CELLS, COLS):
             raise ValueError(f"op '{self.name}': n cannot split by '{self.n_split}'")
         self.by_name.update((f.name, f) for f in self.fields)
@@ -141,6 +149,17 @@ def get(name: str) -> OpKind:
     except KeyError:
         raise SimulationError(f"unknown op kind '{name}' (known: "
                               f"{', '.join(op_kinds())})") from None
+
+
+_PART: dict = {}
+
+
+def part_of(name: str) -> str:
+    """``part`` of op kind or block operation ``name`` (cached: the accounting hot path)."""
+    p = _PART.get(name)
+    if p is None:
+        p = _PART[name] = get(name).part
+    return p
 
 
 def op_kinds() -> tuple:
@@ -350,7 +369,7 @@ declare(OpKind("accumulate", "elements added", "add into a digital accumulator",
     Field("compares", "tests", "threshold tests", Ref("n"), split=CELLS),
     Field("writes", "words", "elements rewritten after a threshold crossing", 0, split=CELLS),
     Field("reads", "words", "words read out toward the array", Ref("writes"), split=CELLS)),
-    n_split=CELLS))
+    n_split=CELLS, part=DIGITAL))
 declare(OpKind("flip", "chopper lines flipped (the layer's input lines; output with side: out)",
                "chopper sign flips", (
                    Field("col", "line", "first flipped line: the n lines are counted from "
@@ -360,11 +379,11 @@ declare(OpKind("flip", "chopper lines flipped (the layer's input lines; output w
                          "in", True)), n_split=COLS))
 declare(OpKind("digital", "digital operations", "work on the digital unit", (
     Field("kind", "-", "what the operations are (activation, loss_grad, partial_sum, ...)",
-          "op", True),)))
+          "op", True),), part=DIGITAL))
 declare(OpKind("transfer", "bytes", "buffer and interconnect traffic", (
     _BYTES,
     Field("access", "-", "'read' or 'write' (default: by the buffer's place in the route)",
-          BLOCK, True))))
+          BLOCK, True)), part=MOVEMENT))
 declare(OpKind("move", "bytes", "a tensor of the training step stored or re-read; the "
                "machine places it (buffer up to its capacity, the rest in DRAM)", (
                    Field("access", "-", "'read' or 'write'", REQUIRED, True),
@@ -379,12 +398,14 @@ declare(OpKind("move", "bytes", "a tensor of the training step stored or re-read
                          "line-bufferable", 0, True),
                    Field("unique", "B", "a conv layer's patch read: the bytes of the input "
                          "map under the patches (each read once through a line buffer)", 0,
-                         True))))
+                         True)), part=MOVEMENT))
 declare(OpKind("dram", "bytes", "off-chip DRAM access (block operation)", (
-    _BYTES, Field("access", "-", "'read' or 'write'", "read", True)), program=False))
+    _BYTES, Field("access", "-", "'read' or 'write'", "read", True)), program=False,
+    part=MOVEMENT))
 declare(OpKind("line", "bytes", "line-buffer access of conv patches (block operation)", (
-    _BYTES, Field("access", "-", "'read' or 'write'", "read", True)), program=False))
+    _BYTES, Field("access", "-", "'read' or 'write'", "read", True)), program=False,
+    part=MOVEMENT))
 declare(OpKind("buffer_read", "bytes", "buffer read (block operation)", (_BYTES,),
-               program=False))
+               program=False, part=MOVEMENT))
 declare(OpKind("buffer_write", "bytes", "buffer write (block operation)", (_BYTES,),
-               program=False))
+               program=False, part=MOVEMENT))

@@ -232,6 +232,17 @@ def estimate(ledger, table: TechnologyTable, components=None,
     return EnergyReport(rows, table.name, table.file, static)
 
 
+def node_energy(node_rows: dict, table: TechnologyTable) -> dict:
+    """Dynamic energy per ``(layer, part)``: ``Σ count × price`` over the ledger's node
+    attribution (:meth:`~hwsim.core.ledger.ActionLedger.node_rows`), J.  Every action is
+    attributed once, so the values sum to the dynamic total (to rounding); static
+    energy belongs to no node."""
+    groups = defaultdict(list)
+    for (layer, part, key), count in node_rows.items():
+        groups[(layer, part)].append(count * table.lookup(key.kind, key.action, key.attrs).value)
+    return {k: math.fsum(v) for k, v in sorted(groups.items())}
+
+
 def static_rows(components, table: TechnologyTable, seconds: float) -> list[StaticRow]:
     """``P_static × seconds`` of every component (components without area attributes use
     no attributes; a kind without a static entry is a 0 W row, listed as not modelled)."""

@@ -21,6 +21,10 @@ from hwsim.errors import ConfigError
 
 #: ops whose outputs are shape metadata even though they read an activation.
 META_OPS = ("Shape", "Size")
+#: ops of the shape arithmetic :meth:`OnnxGraph.evaluate` follows
+_SHAPE_OPS = ("Shape", "Gather", "Concat", "Unsqueeze", "Squeeze", "Cast")
+#: ONNX element types of integer token ids (INT32, INT64)
+_INT_TYPES = (6, 7)
 #: the data input's batch dimension, when the file leaves it dynamic, for shape inference.
 _INFER_BATCH = 1
 
@@ -47,6 +51,20 @@ class OnnxGraph:
         for node in self.nodes:
             if node.op_type not in META_OPS and any(i in self.data for i in node.input):
                 self.data.update(o for o in node.output if o)
+        self.consumers: dict[str, list] = {}
+        for node in self.nodes:
+            for i in node.input:
+                if i:
+                    self.consumers.setdefault(i, []).append(node)
+        for o in self.outputs:
+            self.consumers.setdefault(o, []).append(None)     # the graph output reads it
+        self._numpy = onnx.numpy_helper.to_array
+        self._producer = {o: n for n in self.nodes for o in n.output if o}
+        self._inits = {i.name: i for i in g.initializer}
+        self._constants = {n.output[0]: n for n in self.nodes
+                           if n.op_type == "Constant" and n.output}
+        elem = model.graph.input[[i.name for i in g.input].index(data_input)]
+        self.input_int = elem.type.tensor_type.elem_type in _INT_TYPES
 
     def is_data_node(self, node) -> bool:
         return node.op_type not in META_OPS and any(i in self.data for i in node.input)
@@ -57,6 +75,56 @@ class OnnxGraph:
     def shape(self, name: str) -> tuple | None:
         """Inferred shape of a tensor (None where unknown), or None if nothing is known."""
         return self.shapes.get(name)
+
+    def value(self, name: str):
+        """The NumPy value of an initializer or ``Constant`` output, None for anything else."""
+        if name in self._inits:
+            return self._numpy(self._inits[name])
+        node = self._constants.get(name)
+        if node is None:
+            return None
+        a = self.attrs(node)
+        if "value" in a:
+            return self._numpy(a["value"])
+        for k in ("value_float", "value_int", "value_floats", "value_ints"):
+            if k in a:
+                import numpy as np
+                return np.asarray(a[k])
+        return None
+
+    def evaluate(self, name: str, shape_of=None):
+        """The value of a shape-arithmetic tensor (``Shape`` of a tensor of known shape,
+        ``Gather``, ``Unsqueeze``, ``Squeeze``, ``Concat``, ``Cast``, ``Constant``: what
+        the exporter computes Reshape targets with), or None.  ``shape_of(tensor)``
+        gives shapes the caller knows better than the inference (or None)."""
+        v = self.value(name)
+        if v is not None:
+            return v
+        node = self._producer.get(name)
+        if node is None or node.op_type not in _SHAPE_OPS:
+            return None
+        import numpy as np
+        a = self.attrs(node)
+        if node.op_type == "Shape":
+            s = (shape_of and shape_of(node.input[0])) or self.shapes.get(node.input[0])
+            return None if s is None or None in s else np.asarray(s, dtype=np.int64)
+        ins = [self.evaluate(i, shape_of) for i in node.input if i]
+        if any(i is None for i in ins):
+            return None
+        if node.op_type == "Gather":
+            return np.take(ins[0], ins[1], axis=a.get("axis", 0))
+        if node.op_type == "Concat":
+            return np.concatenate([np.atleast_1d(i) for i in ins], axis=a.get("axis", 0))
+        if node.op_type in ("Unsqueeze", "Squeeze"):
+            axes = a.get("axes", ins[1].tolist() if len(ins) > 1 else None)
+            if node.op_type == "Squeeze":
+                return np.squeeze(ins[0], axis=None if axes is None else tuple(axes))
+            return np.expand_dims(ins[0], tuple(axes))
+        return ins[0]                      # Cast
+
+    def users(self, name: str) -> list:
+        """The nodes reading tensor ``name`` (None stands for the graph output)."""
+        return self.consumers.get(name, [])
 
     def attrs(self, node) -> dict:
         return {a.name: self._attribute_value(a) for a in node.attribute}
@@ -70,6 +138,7 @@ class OnnxGraph:
 def _onnx(file: str):
     try:
         import onnx
+        import onnx.numpy_helper
         import onnx.shape_inference
     except ImportError:
         raise ConfigError("reading .onnx models needs the onnx package: "

@@ -22,6 +22,11 @@ CSV_COLUMNS = ("path", "kind", "action", "attrs", "phase", "count", "price_J", "
 
 def to_jsonable(obj):
     """Plain JSON types from reports (dicts, lists, numbers, numpy scalars, tuples, sets)."""
+    t = type(obj)
+    if t is str or t is int or obj is None or t is bool:      # the common leaves, fast
+        return obj
+    if t is float and obj != 0 and math.isfinite(obj):
+        return obj
     if isinstance(obj, dict):
         return {str(k) if not isinstance(k, tuple) else ":".join(map(str, k)): to_jsonable(v)
                 for k, v in obj.items()}

@@ -21,6 +21,7 @@ from typing import Callable, Iterable
 
 from hwsim.errors import ConfigError
 from hwsim.report.files import write_csv, write_json
+from hwsim.report.nodes import write_nodes_csv
 from hwsim.report.text import render_text
 
 
@@ -58,6 +59,9 @@ register_format("json", "report.json", write_json,
                 "the whole report, deterministic JSON (sorted keys, round-trip floats)")
 register_format("csv", "energy.csv", write_csv,
                 "one row per priced ledger row (component, action, attributes, phase)")
+register_format("nodes", "nodes.csv", write_nodes_csv,
+                "one row per network node: time and energy of its analog, digital and "
+                "data-movement ops (hwsim.report.nodes)")
 register_format("text", "report.txt", _write_text, "the tables `hwsim run` prints")
 
 

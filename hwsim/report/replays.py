@@ -11,7 +11,8 @@ import dataclasses
 import os
 from pathlib import Path
 
-from hwsim.energy import TechnologyTable, area_report, estimate
+from hwsim.energy import TechnologyTable, area_report, estimate, node_energy
+from hwsim.report.nodes import node_table
 from hwsim.report.report import build_report
 from hwsim.report.runs import mapping_section
 
@@ -40,4 +41,5 @@ def replay_report(acc, hw, reader, wall_s: float | None = None) -> dict:
                         area=area_report(hw.machine.components, table),
                         samples=hw.samples or None, config=config, seed=header.get("seed"),
                         backend="replay", name=f"replay {Path(reader.file).name} on {acc.name}",
-                        extra=extra)
+                        extra=extra, nodes=node_table(hw.node_ticks, node_energy(
+                            hw.machine.ledger.node_rows(), table)))

@@ -90,12 +90,13 @@ def _plain(config):
 def build_report(*, total_ticks: int, phase_ticks: dict | None = None,
                  component_stats: dict | None = None, energy=None, area=None,
                  samples: int | None = None, config=None, seed=None, backend: str | None = None,
-                 name: str = "", extra: dict | None = None) -> dict:
+                 name: str = "", extra: dict | None = None, nodes: dict | None = None) -> dict:
     """The whole report as a plain dict (see module docstring).
 
     ``energy`` is an :class:`~hwsim.energy.EnergyReport` (or its ``to_dict()``),
     ``area`` an :class:`~hwsim.energy.AreaReport` (or its dict), ``component_stats``
-    maps component path -> Stats / component / ``{name: value}``.
+    maps component path -> Stats / component / ``{name: value}``, ``nodes`` the
+    per-node table (:func:`hwsim.report.nodes.node_table`).
     """
     lat = latency_section(total_ticks, phase_ticks, component_stats)
     e = energy.to_dict() if hasattr(energy, "to_dict") else energy
@@ -113,6 +114,8 @@ def build_report(*, total_ticks: int, phase_ticks: dict | None = None,
         if e is not None:
             ps["energy_J"] = e["total_J"] / samples
         out["per_sample"] = ps
+    if nodes is not None:
+        out["nodes"] = nodes
     if extra:
         out["extra"] = dict(extra)
     return out

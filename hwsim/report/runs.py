@@ -10,8 +10,9 @@ from __future__ import annotations
 import dataclasses
 import os
 
-from hwsim.energy import TechnologyTable, area_report, estimate
+from hwsim.energy import TechnologyTable, area_report, estimate, node_energy
 from hwsim.report.formats import write_report
+from hwsim.report.nodes import node_table
 from hwsim.report.report import build_report
 from hwsim.report.timeline import write_timelines
 
@@ -58,7 +59,10 @@ def run_report(result) -> dict:
                         component_stats=stats,
                         energy=estimate(hw.machine.ledger, table, hw.machine.components,
                                         t["ticks"] * 1e-12),
-                        area=area_report(hw.machine.components, table), extra=extra, **common)
+                        area=area_report(hw.machine.components, table), extra=extra,
+                        nodes=node_table(t.get("node_ticks", hw.node_ticks),
+                                         node_energy(hw.machine.ledger.node_rows(), table)),
+                        **common)
 
 
 def write_run_outputs(report: dict, result, *, timeline=None, vcd=None,

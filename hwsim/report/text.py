@@ -159,6 +159,15 @@ def render_text(report: dict) -> str:
                          for k, v in ar["by_kind_m2"].items()]
                         + [("TOTAL (partial)" if ar.get("partial") else "TOTAL",
                            format_si(ar["total_m2"], "m^2"), "100.0 %")])
+    nodes = report.get("nodes")
+    if nodes and nodes.get("rows"):
+        parts = [c["name"][:-2] for c in nodes["columns"] if c["name"].endswith("_s")
+                 and c["name"] != "total_s"]
+        lines += _table("time and energy per node (" + ", ".join(parts) + ")",
+                        ("node", *(f"{p} time" for p in parts), *(f"{p} energy" for p in parts)),
+                        [(r["node"], *(format_si(r[f"{p}_s"], "s") for p in parts),
+                          *(format_si(r[f"{p}_J"], "J") for p in parts))
+                         for r in nodes["rows"]])
     lines += _unpriced_lines((en or {}).get("unpriced", []) + (ar or {}).get("unpriced", []))
     meta = report.get("meta") or {}
     v = meta.get("versions") or {}

@@ -128,6 +128,9 @@ class Hardware:
         self.pending = Program()
         self.recorder = recorder          # object with .record(op) (trace writer), optional
         self.phase_ticks: dict = {}
+        #: (layer, part) → ticks its ops took (sequential: they sum to the run's time;
+        #: pipelined: each op's span from start to end, which overlap)
+        self.node_ticks: dict = {}
         self.ops_executed = 0
         self.samples = 0
         self.schedule = eng.schedule
@@ -215,6 +218,7 @@ class Hardware:
             for h in handles:
                 self.sim.env.run(until=h.done)
             self.phase_ticks[op.phase] = self.phase_ticks.get(op.phase, 0) + self.sim.now - start
+            self.add_node_ticks(op, self.sim.now - start)
             self.ops_executed += 1
 
     def _execute_pipelined(self, ops) -> None:
@@ -235,6 +239,7 @@ class Hardware:
                 env.run(until=h.streaming)
             first = min(h.t_first_out for h in handles)
             last = max(h.t_end for h in handles)
+            self.add_node_ticks(op, last - start)
             pending.append((op, start, handles))
             self.ops_executed += 1
         for op, start, handles in pending:
@@ -249,6 +254,11 @@ class Hardware:
             spans[op.phase] = (min(lo, start), max(hi, end))
         for phase, (lo, hi) in spans.items():
             self.phase_ticks[phase] = self.phase_ticks.get(phase, 0) + hi - lo
+
+    def add_node_ticks(self, op, ticks: int) -> None:
+        """Add ``ticks`` to the time of ``op``'s node and part (the per-node report)."""
+        key = (op.layer, schema.part_of(op.op))
+        self.node_ticks[key] = self.node_ticks.get(key, 0) + ticks
 
     def run_program(self, ops) -> int:
         """Execute ``ops`` now (not through the memo); return the elapsed ticks."""

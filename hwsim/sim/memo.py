@@ -82,11 +82,14 @@ class _Timing:
 
 class _Rows:
     """Ledger increments ``((ActionKey, count), ...)`` of an op structure's blocks with
-    STRUCTURAL_ACCOUNTING; integer counts are added in bulk (``pending`` hits)."""
-    __slots__ = ("rows", "deferrable", "pending")
+    STRUCTURAL_ACCOUNTING and their node attribution ``node_rows`` (``((part, key),
+    count)``: ops of several layers may share the structure, so the layer is the hit's);
+    integer counts are added in bulk (``pending`` hits, ``layers``: hits per layer)."""
+    __slots__ = ("rows", "node_rows", "deferrable", "pending", "layers")
 
-    def __init__(self, rows):
-        self.rows = rows
+    def __init__(self, rows, node_rows=()):
+        self.rows, self.node_rows = rows, node_rows
+        self.layers: dict = {}
         self.deferrable = all(type(c) is int for _k, c in rows)
         self.pending = 0
 
@@ -185,13 +188,17 @@ class OpMemo:
                 if not rows.pending:
                     self._dirty_rows.append(rows)
                 rows.pending += 1
+                layers = rows.layers
+                layers[op.layer] = layers.get(op.layer, 0) + 1
             else:
                 self.ledger.add_rows(rows.rows)
+                self.ledger.add_node_rows(op.layer, rows.node_rows)
             self.lag += start - now
-            self._apply_timing(entry, start)
+            self._apply_timing(entry, start, op)
         if start > now:               # what the op saw of the wait for its first edge
             pt = self.hw.phase_ticks
             pt[op.phase] = pt.get(op.phase, 0) + start - now
+            self.hw.add_node_ticks(op, start - now)
             for vals in firsts:
                 vals["wait_ticks"] += start - now
 
@@ -219,7 +226,8 @@ class OpMemo:
             live, rows = self._accounting(op, self.hw.txn_specs(op), txns)
             self._account_live(op.meta, live)
             self.ledger.add_rows(rows.rows)
-            self._apply_timing(entry, now)
+            self.ledger.add_node_rows(op.layer, rows.node_rows)
+            self._apply_timing(entry, now, op)
 
     # -- keys -------------------------------------------------------------------------
     def _recipe(self, op):
@@ -327,9 +335,10 @@ class OpMemo:
         meta derives from the op's (:func:`_meta_rule`) and those blocks; ``rows``: the
         ledger increments of the blocks with STRUCTURAL_ACCOUNTING, the same on every
         hit of this structure."""
-        ledger, live, rows = self.ledger, [], []
+        ledger, live, rows, node_rows = self.ledger, [], [], []
         for spec, (kind, n, route, meta) in zip(specs, txns):
             blocks = []
+            part = schema.part_of(kind)
             for path in route:
                 c = self.comps[path]
                 if not c.STRUCTURAL_ACCOUNTING:
@@ -337,13 +346,15 @@ class OpMemo:
                     continue
                 txn = Transaction(op=kind, n=n, route=route, layer=op.layer, phase=op.phase,
                                   meta=meta, item=0, n_total=n)
-                rows.extend((ledger.key(path, c.KIND, action, op.phase, attrs), count)
-                            for action, count, attrs in c.actions(txn) if count)
+                new = [(ledger.key(path, c.KIND, action, op.phase, attrs), count)
+                       for action, count, attrs in c.actions(txn) if count]
+                rows.extend(new)
+                node_rows.extend(((part, k), count) for k, count in new)
             if blocks:
                 txn = Transaction(op=kind, n=n, route=route, layer=op.layer, phase=op.phase,
                                   meta={}, item=0, n_total=n)
                 live.append((txn, *_meta_rule(spec, op), tuple(blocks)))
-        return tuple(live), _Rows(tuple(rows))
+        return tuple(live), _Rows(tuple(rows), tuple(node_rows))
 
     @staticmethod
     def _account_live(meta, live, scale_meta=schema.scale_meta) -> None:
@@ -360,11 +371,12 @@ class OpMemo:
             for account in blocks:
                 account(txn)
 
-    def _apply_timing(self, entry, t0) -> None:
+    def _apply_timing(self, entry, t0, op) -> None:
         hw = self.hw
         dur = entry.dur
         self.lag += dur
         hw.phase_ticks[entry.phase] = hw.phase_ticks.get(entry.phase, 0) + dur
+        hw.add_node_ticks(op, dur)
         hw.ops_executed += 1
         hw.sim.ops_done += entry.ops_done
         busy = self.busy
@@ -411,7 +423,10 @@ class OpMemo:
         self._dirty.clear()
         for rows in self._dirty_rows:
             self.ledger.add_rows(rows.rows, rows.pending)
+            for layer, k in rows.layers.items():
+                self.ledger.add_node_rows(layer, rows.node_rows, k)
             rows.pending = 0
+            rows.layers.clear()
         self._dirty_rows.clear()
 
     def sync(self) -> None:

@@ -41,6 +41,9 @@ EXTENSION = ".jsonl.gz"
 #: header keys every trace carries
 REQUIRED = ("network", "batch", "algorithm", "roles", "source")
 LAYER_KEYS = ("name", "kind", "out_features", "in_features", "vectors_per_sample")
+#: op kinds whose ``layer`` may name a node that is not an analog layer of the header (the
+#: digital nodes of a graph network: add1, enc1.attn.scores, ...)
+LAYERLESS = ("digital", "transfer", "move")
 class Step(NamedTuple):
     """End of one mini-batch of ``samples`` samples (``index`` counts from 0)."""
     index: int
@@ -121,8 +124,7 @@ class TraceWriter:
 
     def record(self, op: Op) -> None:
         """Append one op (the :class:`~hwsim.sim.hardware.Hardware` recorder hook)."""
-        if op.layer and op.layer not in self._layers and op.op != "digital" \
-                and op.op != "transfer":
+        if op.layer and op.layer not in self._layers and op.op not in LAYERLESS:
             raise TraceError(f"op '{op.op}' names layer '{op.layer}' that is not in the "
                              f"trace header", file=str(self.path))
         try:
@@ -303,7 +305,7 @@ class TraceReader:
         if not isinstance(meta, dict) or phase not in PHASES or not isinstance(role, str):
             raise TraceError(f"corrupt op line (phase {phase!r}, meta {type(meta).__name__})",
                              file=self.file, line=lineno)
-        if layer and layer not in layers and kind not in ("digital", "transfer"):
+        if layer and layer not in layers and kind not in LAYERLESS:
             raise TraceError(f"op '{kind}' names layer '{layer}' that is not in the trace "
                              f"header", file=self.file, line=lineno)
         bad = [k for k, v in meta.items() if isinstance(v, float) and not math.isfinite(v)]

@@ -29,25 +29,17 @@ A bad spec raises :class:`~hwsim.errors.ConfigError` with the key path
 """
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from typing import Callable
 
 import numpy as np
 
 from hwsim.training.layers_conv import POOLS, Conv2d
 from hwsim.training.layers_dense import ACTIVATIONS, FloatWeights, Flatten, Layer, Linear, check_backend
-from hwsim.training.losses import accuracy, softmax_cross_entropy
-from hwsim.training.network_spec import INITS, parse_layers, spec_error
+from hwsim.training.network_base import LayerShape, NetworkBase
+from hwsim.training.graph import build_graph
+from hwsim.training.network_spec import INITS, is_layer_list, parse_layers, spec_error
 
 BackendFactory = Callable[[str, int, int, np.ndarray], object]
-
-
-class LayerShape(NamedTuple):
-    """One analog layer as the mapper and the traces see it."""
-    name: str
-    kind: str                 # "linear" or "conv"
-    out_features: int         # rows of W (crossbar columns driven by the outputs)
-    in_features: int          # columns of W
-    vectors_per_sample: int   # MVMs per sample: 1 for linear, H_out·W_out for conv
 
 
 def float_backend(name: str, out_features: int, in_features: int, init_w: np.ndarray) -> FloatWeights:
@@ -83,7 +75,7 @@ def init_weights(rng: np.random.Generator, out_features: int, in_features: int,
     return rng.uniform(-a, a, size=(out_features, in_features))
 
 
-class Network:
+class Network(NetworkBase):
     """A sequence of layers; analog layers take their MVMs from weight backends."""
 
     def __init__(self, layers: list[Layer], input_shape: tuple):
@@ -154,55 +146,16 @@ class Network:
                 moves.backward_out(hw, k)
         return grad
 
-    def output(self, x: np.ndarray, batch_size: int = 500) -> np.ndarray:
-        """Inference outputs in chunks of ``batch_size`` (bounded im2col memory)."""
-        parts = [self.forward(x[i:i + batch_size], train=False) for i in range(0, len(x), batch_size)]
-        return np.concatenate(parts, axis=0)
-
-    def predict(self, x: np.ndarray, batch_size: int = 500) -> np.ndarray:
-        """Predicted class of each sample (arg-max of the outputs)."""
-        return self.output(x, batch_size).argmax(axis=1)
-
-    def evaluate(self, x: np.ndarray, labels: np.ndarray, batch_size: int = 500) -> tuple[float, float]:
-        """(mean softmax cross-entropy, accuracy) on a labelled set."""
-        z = self.output(x, batch_size)
-        return softmax_cross_entropy(z, labels)[0], accuracy(z, labels)
-
     # -- updates -------------------------------------------------------------------------
     def apply_digital_updates(self, lr: float) -> None:
         """Gradient step on the digital parameters (biases) of every layer."""
         for layer in self.layers:
             layer.apply_digital_updates(lr)
 
-    def sgd_step(self, lr: float) -> None:
-        """Plain SGD after a backward pass: every backend's ``sgd_step`` plus the biases.
-
-        The floating-point baseline; hardware algorithms issue their own updates.
-        """
-        for layer in self.analog_layers():
-            step = getattr(layer.backend, "sgd_step", None)
-            if step is None:
-                raise TypeError(f"{layer.name}: backend {type(layer.backend).__name__} has no sgd_step; "
-                                f"use a training algorithm for analog backends")
-            if layer.last_delta is None:
-                raise RuntimeError(f"{layer.name}: sgd_step() needs a backward() first")
-            step(layer.last_input, layer.last_delta, lr)
-        self.apply_digital_updates(lr)
-
     # -- introspection -------------------------------------------------------------------
     def analog_layers(self) -> list[Layer]:
         """The layers with weight backends, input to output."""
         return [layer for layer in self.layers if layer.has_weights]
-
-    def analog_layer(self, name: str) -> Layer:
-        for layer in self.analog_layers():
-            if layer.name == name:
-                return layer
-        raise KeyError(f"no analog layer named {name!r}; have {[l.name for l in self.analog_layers()]}")
-
-    def layer_shapes(self) -> list[LayerShape]:
-        return [LayerShape(l.name, l.kind, l.out_features, l.in_features, l.vectors_per_sample)
-                for l in self.analog_layers()]
 
     def summary(self) -> str:
         lines, shape = [f"input {self.input_shape}"], self.input_shape
@@ -219,7 +172,8 @@ def build_network(spec, input_shape: tuple, backend_factory: BackendFactory | No
                   rng: np.random.Generator | None = None, *, key: str = "workload.network",
                   n_outputs: int | None = None, init: str = "xavier",
                   where: Callable[[str], tuple] | None = None,
-                  shapes_only: bool = False) -> Network:
+                  shapes_only: bool = False, graph: bool = False,
+                  input_dtype: str = "float"):
     """Build a :class:`Network` for inputs of ``input_shape`` from a YAML layer list.
 
     ``backend_factory(name, out_features, in_features, init_w) -> WeightBackend`` places
@@ -229,10 +183,16 @@ def build_network(spec, input_shape: tuple, backend_factory: BackendFactory | No
     not a line-tracked YAML list.  Each item is a declared
     :class:`~hwsim.training.network_spec.LayerSpec`; the shapes are checked here.
     ``shapes_only`` builds layers without weights (no ``rng``, nothing allocated): the
-    checks and :meth:`Network.layer_shapes` of a network too large to build.
+    checks and :meth:`Network.layer_shapes` of a network too large to build (a
+    ``backend_factory`` given with it is called with ``init_w=None``).
+
+    A list of today's kinds without ``input`` wiring is a :class:`Network` (bit for bit
+    what it always was); any other list — graph kinds, blocks, wiring, or ``graph=True``
+    — is a :class:`~hwsim.training.graph_network.GraphNetwork`
+    (:func:`hwsim.training.graph.build_graph`; ``input_dtype: int`` for token ids).
     """
-    if shapes_only:
-        backend_factory, rng = _shape_backend, None
+    if shapes_only:     # a factory given with shapes_only gets init_w None (trace generator)
+        backend_factory, rng = backend_factory or _shape_backend, None
     elif not isinstance(rng, np.random.Generator):
         raise TypeError("build_network needs a numpy.random.Generator for the initial weights")
     factory = backend_factory or float_backend
@@ -240,6 +200,16 @@ def build_network(spec, input_shape: tuple, backend_factory: BackendFactory | No
 
     def fail(msg, container, k, path):
         return spec_error(msg, container, k, path, where)
+
+    if graph or not is_layer_list(items) or input_dtype != "float":
+        net = build_graph(spec, items, input_shape, factory, rng, key=key, fail=fail, init=init,
+                          init_weights=init_weights, shapes_only=shapes_only,
+                          input_dtype=input_dtype)
+        if n_outputs is not None and net.output_shape != (n_outputs,):
+            last = len(spec) - 1
+            raise fail(f"network output has shape {net.output_shape}, but the data set has "
+                       f"{n_outputs} classes", spec, last, f"{key}[{last}]")
+        return net
 
     shape = tuple(int(v) for v in input_shape)
     layers, counts, names = [], {}, set()

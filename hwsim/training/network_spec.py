@@ -1,8 +1,10 @@
-"""The items of a network layer list, as declared sections (layer 5).
+"""The items of a network list, as declared sections (layer 5).
 
 One item of ``workload.network`` (or of a network file's ``network``) is a
-:class:`LayerSpec`: exactly one of ``linear``, ``conv``, ``pool``, ``flatten`` — or
-only ``activation`` — plus ``activation``, ``bias``, ``init`` and ``name``.  The
+:class:`LayerSpec`: exactly one kind key — ``linear``, ``conv``, ``pool``, ``flatten``
+or a graph kind of :mod:`hwsim.training.graph_spec` (``add``, ``layernorm``,
+``attention``, …) — or only ``activation``, plus ``activation``, ``bias``, ``init``,
+``name`` and ``input`` (the operand, default the previous item).  The
 declarations below are what validation, ``hwsim describe network.layer`` and
 ``hwsim schema network`` read; :func:`parse_item` adds the checks that relate two
 keys of one item.  Shapes (does a kernel fit, is a flatten missing) need the input
@@ -13,11 +15,17 @@ from __future__ import annotations
 from hwsim.config.params import build_section, param, section
 from hwsim.config.yamlio import file_of, line_of
 from hwsim.errors import ConfigError
+from hwsim.training.graph_spec import (AttentionSpec, ConcatSpec, DecoderSpec, EmbeddingSpec,
+                                       EncoderSpec, GRAPH_SECTIONS, LayerNormSpec, MatmulSpec,
+                                       MeanSpec, PatchesSpec, PositionsSpec, SelectSpec, ShortcutSpec,
+                                       SoftmaxSpec)
 from hwsim.training.layers_conv import POOLS
 from hwsim.training.layers_dense import ACTIVATIONS
 
 INITS = ("xavier", "lecun")
-KINDS = ("linear", "conv", "pool", "flatten")
+#: today's layer-list kinds (a list of these alone, unwired, is the linear special case)
+LIST_KINDS = ("linear", "conv", "pool", "flatten")
+KINDS = LIST_KINDS + ("add", "reshape", "transpose") + tuple(GRAPH_SECTIONS)
 
 
 @section("network.conv", "A 2-D convolution on the crossbar (im2col: one MVM per output pixel)")
@@ -30,9 +38,10 @@ class ConvSpec:
 
 @section("network.pool", "Pooling on the digital unit")
 class PoolSpec:
-    size: int = param(desc="window size", lo=1)
+    size: int | None = param(None, desc="window size (required unless global)", lo=1)
     kind: str = param("max", desc="pooling function", choices=tuple(POOLS))
     stride: int | None = param(None, desc="stride (default: the window size)", lo=1)
+    global_: bool = param(False, key="global", desc="pool over all of H, W: (C, H, W) → (C,)")
 
 
 @section("network.layer", "One item of a network layer list")
@@ -46,7 +55,26 @@ class LayerSpec:
     bias: bool | None = param(None, desc="digital bias of a linear/conv layer (default true)")
     init: str | None = param(None, desc="initial weights of a linear/conv layer "
                              "(default xavier)", choices=INITS)
-    name: str | None = param(None, desc="layer name (default fc1, conv1, … in order)")
+    name: str | None = param(None, desc="layer name (default fc1, conv1, … in order; digital "
+                             "nodes <kind><k>, e.g. add1)")
+    input: str | None = param(None, desc="name of the operand (default: the previous item; "
+                              "'input' is the network input)")
+    add: tuple[str, ...] | None = param(None, desc="[A, B]: elementwise sum (residual), digital")
+    shortcut: ShortcutSpec | None = param(None, desc="option-A identity shortcut (digital)")
+    concat: ConcatSpec | None = param(None, desc="concatenation (digital)")
+    layernorm: LayerNormSpec | None = param(None, desc="layer normalisation (digital)")
+    softmax: SoftmaxSpec | None = param(None, desc="softmax (digital)")
+    matmul: MatmulSpec | None = param(None, desc="product of two activations (digital)")
+    embedding: EmbeddingSpec | None = param(None, desc="token-id lookup (digital table)")
+    reshape: tuple[int, ...] | None = param(None, desc="new per-sample shape (-1 once)")
+    transpose: tuple[int, ...] | None = param(None, desc="permutation of the per-sample axes")
+    positions: PositionsSpec | None = param(None, desc="learned position table added (digital)")
+    patches: PatchesSpec | None = param(None, desc="ViT patchify (digital, data movement)")
+    mean: MeanSpec | None = param(None, desc="mean over an axis (digital)")
+    select: SelectSpec | None = param(None, desc="one index of an axis (data movement)")
+    attention: AttentionSpec | None = param(None, desc="multi-head attention block")
+    encoder: EncoderSpec | None = param(None, desc="pre-norm transformer encoder block")
+    decoder: DecoderSpec | None = param(None, desc="decoder-only transformer block")
 
     @property
     def kind(self) -> str | None:
@@ -80,8 +108,8 @@ def parse_item(spec, i: int, key: str = "workload.network", where=None) -> Layer
     if len(kinds) > 1:
         raise spec_error(f"one layer per item; got {' and '.join(kinds)}", spec, i, path, where)
     if not kinds and s.activation is None:
-        raise spec_error("expected one of linear, conv, pool, flatten or activation", spec, i, path,
-                    where)
+        raise spec_error(f"expected one of {', '.join(KINDS)} or activation", spec, i, path,
+                         where)
     for k in ("bias", "init"):
         if getattr(s, k) is not None and s.kind not in ("linear", "conv"):
             raise spec_error("only linear and conv layers take this key", item, k, f"{path}.{k}",
@@ -91,9 +119,39 @@ def parse_item(spec, i: int, key: str = "workload.network", where=None) -> Layer
     if s.kind is None and s.activation == "none":
         raise spec_error("an activation-only item needs a function name", item, "activation",
                     f"{path}.activation", where)
-    if s.name is not None and not s.name:
-        raise spec_error("expected a non-empty string, got ''", item, "name", f"{path}.name", where)
+    for k in ("name", "input"):
+        if getattr(s, k) is not None and not getattr(s, k):
+            raise spec_error("expected a non-empty string, got ''", item, k, f"{path}.{k}", where)
+    if s.pool is not None:
+        if s.pool.size is None and not s.pool.global_:
+            raise spec_error("expected a window size (or global: true)", item, "pool",
+                             f"{path}.pool", where)
+        if s.pool.global_ and (s.pool.size is not None or s.pool.stride is not None):
+            raise spec_error("a global pool takes no size or stride", item["pool"], "global",
+                             f"{path}.pool.global", where)
+    if s.add is not None and len(s.add) != 2:
+        raise spec_error(f"expected two operands [A, B], got {len(s.add)}", item, "add",
+                         f"{path}.add", where)
+    if s.matmul is not None and len(s.matmul.inputs) != 2:
+        raise spec_error(f"expected two operands [A, B], got {len(s.matmul.inputs)}",
+                         item["matmul"], "inputs", f"{path}.matmul.inputs", where)
+    if s.concat is not None and len(s.concat.inputs) < 2:
+        raise spec_error("expected at least two operands", item["concat"], "inputs",
+                         f"{path}.concat.inputs", where)
+    if s.input is not None and s.kind in ("add", "concat", "matmul"):
+        raise spec_error(f"{s.kind} names its operands in its own key, not in 'input'", item,
+                         "input", f"{path}.input", where)
+    if s.decoder is not None and not s.decoder.causal:
+        raise spec_error("a decoder is causal (use encoder with causal: false)", item["decoder"],
+                         "causal", f"{path}.decoder.causal", where)
     return s
+
+
+def is_layer_list(items) -> bool:
+    """True for today's linear special case: only list kinds, no ``input`` wiring (such a
+    list builds the :class:`~hwsim.training.network.Network` it always built)."""
+    return all(s.input is None and (s.kind is None or s.kind in LIST_KINDS)
+               and not (s.pool is not None and s.pool.global_) for s in items)
 
 
 def parse_layers(spec, key: str = "workload.network", where=None) -> tuple[LayerSpec, ...]:
@@ -109,6 +167,8 @@ class NetworkFile:
     source: str = param("", desc="where the network comes from")
     input_shape: tuple[int, ...] = param((), desc="shape of one input sample, e.g. [3, 32, 32] "
                                          "(with network)")
+    input_dtype: str = param("float", desc="'int': token ids for an embedding first node",
+                             choices=("float", "int"))
     network: tuple[LayerSpec, ...] = param((), desc="layers, first to last")
     layers: tuple[dict, ...] = param((), desc="shapes only: {name, kind, out_features, "
                                      "in_features, vectors_per_sample} per analog layer")
@@ -117,4 +177,4 @@ class NetworkFile:
 def layer_sections() -> dict:
     """The sections of a layer list, for ``hwsim describe`` / ``hwsim schema``."""
     return {"network": NetworkFile, "network.layer": LayerSpec, "network.conv": ConvSpec,
-            "network.pool": PoolSpec}
+            "network.pool": PoolSpec, **{f"network.{k}": v for k, v in GRAPH_SECTIONS.items()}}

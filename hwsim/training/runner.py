@@ -35,8 +35,8 @@ from hwsim.training.algorithms.base import NullHardware
 from hwsim.training.checkpoint import (CHECKPOINT, PREVIOUS, check_resumable, claim, identity,
                                        load_checkpoint, remove_partial, save_checkpoint,
                                        write_identity)
+from hwsim.training.dataflow import conv_geometry
 from hwsim.training.datasets import load_dataset
-from hwsim.training.dataflow import StepMoves, conv_geometry
 from hwsim.training.losses import softmax_cross_entropy
 from hwsim.training.network import build_network
 
@@ -213,9 +213,8 @@ def _train_epoch(prep: Prepared, hw, rng_data, progress=None) -> tuple[float, in
     net, algo, ds = prep.network, prep.algorithm, prep.dataset
     batch = prep.cfg.training.batch
     total, seen = 0.0, 0
-    layers = net.analog_layers()          # shapes and, for convs, the line-buffer geometry
     for xb, yb in ds.batches(batch, rng_data):
-        moves = StepMoves(layers, len(xb))    # the data the step stores and re-reads
+        moves = net.step_moves(len(xb))       # the data the step stores and re-reads
         z = net.forward(xb, hw=hw, moves=moves)   # MVMs with the activations between them
         loss, grad = softmax_cross_entropy(z, yb)
         hw.digital("loss_grad", grad.size, phase="backward")    # on the digital unit
@@ -250,6 +249,7 @@ def _timing_state(hw) -> dict:
         hw.sync()                 # statistics and ledger rows the timing cache deferred
     return {"ticks": hw.now if hw is not None else 0,
             "phase_ticks": dict(hw.phase_ticks) if hw is not None else {},
+            "node_ticks": dict(hw.node_ticks) if hw is not None else {},
             "ledger": hw.machine.ledger if hw is not None else None,
             "stats": {p: dict(c.stats.values) for p, c in hw.machine.components.items()}
             if hw is not None else {}}
@@ -366,6 +366,8 @@ def _merged(hw, offset) -> dict:
     t = _timing_state(hw)
     for k, v in offset.get("phase_ticks", {}).items():
         t["phase_ticks"][k] = t["phase_ticks"].get(k, 0) + v
+    for k, v in offset.get("node_ticks", {}).items():
+        t["node_ticks"][k] = t["node_ticks"].get(k, 0) + v
     for p, vals in offset.get("stats", {}).items():
         for k, v in vals.items():
             t["stats"].setdefault(p, {})

@@ -38,6 +38,7 @@ from hwsim.trace.format import TraceWriter, check_header
 from hwsim.training.algorithms import ALGORITHMS
 from hwsim.training.algorithms.symbolic import MODEL, Expect, StatModel, SymbolicContext
 from hwsim.training.dataflow import StepMoves, conv_geometry
+from hwsim.training.graph_network import GraphNetwork
 from hwsim.training.network import build_network
 
 
@@ -62,11 +63,16 @@ def load_network(path, seq: int | None = None) -> dict:
         if "input_shape" not in data:
             raise ConfigError("a 'network' spec needs 'input_shape' (e.g. [3, 32, 32])",
                               file=str(path), key="input_shape")
-        net = build_network(data["network"], tuple(data["input_shape"]),
-                            rng=np.random.default_rng(0), key="network")
+        dtype = str(data.get("input_dtype", "float"))
+        net = build_network(data["network"], tuple(data["input_shape"]), key="network",
+                            shapes_only=True, input_dtype=dtype)
         # shapes, and for a conv its input map and kernel (the line buffer's geometry)
         layers = [s._asdict() | conv_geometry(x)
                   for s, x in zip(net.layer_shapes(), net.analog_layers())]
+        if isinstance(net, GraphNetwork):     # the generator walks the same graph
+            return {"name": name, "source": str(data.get("source", "")), "layers": layers,
+                    "graph": {"network": data["network"], "input_shape":
+                              tuple(data["input_shape"]), "input_dtype": dtype}}
     else:
         raise ConfigError("network file needs 'network' (+ input_shape) or 'layers'",
                           file=str(path))
@@ -97,6 +103,23 @@ class _ShapeLayer:
         self.conv = {k: shape[k] for k in ("input", "kernel") if k in shape}
         self.backend = backend
         self.last_input = self.last_delta = None
+        self.digital = _digital_work(shape)
+
+
+def _digital_work(shape: dict) -> dict:
+    """A shapes-only layer's own digital work, ``digital: {forward: {kind: n}, backward:
+    {kind: n}}`` with ``n`` per sample (e.g. an LSTM's cell update, configs/networks/
+    lstm.yaml); issued after the layer's activation op and before its backward MVM."""
+    work = shape.get("digital") or {}
+    ok = isinstance(work, dict) and set(work) <= {"forward", "backward"} and all(
+        isinstance(w, dict) and all(isinstance(k, str) and isinstance(n, int)
+                                    and not isinstance(n, bool) and n >= 0
+                                    for k, n in w.items()) for w in work.values())
+    if not ok:
+        raise ConfigError(f"layer '{shape['name']}': digital must be {{forward: {{kind: n}}, "
+                          f"backward: {{kind: n}}}} with integer counts per sample, got "
+                          f"{work!r}", key=f"layers.{shape['name']}.digital")
+    return {ph: dict(w) for ph, w in work.items()}
 
 
 class _ShapeNetwork:
@@ -122,6 +145,8 @@ class _ShapeNetwork:
             moves.forward_in(hw, i)
             lay.backend.forward(lay.last_input)
             hw.digital("activation", v * lay.out_features, layer=lay.name, phase="forward")
+            for kind, n in lay.digital.get("forward", {}).items():
+                hw.digital(kind, batch * n, layer=lay.name, phase="forward")
             moves.forward_out(hw, i)
         hw.digital("loss_grad", batch * self.layers[-1].out_features, phase="backward")
         moves.loss(hw)
@@ -129,11 +154,40 @@ class _ShapeNetwork:
             lay = self.layers[i]
             lay.last_delta = model.errors(batch * lay.vectors_per_sample, lay.out_features)
             if i > 0 or lay.kind == "lstm":
+                for kind, n in lay.digital.get("backward", {}).items():
+                    hw.digital(kind, batch * n, layer=lay.name, phase="backward")
                 moves.backward_in(hw, i)
                 lay.backend.backward(lay.last_delta)
                 moves.backward_out(hw, i)
         moves.update(hw)
         self.algo.update(self, batch)
+        hw.end_step(batch)
+
+
+class _GraphSteps:
+    """A graph network's walk on shapes (:class:`GraphNetwork` forward/backward with
+    ``sym``), the same hooks and order as the runner's step, driving the algorithm."""
+
+    def __init__(self, graph: dict, algo, model: StatModel):
+        self.algo, self.model = algo, model
+
+        def factory(name, m, n, init_w):
+            return algo.make_backend(name, m, n, Expect((m, n)))
+        self.net = build_network(graph["network"], graph["input_shape"], factory, key="network",
+                                 shapes_only=True, input_dtype=graph["input_dtype"])
+
+    def analog_layers(self):
+        return self.net.analog_layers()
+
+    def step(self, batch: int) -> None:
+        hw, net, sym = self.algo.hw, self.net, (self.model, batch)
+        moves = net.step_moves(batch)
+        net.forward(None, hw=hw, moves=moves, sym=sym)
+        hw.digital("loss_grad", batch * int(np.prod(net.output_shape)), phase="backward")
+        moves.loss(hw)
+        net.backward(None, hw=hw, moves=moves, sym=sym)
+        moves.update(hw)
+        self.algo.update(self.net, batch)
         hw.end_step(batch)
 
 
@@ -181,7 +235,8 @@ def generate_trace(network, batch: int, steps: int, algorithm: str, *, out,
                             **({"tile": list(tile)} if tile is not None else {})}}
     with TraceWriter(out, header) as w:
         algo = cls(algo_cfg, training, SymbolicContext(model, _TraceSink(w), tile_shape=tile))
-        shapes = _ShapeNetwork(net["layers"], algo, model)
+        shapes = (_GraphSteps(net["graph"], algo, model) if net.get("graph")
+                  else _ShapeNetwork(net["layers"], algo, model))
         left = samples if samples is not None else batch * steps
         with tqdm(total=steps, unit="step", desc=f"trace {algorithm}", mininterval=0.5,
                   disable=not progress) as bar:
