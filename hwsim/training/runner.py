@@ -27,7 +27,7 @@ from hwsim.devices import load_device
 from hwsim.elaborate.graph import build_machine
 from hwsim.elaborate.mapping import map_layers
 from hwsim.energy import TechnologyTable, area_report, estimate
-from hwsim.errors import BuildError, ConfigError, HwsimError
+from hwsim.errors import BuildError, ConfigError, HwsimError, SimulationError
 from hwsim.onnx.reference import network_spec
 from hwsim.sim.hardware import Hardware
 from hwsim.training.algorithms import algorithm_class
@@ -206,7 +206,23 @@ def single_threaded_blas():
 def train_epoch(prep: Prepared, hw, rng_data, progress=None) -> tuple[float, int]:
     """One epoch of mini-batches; returns (mean training loss, samples)."""
     with single_threaded_blas():
-        return _train_epoch(prep, hw, rng_data, progress)
+        try:
+            return _train_epoch(prep, hw, rng_data, progress)
+        except _Diverged as exc:
+            raise SimulationError(f"training diverged {exc}: lower training.lr (or the "
+                                  f"algorithm's learning rates); the epochs before it are "
+                                  f"kept in the run directory", key="training.lr") from None
+        except ValueError as exc:      # a NaN/inf reached the array physics
+            if "NaN or inf" not in str(exc):
+                raise
+            raise SimulationError(f"training diverged (the arrays saw {exc}): lower "
+                                  f"training.lr (or the algorithm's learning rates); the "
+                                  f"epochs before it are kept in the run directory",
+                                  key="training.lr") from None
+
+
+class _Diverged(Exception):
+    """The loss of a mini-batch is not finite (its message says where)."""
 
 
 def _train_epoch(prep: Prepared, hw, rng_data, progress=None) -> tuple[float, int]:
@@ -217,6 +233,8 @@ def _train_epoch(prep: Prepared, hw, rng_data, progress=None) -> tuple[float, in
         moves = net.step_moves(len(xb))       # the data the step stores and re-reads
         z = net.forward(xb, hw=hw, moves=moves)   # MVMs with the activations between them
         loss, grad = softmax_cross_entropy(z, yb)
+        if not np.isfinite(loss):
+            raise _Diverged(f"after {seen} samples of the epoch (the loss is {loss})")
         hw.digital("loss_grad", grad.size, phase="backward")    # on the digital unit
         moves.loss(hw)
         net.backward(grad, hw=hw, moves=moves)
