@@ -3,10 +3,6 @@ the trace the generator writes for the same network: the same op sequence (kinds
 layers — analog and digital nodes —, roles, phases, meta keys and the data-independent
 item counts), for every algorithm, as ``test_generate_all`` shows for layer lists; both
 traces replay to the same op-kind counts.
-
-The digital kinds of the graph (matmul, softmax, layernorm, ...) are priced by
-h18b's technology tables; until those are merged this test prices them with explicit
-zeros in a copy of 32nm_isaac (the test checks op streams, not energies).
 """
 from pathlib import Path
 
@@ -40,25 +36,12 @@ workload:
 {net}training: {{algorithm: {alg}, lr: 0.1, batch: {batch}, epochs: 1, params: {params}}}
 run: {{seed: 0, out: {out}, progress: false, checkpoint: false}}
 """
-KINDS = ("matmul", "softmax", "layernorm", "mean", "pool", "embedding")
-
-
-def _machine(tmp: Path) -> Path:
-    """cttv2_tile_32 with its technology table plus explicit-zero prices for the graph kinds."""
-    extra = "".join(f'  - {{kind: DigitalUnit, match: {{function: {k}, bits: 16}}, energy: '
-                    f'{{op: 0 pJ}}, source: "test placeholder"}}\n' for k in KINDS)
-    base = ROOT / "configs" / "technology" / "32nm_isaac.yaml"
-    (tmp / "tech.yaml").write_text("schema_version: 1\nname: test\nsource: test\n"
-                                   f"extends: {base}\nentries:\n" + extra)
-    acc = (ROOT / "configs" / "accelerators" / "cttv2_tile_32.yaml").read_text()
-    (tmp / "acc.yaml").write_text(acc.replace("technology: 32nm_isaac",
-                                              f"technology: {tmp / 'tech.yaml'}"))
-    return tmp / "acc.yaml"
+KINDS = ("matmul", "softmax", "layernorm")
 
 
 @pytest.mark.parametrize("algorithm", sorted(ALGORITHMS))
 def test_transformer_generated_equals_recorded(tmp_path, algorithm):
-    acc = _machine(tmp_path)
+    acc = ROOT / "configs" / "accelerators" / "cttv2_tile_32.yaml"     # 32 tiles: 8 layers × 3
     exp = tmp_path / "exp.yaml"
     exp.write_text(EXPERIMENT.format(acc=acc, net=NET.replace("  - ", "    - "), alg=algorithm,
                                      samples=BATCH * STEPS, batch=BATCH,

@@ -174,3 +174,30 @@ def test_graphs_learn_digits_with_float_sgd(spec):
             net.backward(softmax_cross_entropy(z, y[k:k + 10])[1])
             net.sgd_step(0.1)
     assert net.evaluate(ds.test_x, ds.test_y)[1] > 0.5
+
+
+@pytest.mark.parametrize("algorithm", ["sgd", "c-ttv2"])
+def test_graph_run_resumes_to_the_uninterrupted_run(tmp_path, algorithm):
+    """A small transformer trained through the runner (timing on) and checkpointed after
+    epoch 1 resumes to the same report as the uninterrupted two-epoch run."""
+    from hwsim.config.experiment import ExperimentConfig
+    from hwsim.config.params import build_section, replace
+
+    from tests.training.test_runner import ROOT, _strip, run_experiment
+
+    def cfg(out, epochs):
+        data = {"name": "g", "accelerator": str(ROOT / "configs" / "accelerators" /
+                                                "cttv2_tile_32.yaml"),
+                "workload": {"dataset": {"name": "digits", "flatten": False, "limit_train": 40,
+                                         "limit_test": 20},
+                             "network": [{"patches": {"size": 4}}, {"linear": 8},
+                                         {"positions": {}},
+                                         {"encoder": {"heads": 2, "dim": 8, "mlp": 8}},
+                                         {"flatten": True}, {"linear": 10}]},
+                "training": {"algorithm": algorithm, "lr": 0.1, "batch": 10, "epochs": epochs},
+                "run": {"seed": 3, "out": str(out), "progress": False}}
+        return replace(build_section(ExperimentConfig, data), file=str(ROOT / "configs" / "x.yaml"))
+    full = run_experiment(cfg(tmp_path / "full", 2))
+    run_experiment(cfg(tmp_path / "part", 1))
+    resumed = run_experiment(cfg(tmp_path / "part", 2), resume=True)
+    assert _strip(resumed) == _strip(full)
