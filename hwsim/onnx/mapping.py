@@ -22,8 +22,8 @@ one node, :mod:`hwsim.onnx.patterns` the multi-node ones):
   ``linear`` per part (the rows of W split: q, k, v of a fused projection);
 * ``Conv`` (2-D, one group) → ``conv``; a ``BatchNormalization`` right after it is
   **folded** into it (inference form ``γ(y − μ)/√(σ² + ε) + β`` is per-channel affine:
-  the conv's weights absorb ``γ/√(σ² + ε)`` and its bias ``β − γμ/√(σ² + ε)``, so the
-  conv gets a bias; hwsim trains the folded conv and keeps no batch statistics);
+  the conv's weights absorb ``γ/√(σ² + ε)`` and its bias ``β − γμ/√(σ² + ε)``, so
+  the conv gets a bias; hwsim trains the folded conv and keeps no batch statistics);
 * ``MatMul`` of two activations → ``matmul`` (``transpose_b`` when its second operand
   is a ``Transpose`` of the last two axes that nothing else reads; a ``Div``/``Mul``
   by a constant scalar of its output or of one operand → ``scale``);

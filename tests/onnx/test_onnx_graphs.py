@@ -135,3 +135,28 @@ def test_a_split_that_is_not_of_a_linear_layer(tmp_path):
     g.x = g.op("Add", "sum", ["a", "b"])
     with pytest.raises(ConfigError, match=r"'/split/Split' \(Split\): only a Split of a linear"):
         import_onnx(g.save(tmp_path / "s.onnx", [E.BATCH, T, 8]))
+
+
+def _trace_counts(path):
+    """(op, phase, kind, n) → how many ops of the trace, layer names left out (the
+    importer names nodes fc1, matmul1 …, the encoder block encoder1.attn.q …)."""
+    from hwsim.trace.format import Step, TraceReader
+    return Counter((o.op, o.phase, dict(o.meta).get("kind", ""), o.n)
+                   for o in TraceReader(path) if not isinstance(o, Step) and o.op != "move")
+
+
+@pytest.mark.parametrize("algorithm", ["sgd", "c-ttv2"])
+def test_encoder_trace_has_the_op_counts_of_the_yaml_encoder(tmp_path, algorithm):
+    from hwsim.training.trace_generate import generate_trace
+    model = E.encoder2(T, D, H, MLP).save(tmp_path / "enc.onnx", OUT)
+    yaml = tmp_path / "enc.yaml"
+    yaml.write_text("input_shape: [8, 16]\nnetwork:\n" + "".join(
+        f"  - {item}\n".replace("'", "") for item in ENCODER_YAML))
+    a = generate_trace(model, 4, 2, algorithm, out=tmp_path / "a.jsonl.gz")
+    b = generate_trace(yaml, 4, 2, algorithm, out=tmp_path / "b.jsonl.gz")
+    ca, cb = _trace_counts(a), _trace_counts(b)
+    assert ca == cb
+    # hand counts, 2 steps of B = 4: the two score products per step and block are
+    # 4·2·8·8·8 = 4096 MACs forward; fc1 of each block one MVM per token: 4·8 = 32 vectors
+    assert ca[("digital", "forward", "matmul", 4096)] == 2 * 2 * 2
+    assert ca[("forward", "forward", "", 32)] >= 2 * 2 * 6      # 6 per-token linears a block
