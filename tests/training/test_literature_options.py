@@ -80,6 +80,17 @@ def test_analog_bias_is_one_more_column_driven_by_one():
         parse_layers([{"conv": {"out": 2, "kernel": 3}, "analog_bias": True}])
 
 
+def test_analog_bias_column_is_one_more_column_in_the_mapping():
+    """256 inputs fill one 256-wide tile; the bias column is the 257th: ⌈257/256⌉ = 2."""
+    from hwsim.elaborate.mapping import map_layers
+    for analog, tiles in ((False, 1), (True, 2)):
+        net = build_network([{"linear": 8, "analog_bias": analog}], (256,),
+                            rng=np.random.default_rng(0))
+        shapes = [(s.name, s.out_features, s.in_features) for s in net.layer_shapes()]
+        mapping = map_layers(shapes, ("W",), 256, 256, 4)
+        assert len(mapping.layers["fc1"].arrays["W"]) == tiles == mapping.tiles_used
+
+
 def test_analog_bias_column_is_trained_by_the_pulsed_update():
     algo = _algo("sgd", {})
     net = build_network([{"linear": 4, "analog_bias": True}], (6,), algo.make_backend,
