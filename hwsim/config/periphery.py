@@ -21,6 +21,8 @@ from hwsim.errors import ConfigError
 _RPU = "Gokmen & Vlasov 2016; Rasch et al. 2024 (PHYSICS.md §3)"
 _TXSIM = "Roy et al., TVLSI 2021 (TxSim)"
 _NAND = "Nandakumar et al. 2020 (PHYSICS.md §1, PCM)"
+_AIHWKIT_IO = ("IBM aihwkit 1.1.0, IOParameters.max_bm_factor / max_bm_res (defaults 1000 / "
+               "0.25; rpucuda forwardVector: stop once the reduction exceeds either limit)")
 # The converter resolutions are declared once, by the DAC and ADC banks; an MVM direction
 # takes them from the periphery (TileConfig.mvm_config) and shares their range.
 _DAC_BITS, _ADC_BITS = spec_of(DACParams, "bits"), spec_of(ADCParams, "bits")
@@ -39,6 +41,13 @@ class MVMConfig:
                                        "with its input halved (each repeat is counted)")
     max_bm_repeats: int = param(10, lo=0, hi=60, cite=_RPU,
                                 desc="most repeats of one sample under bound management")
+    max_bm_factor: int = param(0, lo=0, cite=_AIHWKIT_IO,
+                               desc="factor limit: no repeat after a read whose input reduction "
+                                    "2^k exceeded this (0 = no limit; aihwkit: 1000)")
+    max_bm_res: float = param(0.0, lo=0, cite=_AIHWKIT_IO,
+                              desc="resolution limit: no repeat after a read whose reduction 2^k "
+                                   "exceeded max_bm_res·(2^inp_res_bits − 2) (0 = no limit; "
+                                   "aihwkit: 0.25)")
     inp_bound: float = param(1.0, lo=0, lo_open=True, cite=_RPU,
                              desc="DAC range ±inp_bound (normalized read voltage)")
     inp_res_bits: int | None = param(7, lo=_DAC_BITS.lo, hi=_DAC_BITS.hi, cite=_RPU,
@@ -77,6 +86,29 @@ class MVMConfig:
             if bits is not None and (isinstance(bits, bool) or not isinstance(bits, int)):
                 raise ConfigError(f"expected an integer or None, got {bits!r}", key=f"mvm.{name}")
         check_fields(self, "mvm")
+
+    def bm_repeat_limit(self) -> int:
+        """Most bound-management repeats of one sample: ``max_bm_repeats`` halvings, and
+        aihwkit's limits (IOParameters, rpucuda ``forwardVector``): after a read with input
+        reduction r = 2^k the loop stops when r > max_bm_factor or r > max_bm_res/inp_res,
+        so repeat j (reduction 2^j) runs only if 2^(j−1) is within both.  aihwkit's
+        inp_res is the DAC step over the full range 2·inp_bound, 1/(2^bits − 2) for
+        hwsim's ``inp_res_bits`` (7 bits: 1/126, aihwkit's default); with the defaults
+        1000 and 0.25 the limits are 10 and 5 repeats (2^4 = 16 ≤ 31.5 < 32)."""
+        limits = [self.max_bm_repeats]
+        if self.max_bm_factor > 0:
+            limits.append(_repeats_within(float(self.max_bm_factor)))
+        if self.max_bm_res > 0 and self.inp_res_bits is not None:
+            limits.append(_repeats_within(self.max_bm_res * (2 ** self.inp_res_bits - 2)))
+        return min(limits)
+
+
+def _repeats_within(limit: float) -> int:
+    """#{j ≥ 1 : 2^(j−1) ≤ limit}: the repeats a reduction limit allows."""
+    j = 0
+    while 2.0 ** j <= limit and j < 64:
+        j += 1
+    return j
 
 
 @section("pcm", "Unipolar PCM pair W = G⁺ − G⁻ (potentiation only, refresh, drift, read noise)")

@@ -10,7 +10,8 @@ For every sample b of a batch (forward: ``y = W x``; transposed: ``y = Wᵀ d``)
 (Gokmen & Vlasov, Front. Neurosci. 10:333, 2016; Rasch et al., Nat. Commun. 15:7133,
 2024.)  Bound management ``iterative``: a sample with a saturated ADC output
 (|u + noise| ≥ out_bound) is read again with s_b halved, up to ``max_bm_repeats``
-times; every repeat is real DAC/ADC/array work and is counted in :class:`MVMStats`.
+times (and within aihwkit's factor and resolution limits, ``MVMConfig.bm_repeat_limit``);
+every repeat is real DAC/ADC/array work and is counted in :class:`MVMStats`.
 
 Weight read noise, fresh per device and per MVM, enters through its exact output
 distribution (no M×N draw): ``additive_constant`` w + σξ gives
@@ -265,7 +266,7 @@ def _finish(reader, x, y, sat, flags, active, in_scale, out_scale, k, p, line_su
     dac, adc, repeats = n_b * k, n_b * p, 0
     if cfg.bound_management == "iterative" and flags.any():
         idx = np.flatnonzero(flags)
-        for _ in range(cfg.max_bm_repeats):
+        for _ in range(cfg.bm_repeat_limit()):
             if idx.size == 0:
                 break
             in_scale[idx] *= 0.5

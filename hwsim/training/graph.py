@@ -17,6 +17,7 @@ from hwsim.training.graph_blocks import expand
 from hwsim.training.graph_network import GraphNetwork
 from hwsim.training.layers_conv import POOLS, Conv2d
 from hwsim.training.layers_dense import ACTIVATIONS, Flatten, Linear, check_backend
+from hwsim.training.network_base import init_bias
 from hwsim.training.nodes_base import LayerNode, size
 from hwsim.training.nodes_shape import (Add, Concat, GlobalAvgPool, Mean, Patches, Reshape,
                                         Select, Shortcut, Transpose)
@@ -77,8 +78,10 @@ def _make(d, ins, in_shapes, factory, rng, init, init_weights, shapes_only, fail
         w0 = None if shapes_only else init_weights(rng, c, n_in, n_in, c, d.init or init)
         backend = factory(d.name, c, n_in, w0)
         check_backend(backend, d.name, c, n_in)
-        return LayerNode(Linear(backend, bias=d.bias, name=d.name), d.name, ins, in_shapes,
-                         x[:-1] + (c,))
+        layer = Linear(backend, bias=d.bias, name=d.name)
+        if not shapes_only:
+            init_bias(layer, rng, n_in, d.bias_init)
+        return LayerNode(layer, d.name, ins, in_shapes, x[:-1] + (c,))
     if k == "conv":
         if len(x) != 3:
             raise bad(f"conv needs (C, H, W) input, got {x}")
@@ -92,6 +95,8 @@ def _make(d, ins, in_shapes, factory, rng, init, init_weights, shapes_only, fail
         check_backend(backend, d.name, c.out, n_in)
         layer = Conv2d(backend, x, c.kernel, stride=c.stride, padding=c.padding, bias=d.bias,
                        name=d.name)
+        if not shapes_only:
+            init_bias(layer, rng, n_in, d.bias_init)
         return LayerNode(layer, d.name, ins, in_shapes, layer.output_shape(x))
     if k == "pool":
         if len(x) != 3:

@@ -41,6 +41,7 @@ class Desc:
     refs: list = field(default_factory=list)   # (container, key, path) of each operand
     bias: bool = True
     init: str | None = None
+    bias_init: str | None = None
 
 
 def expand(items, spec, key: str, counts: dict, names: set, fail) -> tuple[list, dict]:
@@ -75,7 +76,11 @@ def expand(items, spec, key: str, counts: dict, names: set, fail) -> tuple[list,
             out += _block(kind, getattr(s, kind), nm, src, refs, path, item, named, fail)
         else:
             d = Desc(nm, kind, getattr(s, kind), src, path, item, kind, refs,
-                     bias=True if s.bias is None else s.bias, init=s.init)
+                     bias=True if s.bias is None else s.bias, init=s.init,
+                     bias_init=s.bias_init)
+            if s.analog_bias:
+                raise fail("analog_bias is not modelled in graph networks yet (a layer "
+                           "list takes it)", item, "analog_bias", f"{path}.analog_bias")
             if kind in OPERAND_KEYS:
                 sub = OPERAND_KEYS[kind]
                 box = item[kind] if sub is None else item[kind][sub]

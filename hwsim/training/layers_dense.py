@@ -188,6 +188,39 @@ class Linear(Layer):
             self.bias -= lr * self.grad_bias
 
 
+class AnalogBiasLinear(Linear):
+    """``y = [W b] [x; 1]``: the bias is one more crossbar column driven by a constant
+    input 1 (IBM aihwkit 1.1.0 ``analog_bias``; Gokmen & Vlasov, Front. Neurosci. 10:333,
+    2016, the RPU array's bias column).  The backend is M × (N+1): the column is part
+    of the tile, read by every MVM (noise and bound management see the 1 too), updated
+    by the algorithm's pulsed update with x_{N+1} = 1, and mapped as one more column
+    (``in_features`` is the crossbar's N+1; ``data_features`` the layer input N)."""
+
+    def __init__(self, backend: WeightBackend, *, name: str = "fc"):
+        super().__init__(backend, bias=False, name=name)
+        if self.in_features < 2:
+            raise ValueError(f"{name}: an analog-bias backend needs ≥ 2 columns (inputs + bias)")
+        self.data_features = self.in_features - 1
+
+    def output_shape(self, input_shape: tuple) -> tuple:
+        if tuple(input_shape) != (self.data_features,):
+            raise ValueError(f"{self.name}: expects input ({self.data_features},), "
+                             f"got {tuple(input_shape)}")
+        return (self.out_features,)
+
+    def forward(self, x: np.ndarray, train: bool = True) -> np.ndarray:
+        x = _check_batch(x, self.data_features, self.name, "input")
+        return super().forward(np.hstack([x, np.ones((x.shape[0], 1))]), train)
+
+    def backward(self, grad_out: np.ndarray, need_grad_in: bool = True) -> np.ndarray | None:
+        g = super().backward(grad_out, need_grad_in)
+        return None if g is None else g[:, :self.data_features]
+
+    def analog_bias(self) -> np.ndarray:
+        """The bias as the network sees it: the last column of the weights."""
+        return self.backend.weights()[:, -1].copy()
+
+
 class _Activation(Layer):
     """Element-wise digital activation; caches what its derivative needs."""
 

@@ -15,7 +15,8 @@ The experiment YAML gives the workload network as a list, one layer per item::
 Item keys: exactly one of ``linear: <out features>``, ``conv: {out, kernel, stride=1,
 padding=0}``, ``pool: {kind: max|avg, size, stride=size}``, ``flatten: true`` — or
 only ``activation`` — plus optional ``activation: sigmoid|tanh|relu|none``,
-``bias: true|false`` and ``init: xavier|lecun`` (analog layers) and ``name``.
+``bias: true|false``, ``init: xavier|lecun|torch`` and ``bias_init: zero|torch`` (analog
+layers) and ``name``.
 Analog layers are named ``fc1, fc2 …`` and ``conv1, conv2 …`` in order unless named.
 
 Initial weights are drawn from the caller's Generator, uniform in [−a, a]:
@@ -34,8 +35,9 @@ from typing import Callable
 import numpy as np
 
 from hwsim.training.layers_conv import POOLS, Conv2d
-from hwsim.training.layers_dense import ACTIVATIONS, FloatWeights, Flatten, Layer, Linear, check_backend
-from hwsim.training.network_base import LayerShape, NetworkBase
+from hwsim.training.layers_dense import (ACTIVATIONS, AnalogBiasLinear, FloatWeights, Flatten, Layer,
+                                         Linear, check_backend)
+from hwsim.training.network_base import LayerShape, NetworkBase, bias_values, init_bias
 from hwsim.training.graph import build_graph
 from hwsim.training.network_spec import INITS, is_layer_list, parse_layers, spec_error
 
@@ -65,11 +67,15 @@ def _shape_backend(name, out_features, in_features, init_w):
 
 def init_weights(rng: np.random.Generator, out_features: int, in_features: int,
                  fan_in: int, fan_out: int, scheme: str = "xavier") -> np.ndarray:
-    """Uniform ``[−a, a]`` init, Xavier ``a = √(6/(fan_in+fan_out))`` or LeCun ``a = √(3/fan_in)``."""
+    """Uniform ``[−a, a]`` init, Xavier ``a = √(6/(fan_in+fan_out))``, LeCun
+    ``a = √(3/fan_in)`` or PyTorch's default ``a = 1/√fan_in`` (nn.Linear/nn.Conv2d
+    ``kaiming_uniform_(a=√5)``: gain √(2/(1+5)) times √(3/fan_in))."""
     if scheme == "xavier":
         a = np.sqrt(6.0 / (fan_in + fan_out))
     elif scheme == "lecun":
         a = np.sqrt(3.0 / fan_in)
+    elif scheme == "torch":
+        a = 1.0 / np.sqrt(fan_in)
     else:
         raise ValueError(f"unknown init scheme {scheme!r}; expected one of {INITS}")
     return rng.uniform(-a, a, size=(out_features, in_features))
@@ -238,9 +244,17 @@ def build_network(spec, input_shape: tuple, backend_factory: BackendFactory | No
                            item, "linear", f"{path}.linear")
             nm = name_of(s, item, path, "fc")
             w0 = None if shapes_only else init_weights(rng, out, shape[0], shape[0], out, scheme)
-            backend = factory(nm, out, shape[0], w0)
-            check_backend(backend, nm, out, shape[0])
-            layer = Linear(backend, bias=bias, name=nm)
+            if s.analog_bias:             # one more column: [W b], driven by [x; 1]
+                w0 = None if shapes_only else np.hstack([w0, bias_values(rng, out, shape[0],
+                                                                         s.bias_init)])
+                backend = factory(nm, out, shape[0] + 1, w0)
+                check_backend(backend, nm, out, shape[0] + 1)
+                layer = AnalogBiasLinear(backend, name=nm)
+            else:
+                backend = factory(nm, out, shape[0], w0)
+                check_backend(backend, nm, out, shape[0])
+                layer = Linear(backend, bias=bias, name=nm)
+                init_bias(layer, rng, shape[0], s.bias_init)
         elif kind == "conv":
             p, c = f"{path}.conv", s.conv
             out, k, stride, pad = c.out, c.kernel, c.stride, c.padding
@@ -256,6 +270,7 @@ def build_network(spec, input_shape: tuple, backend_factory: BackendFactory | No
             backend = factory(nm, out, n_in, w0)
             check_backend(backend, nm, out, n_in)
             layer = Conv2d(backend, shape, k, stride=stride, padding=pad, bias=bias, name=nm)
+            init_bias(layer, rng, n_in, s.bias_init)
         elif kind == "pool":
             p, pl = f"{path}.pool", s.pool
             size = pl.size

@@ -14,6 +14,26 @@ import numpy as np
 
 from hwsim.training.dataflow import StepMoves
 from hwsim.training.losses import accuracy, softmax_cross_entropy
+from hwsim.training.network_spec import BIAS_INITS
+
+
+
+def bias_values(rng, out_features: int, fan_in: int, scheme: str | None) -> np.ndarray:
+    """The initial bias (out, 1): zero (default) or PyTorch's U(±1/√fan_in), drawn after
+    the weights from the same stream (nn.Linear's order)."""
+    if scheme in (None, "zero"):
+        return np.zeros((out_features, 1))
+    if scheme != "torch":
+        raise ValueError(f"unknown bias init {scheme!r}; expected one of {BIAS_INITS}")
+    a = 1.0 / np.sqrt(fan_in)
+    return rng.uniform(-a, a, size=(out_features, 1))
+
+
+def init_bias(layer, rng, fan_in: int, scheme: str | None) -> None:
+    """A digital bias set to :func:`bias_values` (nothing drawn for zero)."""
+    if scheme in (None, "zero") or layer.bias is None or rng is None:
+        return
+    layer.bias[:] = bias_values(rng, layer.bias.size, fan_in, scheme)[:, 0]
 
 
 class LayerShape(NamedTuple):

@@ -4,7 +4,7 @@ One item of ``workload.network`` (or of a network file's ``network``) is a
 :class:`LayerSpec`: exactly one kind key — ``linear``, ``conv``, ``pool``, ``flatten``
 or a graph kind of :mod:`hwsim.training.graph_spec` (``add``, ``layernorm``,
 ``attention``, …) — or only ``activation``, plus ``activation``, ``bias``, ``init``,
-``name`` and ``input`` (the operand, default the previous item).  The
+``bias_init``, ``analog_bias``, ``name`` and ``input`` (the operand, default the previous item).  The
 declarations below are what validation, ``hwsim describe network.layer`` and
 ``hwsim schema network`` read; :func:`parse_item` adds the checks that relate two
 keys of one item.  Shapes (does a kernel fit, is a flatten missing) need the input
@@ -22,7 +22,10 @@ from hwsim.training.graph_spec import (AttentionSpec, ConcatSpec, DecoderSpec, E
 from hwsim.training.layers_conv import POOLS
 from hwsim.training.layers_dense import ACTIVATIONS
 
-INITS = ("xavier", "lecun")
+INITS = ("xavier", "lecun", "torch")
+BIAS_INITS = ("zero", "torch")
+_TORCH = ("PyTorch nn.Linear/nn.Conv2d reset_parameters: kaiming_uniform_(a=√5) ⇒ "
+          "U(±1/√fan_in) weights, bias U(±1/√fan_in)")
 #: today's layer-list kinds (a list of these alone, unwired, is the linear special case)
 LIST_KINDS = ("linear", "conv", "pool", "flatten")
 KINDS = LIST_KINDS + ("add", "reshape", "transpose") + tuple(GRAPH_SECTIONS)
@@ -53,8 +56,14 @@ class LayerSpec:
     activation: str | None = param(None, desc="activation after the layer, or alone",
                                    choices=tuple(ACTIVATIONS) + ("none",))
     bias: bool | None = param(None, desc="digital bias of a linear/conv layer (default true)")
-    init: str | None = param(None, desc="initial weights of a linear/conv layer "
-                             "(default xavier)", choices=INITS)
+    init: str | None = param(None, desc="initial weights of a linear/conv layer (default "
+                             "xavier; torch: U(±1/√fan_in))", choices=INITS, cite=_TORCH)
+    bias_init: str | None = param(None, desc="initial bias of a linear/conv layer (default "
+                                  "zero; torch: U(±1/√fan_in))", choices=BIAS_INITS, cite=_TORCH)
+    analog_bias: bool | None = param(None, desc="linear layer: the bias as one more crossbar "
+                                     "column driven by a constant 1 (default false: digital "
+                                     "bias)", cite="IBM aihwkit 1.1.0 AnalogLinear(bias=True) "
+                                     "with rpu_config.mapping.digital_bias = False")
     name: str | None = param(None, desc="layer name (default fc1, conv1, … in order; digital "
                              "nodes <kind><k>, e.g. add1)")
     input: str | None = param(None, desc="name of the operand (default: the previous item; "
@@ -110,10 +119,19 @@ def parse_item(spec, i: int, key: str = "workload.network", where=None) -> Layer
     if not kinds and s.activation is None:
         raise spec_error(f"expected one of {', '.join(KINDS)} or activation", spec, i, path,
                          where)
-    for k in ("bias", "init"):
+    for k in ("bias", "init", "bias_init"):
         if getattr(s, k) is not None and s.kind not in ("linear", "conv"):
             raise spec_error("only linear and conv layers take this key", item, k, f"{path}.{k}",
                         where)
+    if s.analog_bias is not None and s.kind != "linear":
+        raise spec_error("analog_bias is a linear layer's (conv: not modelled)", item,
+                         "analog_bias", f"{path}.analog_bias", where)
+    if s.analog_bias and s.bias is False:
+        raise spec_error("analog_bias needs the layer's bias (bias: false here)", item,
+                         "analog_bias", f"{path}.analog_bias", where)
+    if s.bias_init is not None and s.bias is False:
+        raise spec_error("a layer without a bias takes no bias_init", item, "bias_init",
+                         f"{path}.bias_init", where)
     if s.flatten is False:
         raise spec_error("expected true, got False", item, "flatten", f"{path}.flatten", where)
     if s.kind is None and s.activation == "none":

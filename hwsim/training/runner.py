@@ -130,6 +130,7 @@ def prepare(cfg: ExperimentConfig, data_dir=None, validate_only: bool = False) -
                file=cfg.file, allow_large=allow_large)
     try:                      # what the estimate does not foresee (an algorithm's buffers)
         algo = cls(params, cfg.training, ctx)
+        algo.check_roles(cfg.file)
         net = build_network(spec, dataset.input_shape, algo.make_backend, stream(seed, "init"))
         prep = Prepared(cfg, acc, dataset, algo, net, ctx)
         if validate_only:

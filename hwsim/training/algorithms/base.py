@@ -27,11 +27,17 @@ from __future__ import annotations
 import numpy as np
 
 from hwsim.config.params import param, section
+from hwsim.config.yamlio import file_of, line_of
+from hwsim.errors import ConfigError
 from hwsim.training.algorithms.analog import AnalogArray
 from hwsim.training.algorithms.symbolic import SymbolicArray, SymbolicContext
 
 #: every algorithm by the name experiments use (filled by ``Algorithm.__init_subclass__``)
 ALGORITHMS: dict = {}
+
+_REF_DEVICE = ("IBM aihwkit 1.1.0 SoftBoundsReferenceDevice (reference_mean + reference_std·ξ "
+               "subtracted from every device it models); Rasch et al., Nat. Commun. 15:7133 "
+               "(2024), matrix learning with reference offsets")
 
 
 @section("analog", "Parameters every analog-weight algorithm shares")
@@ -43,6 +49,22 @@ class AnalogParams:
                                 desc="digital output gain α: the network weight is α times the "
                                      "device weights; init programmed as W/α, updates and "
                                      "transfers scaled by 1/α")
+    ref_offsets: dict = param(
+        factory=dict, cite=_REF_DEVICE,
+        desc="role → σ: a static read offset r += σξ on every device of that role's arrays "
+             "(visible w − r; e.g. {A: 0.1, C: 0.1}), drawn once from the stream "
+             "'{layer}/{role}/offset' and never calibrated away (a reference array R is "
+             "programmed without it); roles the algorithm lacks are an error")
+
+    def __post_build__(self, data, path, ctx):
+        offsets = data.get("ref_offsets", {}) if isinstance(data, dict) else {}
+        for role, sigma in dict(offsets).items():
+            if isinstance(sigma, bool) or not isinstance(sigma, (int, float)) or \
+                    not 0 <= sigma < 1e12:
+                raise ConfigError(f"ref_offsets.{role} must be a number ≥ 0, got {sigma!r}",
+                                  file=file_of(offsets), line=line_of(offsets, role),
+                                  key=f"{path}.ref_offsets.{role}" if path else
+                                  f"ref_offsets.{role}")
 
 
 class NullHardware:
@@ -98,9 +120,34 @@ class Algorithm:
         but do not do what they read as; called by ``prepare`` (run and validate)."""
 
     def new_array(self, layer: str, role: str, shape, **kw) -> AnalogArray:
-        """The crossbar array ``layer``/``role`` (a shape-only one in symbolic mode)."""
+        """The crossbar array ``layer``/``role`` (a shape-only one in symbolic mode), with
+        the role's static read offset (``ref_offsets``) added to its reference."""
         cls = SymbolicArray if self.symbolic else AnalogArray
-        return cls(self.ctx, layer, role, shape, **kw)
+        arr = cls(self.ctx, layer, role, shape, **kw)
+        off = self.ref_offset(layer, role, arr.shape)
+        if off is not None:
+            arr.array.reference = arr.array.reference + off
+            arr.static_offset = off          # (what R's programming leaves uncompensated)
+            arr.note_write(reference=True)
+        return arr
+
+    def ref_offset(self, layer: str, role: str, shape):
+        """The static read offset σξ of ``layer``/``role`` (``ref_offsets``; None when
+        the role has none or in symbolic mode).  Its own stream: no other draw moves."""
+        sigma = float(dict(getattr(self.params, "ref_offsets", None) or {}).get(role, 0.0))
+        if sigma <= 0 or self.symbolic:
+            return None
+        return sigma * self.ctx.rng(f"{layer}/{role}/offset").standard_normal(tuple(shape))
+
+    def check_roles(self, file=None) -> None:
+        """``ref_offsets`` names only roles of this algorithm (ConfigError otherwise)."""
+        offsets = getattr(self.params, "ref_offsets", None) or {}
+        for role in offsets:
+            if role not in self.ROLES:
+                raise ConfigError(f"{self.NAME} has no array role {role!r} for ref_offsets "
+                                  f"(its roles: {', '.join(self.ROLES)})",
+                                  file=file_of(offsets) or file, line=line_of(offsets, role),
+                                  key=f"training.params.ref_offsets.{role}")
 
     def make_backend(self, name: str, out_features: int, in_features: int, init_w: np.ndarray):
         raise NotImplementedError

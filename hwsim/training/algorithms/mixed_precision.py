@@ -10,6 +10,16 @@ fused pass (:func:`hwsim.training.digital_accumulator.chi_update`: a Cython kern
 its bit-identical NumPy twin, chosen by the run's ``backend``).  The writes are a
 row-by-row program-and-verify free pulse write (``serial_write`` op, NeuroSim style) or
 one parallel train (``write: parallel``).
+
+Stochastic writes (IBM aihwkit 1.1.0 ``MixedPrecisionCompound``: ``n_x_bins``,
+``n_d_bins``, ``stoc_round_x/d``, ``granularity``): before the outer product each
+sample's x (and d) is quantized to ``n_bins`` symmetric bins of width
+``w = max|x|/⌊n_bins/2⌋``, ``q = clip(round(x/w + u), ±⌊n_bins/2⌋)·w`` with
+``u ~ U[−½, ½)`` (stochastic rounding: E[q] = x inside the range) or u = 0, round
+half away from zero (aihwkit ``doDirectVectorUpdate``); ``n_bins: 0`` leaves it
+unquantized (the default, as aihwkit's).  ``transfer_steps`` k sets the transfer
+granularity ε_t = k·ε (aihwkit ``granularity``, 0 there = the device's ε): χ is
+thresholded at ε_t and each count writes k pulses.
 """
 from __future__ import annotations
 
@@ -18,11 +28,29 @@ from types import SimpleNamespace
 import numpy as np
 
 from hwsim.config.params import param, section
+from hwsim.config.yamlio import file_of, line_of
+from hwsim.errors import ConfigError
 from hwsim.training.algorithms.analog import AnalogWeights
 from hwsim.training.algorithms.base import Algorithm, AnalogParams
 from hwsim.training.digital_accumulator import chi_update
 
 _NAND = "Nandakumar et al., Front. Neurosci. 14:406 (2020)"
+_MPC = "IBM aihwkit 1.1.0 MixedPrecisionCompound (defaults: bins 0, stochastic rounding on)"
+
+
+def quantize_bins(v: np.ndarray, n_bins: int, rng: np.random.Generator | None) -> np.ndarray:
+    """Each row of ``v`` on ``n_bins`` symmetric bins of width max|row|/⌊n_bins/2⌋ (a
+    zero row keeps width 1), rounded half away from zero after adding ``u − ½``,
+    u ~ U[0, 1) from ``rng`` (stochastic rounding; ``rng`` None: nearest)."""
+    half = float(n_bins // 2)
+    amax = np.abs(v).max(axis=1, keepdims=True) if v.shape[1] else np.zeros((len(v), 1))
+    width = amax / half
+    width[width == 0] = 1.0
+    t = v / width
+    if rng is not None:
+        t = t + (rng.random(v.shape) - 0.5)
+    q = np.sign(t) * np.floor(np.abs(t) + 0.5)
+    return np.clip(q, -half, half) * width
 
 
 @section("mixed-precision", "Digital accumulator χ with threshold writes of trunc(χ/ε) pulses")
@@ -35,6 +63,24 @@ class MixedPrecisionParams(AnalogParams):
                             desc="most pulses one device gets per write")
     write: str = param("serial", choices=("serial", "parallel"), cite=_NAND,
                        desc="serial: rows one after another; parallel: one pulse train")
+    n_x_bins: int = param(0, lo=0, cite=_MPC,
+                          desc="bins of the per-sample quantization of x before χ += −η d xᵀ "
+                               "(0 = unquantized)")
+    n_d_bins: int = param(0, lo=0, cite=_MPC,
+                          desc="bins of the per-sample quantization of d (0 = unquantized)")
+    stoc_round_x: bool = param(True, cite=_MPC, desc="stochastic rounding of the quantized x")
+    stoc_round_d: bool = param(True, cite=_MPC, desc="stochastic rounding of the quantized d")
+    transfer_steps: int = param(1, lo=1, cite=_MPC,
+                                desc="transfer granularity ε_t = k·ε in device steps: χ is "
+                                     "thresholded at ε_t, each count writes k pulses")
+
+    def __post_build__(self, data, path, ctx):
+        super().__post_build__(data, path, ctx)
+        for key in ("n_x_bins", "n_d_bins"):
+            if getattr(self, key) == 1:
+                raise ConfigError(f"{key} 1 has no bin on either side of zero (⌊1/2⌋ = 0): use "
+                                  f"0 (unquantized) or ≥ 2", file=file_of(data),
+                                  line=line_of(data, key), key=f"{path}.{key}" if path else key)
 
 
 class MixedPrecision(Algorithm):
@@ -71,6 +117,7 @@ class MixedPrecision(Algorithm):
             m, n = arr.shape
             # one fused pass (hwsim.training.digital_accumulator): χ += −η/a·dᵀx, quantize,
             # A += Δχ, n = clip(trunc(χ/ε), ±P), χ −= n·ε, W += n·ε, max |n| per row
+            x, d = self._quantized(name, x, d)
             res = self._chi_update(name, arr, x, d)
             self.hw.digital("mac", len(x) * m * n, layer=name, phase="update")
             self.hw.accumulate(name, m * n, "H", "update", compares=m * n, writes=res.writes)
@@ -81,16 +128,38 @@ class MixedPrecision(Algorithm):
                     self._serial(arr, res.counts, res.row_max)
             arr.end_of_batch()
 
+    def _quantized(self, name, x, d):
+        """x and d on their bins (``n_x_bins``/``n_d_bins``); each quantized element is
+        a multiply by 1/w and one by w (and an add of the rounding offset)."""
+        p, out = self.params, []
+        for v, bins, sto, role in ((x, p.n_x_bins, p.stoc_round_x, "x"),
+                                   (d, p.n_d_bins, p.stoc_round_d, "d")):
+            if bins:
+                n = int(v.shape[0]) * int(v.shape[1])
+                self.hw.digital("mult", 2 * n, layer=name, phase="update")
+                if sto:
+                    self.hw.digital("add", n, layer=name, phase="update")
+                if not self.symbolic:
+                    rng = self.ctx.rng(f"{name}/W/round_{role}") if sto else None
+                    v = quantize_bins(np.asarray(v, dtype=np.float64), bins, rng)
+            out.append(v)
+        return out
+
     def _chi_update(self, name, arr, x, d):
         """χ += −η/a·dᵀx and its threshold writes: ``writes``, ``counts``, ``row_max``."""
         if self.symbolic:
             counts = self.ctx.model.threshold(*arr.shape)
             return SimpleNamespace(writes=counts.writes, counts=counts, row_max=counts.row_max())
         p = self.params
-        return chi_update(self.chi[name], d.T @ x, -(self.lr / p.weight_scale),
-                          self.accumulated[name], self.written[name], arr.granularity,
-                          chi_bits=p.chi_bits, chi_frac_bits=p.chi_frac_bits,
-                          max_pulses=p.max_pulses, backend=self.ctx.backend)
+        res = chi_update(self.chi[name], d.T @ x, -(self.lr / p.weight_scale),
+                         self.accumulated[name], self.written[name],
+                         arr.granularity * p.transfer_steps,
+                         chi_bits=p.chi_bits, chi_frac_bits=p.chi_frac_bits,
+                         max_pulses=p.max_pulses, backend=self.ctx.backend)
+        if p.transfer_steps > 1:           # each count of ε_t = k·ε is k device pulses
+            res = res._replace(counts=res.counts * p.transfer_steps,
+                               row_max=res.row_max * p.transfer_steps)
+        return res
 
     def _serial(self, arr, counts, per_row):
         """Row-by-row write: one row step per row with pulses (``serial_write`` op).

@@ -10,7 +10,9 @@ array R and a digital buffer H (M × N).  Forward/backward run on ``W̄ = C + γ
    per-sample maxima |x|, |d| (Rasch et al., Nat. Commun. 15:7133, 2024).
 2. **read** — every ``transfer_every`` vector updates, ``n_reads`` columns k of A are
    read with one-hot inputs through the forward periphery: ``v = (A − R) e_k``
-   (differential against R for TTv2/c-TTv2, plain for v1 and AGAD).
+   (differential against R for TTv2/c-TTv2, plain for v1 and AGAD).  R is programmed
+   to A's symmetry point (``ref_target: zero``: to 0) plus σ_r ξ (``ref_std``); the
+   static offsets ``ref_offsets`` of A and R are not compensated.
 3. **transfer**
    * v1 (Gokmen & Haensch, Front. Neurosci. 14:103, 2020): pulsed update of C with
      ``ΔC = η_t·v e_kᵀ`` (η_t = transfer_lr);
@@ -72,11 +74,17 @@ class TransferEngine:
         if algo.REFERENCED:
             self.R = algo.new_array(name, "R", shape)
             if not algo.symbolic:
-                sp = self.A.array.symmetry_point()
-                sp = np.where(np.isfinite(sp), sp, 0.0)
-                # visible R = visible A at its symmetry point + σ_r ξ (reference error)
+                if p.ref_target == "zero":
+                    sp = np.zeros(shape)
+                else:
+                    sp = self.A.array.symmetry_point()
+                    sp = np.where(np.isfinite(sp), sp, 0.0)
+                # visible R = visible A at its symmetry point (or at 0) + σ_r ξ (reference
+                # error); the static offsets of ref_offsets are not calibrated away
                 err = p.ref_std * ctx.rng(f"{name}/R/offset").standard_normal(shape)
-                target = sp - self.A.array.reference + err + self.R.array.reference
+                ref_a = self.A.array.reference - getattr(self.A, "static_offset", 0.0)
+                ref_r = self.R.array.reference - getattr(self.R, "static_offset", 0.0)
+                target = sp - ref_a + err + ref_r
                 self.R.array.set_weights(target, self.R.rng("write"))
         self.chopped = algo.CHOPPED
         self.buffered = algo.BUFFERED

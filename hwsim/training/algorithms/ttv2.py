@@ -34,6 +34,11 @@ class BufferedParams(TikiTakaParams):
 class ReferencedParams(BufferedParams):
     ref_std: float = param(0.0, lo=0, cite=_RASCH,
                            desc="σ_r: error of the reference R around A's symmetry point")
+    ref_target: str = param("symmetry_point", choices=("symmetry_point", "zero"),
+                            cite="IBM aihwkit 1.1.0 SoftBoundsReferenceDevice."
+                                 "subtract_symmetry_point (default False: read against 0)",
+                            desc="what R is programmed to: A's symmetry point (Gokmen 2021), "
+                                 "or zero (A read against 0, aihwkit's default reference)")
 
 
 @section("ttv2", "TTv2: buffered Tiki-Taka with a reference array R")
