@@ -91,9 +91,15 @@ def run(algo: str, samples: int, timing: bool, on_prepared=None,
         on_prepared(prep.algorithm)
     hw = _Timed(_hardware(prep)) if timing else NullHardware()
     prep.context.hw = hw
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     train_epoch(prep, hw, stream(0, "data"))
+    LAST_CPU[0] = time.process_time() - c
     return time.perf_counter() - t, (hw.flush_s if isinstance(hw, _Timed) else 0.0)
+
+
+#: CPU time (process_time) of the last :func:`run`'s epoch: a loaded machine inflates
+#: wall time far more than CPU time
+LAST_CPU = [0.0]
 
 
 class _Breakdown:
@@ -181,17 +187,20 @@ def _alternate(a) -> None:
     scale = 8000 / a.samples
     for algo in a.algos.split(","):
         walls = {p: [] for p in precisions}
+        cpus = {p: [] for p in precisions}
         for _ in range(a.repeats):
             for p in precisions:
                 walls[p].append(run(algo, a.samples, not a.no_timing, precision=p)[0] * scale)
-        line = [f"{algo:16s}"]
-        for p in precisions:
-            w = walls[p]
-            line.append(f"{p} {statistics.median(w):6.2f} s ({min(w):.2f}–{max(w):.2f})")
-        ref = statistics.median(walls[precisions[-1]])
-        line.append(f"ratio {precisions[0]}/{precisions[-1]} "
-                    f"{statistics.median(walls[precisions[0]]) / ref:.2f}")
-        print("   ".join(line), "  s / 8k samples", flush=True)
+                cpus[p].append(LAST_CPU[0] * scale)
+        for what, t in (("wall", walls), ("CPU", cpus)):
+            line = [f"{algo:16s} {what:4s}"]
+            for p in precisions:
+                w = t[p]
+                line.append(f"{p} {statistics.median(w):6.2f} s ({min(w):.2f}–{max(w):.2f})")
+            ref = statistics.median(t[precisions[-1]])
+            line.append(f"ratio {precisions[0]}/{precisions[-1]} "
+                        f"{statistics.median(t[precisions[0]]) / ref:.2f}")
+            print("   ".join(line), "  s / 8k samples", flush=True)
 
 
 if __name__ == "__main__":
