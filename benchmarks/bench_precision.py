@@ -2,10 +2,11 @@
 
 The micro-benchmark of ``_vs_aihwkit_floor.ns_per_pulse`` (a 512×512 array of the
 default SoftBounds device and update settings; ``pulsed_update`` on dense trains, batch
-64, lr 0.01 and 1.0, and ``apply_pulses`` of ±1 on every device) run once per precision
-per round, alternating, ``--rounds`` rounds; prints the least CPU ns per applied pulse
-of each case and precision with its range over the rounds (machine load inflates the
-range, not the least).  One thread (process CPU time).
+64, lr 0.01 and 1.0, and ``apply_pulses`` of ±1 on every device), per round each case
+three times per precision (the best of the three kept), precisions alternating,
+``--rounds`` rounds; prints the least CPU ns per applied pulse of each case and precision
+with its range over the rounds (machine load inflates the range, not the least).  One
+thread (process CPU time).
 
     python benchmarks/bench_precision.py [--rounds 5] [--model soft_bounds]
 """
@@ -57,11 +58,13 @@ def main() -> None:
             for p in precisions:
                 base, calls = setups[p]
                 for label, call in calls.items():
-                    arr, rng = base.copy(), np.random.default_rng(100 + k)
-                    t = time.process_time()
-                    n = call(arr, rng)
-                    ns.setdefault((label, p), []).append(
-                        (time.process_time() - t) / max(n, 1) * 1e9)
+                    best = float("inf")
+                    for _ in range(3):        # the first call after a switch is often slow
+                        arr, rng = base.copy(), np.random.default_rng(100 + k)
+                        t = time.process_time()
+                        n = call(arr, rng)
+                        best = min(best, (time.process_time() - t) / max(n, 1) * 1e9)
+                    ns.setdefault((label, p), []).append(best)
     print(f"{a.model}, 512×512, {a.rounds} alternating rounds (CPU ns per applied pulse; "
           "least, range):")
     for label in setups["float32"][1]:

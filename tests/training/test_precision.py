@@ -53,6 +53,13 @@ def test_default_precision_is_float32_and_float64_is_accepted():
         DeviceArray(DeviceConfig(), (3, 4), np.random.default_rng(0), "float16")
 
 
+def test_a_bad_precision_is_a_config_error_naming_the_key():
+    from hwsim.config.params import build_section
+    from hwsim.errors import ConfigError
+    with pytest.raises(ConfigError, match="run.precision"):
+        build_section(RunConfig, {"precision": "float16"}, "run")
+
+
 def test_float64_reproduces_the_sgd_fingerprint_of_main():
     fp = _fingerprint_module().fingerprint("sgd", 1000, "float64")
     assert fp == _reference("sgd")
