@@ -23,7 +23,7 @@ from hwsim.config.params import param
 from hwsim.config.yamlio import file_of, line_of
 from hwsim.errors import warn
 from hwsim.devices.base import (DeviceConfig, KernelCode, device_model, device_section,
-                                libm_exp, libm_pow, model_param)
+                                libm_exp, libm_pow, model_param, real)
 from hwsim.devices.linear_step import LinearFamily
 
 _WU = "Wu et al., NeurIPS 2024 (the form)"
@@ -61,7 +61,7 @@ class _Response(DeviceConfig):
                      file=file_of(data), line=line_of(data, "response_tau"), key=key)
 
     def _v(self, up, w, p_up):
-        w = np.asarray(w, dtype=np.float64)
+        w = real(w)
         return 1.0 - p_up * w if up else 1.0 + p_up * w
 
 
