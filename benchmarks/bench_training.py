@@ -6,7 +6,11 @@ prints the wall time, the share spent in ``hw.flush`` and the ratio to analog SG
 measured in the same run.  Targets: c-TTv2 ≤ 3.5 s, SGD ≤ 1.5 s per 8k samples.
 
     python benchmarks/bench_training.py [--samples 8000] [--repeats 1] [--no-timing]
-                                        [--breakdown]
+                                        [--breakdown] [--precision float32,float64]
+
+``--precision`` (run.precision) takes one precision or a comma-separated list; with
+several, each repeat runs them one after the other (A/B alternation on a loaded machine)
+and the medians and ranges are printed per precision.
 
 ``--breakdown`` also prints where the wall time goes (network forward and backward,
 the algorithm's update and within it the pulsed updates, count writes and column
@@ -71,11 +75,13 @@ def _breakdown(algo: str, samples: int, timing: bool) -> None:
     print(f"    {'op timing (hw.flush)':26s} {flush * scale:6.2f} s")
 
 
-def run(algo: str, samples: int, timing: bool, on_prepared=None) -> tuple[float, float]:
+def run(algo: str, samples: int, timing: bool, on_prepared=None,
+        precision: str | None = None) -> tuple[float, float]:
     from hwsim.config.experiment import load_experiment
     from hwsim.training.runner import prepare, stream, train_epoch
     from hwsim.training.algorithms.base import NullHardware
-    cfg = load_experiment(str(ROOT / "configs" / f"mnist_mlp_{algo.replace('-', '_')}.yaml"))
+    cfg = load_experiment(str(ROOT / "configs" / f"mnist_mlp_{algo.replace('-', '_')}.yaml"),
+                          {"run.precision": precision} if precision else None)
     prep = prepare(cfg)
     import dataclasses
     ds = prep.dataset
@@ -85,9 +91,15 @@ def run(algo: str, samples: int, timing: bool, on_prepared=None) -> tuple[float,
         on_prepared(prep.algorithm)
     hw = _Timed(_hardware(prep)) if timing else NullHardware()
     prep.context.hw = hw
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     train_epoch(prep, hw, stream(0, "data"))
+    LAST_CPU[0] = time.process_time() - c
     return time.perf_counter() - t, (hw.flush_s if isinstance(hw, _Timed) else 0.0)
+
+
+#: CPU time (process_time) of the last :func:`run`'s epoch: a loaded machine inflates
+#: wall time far more than CPU time
+LAST_CPU = [0.0]
 
 
 class _Breakdown:
@@ -148,10 +160,16 @@ def main() -> None:
     ap.add_argument("--no-timing", action="store_true")
     ap.add_argument("--algos", default=",".join(ALGOS))
     ap.add_argument("--breakdown", action="store_true")
+    ap.add_argument("--precision", default="", help="run.precision, or a comma-separated "
+                    "list to alternate (default: the experiments' own, float32)")
     a = ap.parse_args()
+    if "," in a.precision:
+        _alternate(a)
+        return
     res = {}
     for algo in a.algos.split(","):
-        runs = [run(algo, a.samples, not a.no_timing) for _ in range(a.repeats)]
+        runs = [run(algo, a.samples, not a.no_timing, precision=a.precision or None)
+                for _ in range(a.repeats)]
         wall = statistics.median(r[0] for r in runs) * 8000 / a.samples
         fl = statistics.median(r[1] for r in runs) * 8000 / a.samples
         res[algo] = wall
@@ -161,6 +179,28 @@ def main() -> None:
     if "sgd" in res:
         for algo, w in res.items():
             print(f"{algo:16s} ratio to sgd {w / res['sgd']:5.2f}")
+
+
+def _alternate(a) -> None:
+    """Each algorithm: ``repeats`` rounds, every precision once per round."""
+    precisions = a.precision.split(",")
+    scale = 8000 / a.samples
+    for algo in a.algos.split(","):
+        walls = {p: [] for p in precisions}
+        cpus = {p: [] for p in precisions}
+        for _ in range(a.repeats):
+            for p in precisions:
+                walls[p].append(run(algo, a.samples, not a.no_timing, precision=p)[0] * scale)
+                cpus[p].append(LAST_CPU[0] * scale)
+        for what, t in (("wall", walls), ("CPU", cpus)):
+            line = [f"{algo:16s} {what:4s}"]
+            for p in precisions:
+                w = t[p]
+                line.append(f"{p} {statistics.median(w):6.2f} s ({min(w):.2f}–{max(w):.2f})")
+            ref = statistics.median(t[precisions[-1]])
+            line.append(f"ratio {precisions[0]}/{precisions[-1]} "
+                        f"{statistics.median(t[precisions[0]]) / ref:.2f}")
+            print("   ".join(line), "  s / 8k samples", flush=True)
 
 
 if __name__ == "__main__":

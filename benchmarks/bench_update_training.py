@@ -75,7 +75,7 @@ def _kernel_time(arr, x, d, lr, ucfg, repeats, cold=False, silent=False):
         thr_rows, thr_cols = np.zeros_like(thr_rows), np.zeros_like(thr_cols)
 
     def run():
-        U._kernel().stochastic_update(*args, thr_rows, thr_cols, plan.sign_rows,
+        U._kernel(arr).stochastic_update(*args, thr_rows, thr_cols, plan.sign_rows,
                                       plan.sign_cols, plan.bl, *next(keys), 0, st)
     run()
     return median_time(run, repeats, _sweep if cold else None), int(st[0].sum()), plan.bl
@@ -134,7 +134,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=200)
     ap.add_argument("--cold", action="store_true", help="also time with cold caches")
     args = ap.parse_args()
-    kernel = U._kernel()
+    kernel = U                     # U.simd switches the kernels of both precisions
     had = kernel.simd()
     ucfg = UpdateConfig(bl_max=31, update_management=True)
     print(f"pulsed update, MLP 784-256-128-10, batch 10, SoftBounds c2c 0.3; AVX-512 "

@@ -5,7 +5,8 @@ for the algorithms without an MNIST experiment: float, HIC, SBPCA) with timing a
 energy on and prints hashes of everything the run produced: the loss, the final tick and
 per-phase ticks, every ledger row (action counts, float sums included), every component's
 statistics and ``free_at``, and the pickled network (weights, device state, counters).
-Run it against two trees and compare the lines:
+``--precision float64`` runs the reference precision (run.precision).  Run it against
+two trees and compare the lines:
 
     PYTHONPATH=/tmp/base python benchmarks/fingerprint.py c-ttv2 --samples 1000
     PYTHONPATH=.         python benchmarks/fingerprint.py c-ttv2 --samples 1000
@@ -87,12 +88,13 @@ def _arrays(obj, seen=None):
     return out
 
 
-def fingerprint(algo: str, samples: int) -> str:
+def fingerprint(algo: str, samples: int, precision: str | None = None) -> str:
     build_machine, map_layers = _imports()
     from hwsim.config.experiment import load_experiment
     from hwsim.sim.hardware import Hardware
     from hwsim.training.runner import prepare, stream, train_epoch
-    cfg = load_experiment(str(config_path(algo)))
+    overrides = {"run.precision": precision} if precision else None
+    cfg = load_experiment(str(config_path(algo)), overrides)
     prep = prepare(cfg)
     ds = prep.dataset
     prep.dataset = dataclasses.replace(ds, train_x=ds.train_x[:samples],
@@ -132,9 +134,12 @@ def main() -> None:
     ap.add_argument("algos", nargs="?", default="all",
                     help="comma-separated names, or 'all': " + ", ".join(ALGOS))
     ap.add_argument("--samples", type=int, default=1000)
+    ap.add_argument("--precision", choices=("float32", "float64"), default=None,
+                    help="run.precision (default: the experiment's, i.e. float32); float64 "
+                    "reproduces the fingerprints from before issue 17")
     a = ap.parse_args()
     for algo in (ALGOS if a.algos == "all" else a.algos.split(",")):
-        print(fingerprint(algo, a.samples), flush=True)
+        print(fingerprint(algo, a.samples, a.precision), flush=True)
 
 
 if __name__ == "__main__":

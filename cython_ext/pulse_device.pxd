@@ -1,195 +1,23 @@
-# Device state and one-pulse arithmetic shared by the pulsed-update kernels
-# (cython_ext/pulsed_update.pyx: stochastic trains; cython_ext/pulse_counts.pyx: mean and
-# explicit counts).  The equations are in pulsed_update.pyx's docstring; the NumPy
-# oracle is hwsim/physics/update_oracle.py (equal bit for bit).
-from libc.math cimport exp, pow, sqrt, fabs
-from libc.stdint cimport uint64_t, int64_t, int32_t, int8_t, uint8_t
+# Device state and pulse arithmetic in double (the one-pulse code is pulse_device.pxi,
+# written once for the precision ``real``; the float64 kernels cimport this file).
+from libc.stdint cimport uint64_t, int64_t, int32_t
 
-# Step functions q±(w) of the device models (hwsim/devices/: each model module names its
-# code as hwsim.devices.KernelCode, compared with model_codes() below at import).
-cdef enum:
-    MODEL_CONSTANT = 0
-    MODEL_LINEAR = 1
-    MODEL_EXP = 2
-    MODEL_POW = 3
-    MODEL_PIECEWISE = 4
-    MODEL_RPOWER = 5
-    MODEL_REXP = 6
+ctypedef double real
 
+cdef extern from "pulse_simd.h":
+    int hwsim_has_avx512() noexcept nogil
+    # AVX-512 loops of the LINEAR family in this precision (pulse_simd.h)
+    void linear_simd "hwsim_linear_avx512"(
+        real* w, const real* dw, const real* p, const real* lo, const real* hi,
+        int64_t* cnt, const int32_t* cols, int64_t k0, int64_t k1, real sgn, real sigma,
+        real sadd, real sslope, uint64_t c0, uint64_t step, const double* table,
+        int tshift) nogil
+    void counts_linear_simd "hwsim_counts_linear_avx512"(
+        real* w, const real* dw_up, const real* dw_dn, const real* pu, const real* pd,
+        const real* lo, const real* hi, int64_t* cnt, const int64_t* idx,
+        const int64_t* counts, int64_t len, uint64_t key, real sigma, real sadd,
+        real sslope, const double* table, int tshift) nogil
+    void hwsim_pack_avx512(const uint64_t* thr, int64_t nl, int bl, uint64_t key,
+                           uint64_t ctr0, uint64_t* out) nogil
 
-cdef inline dict kernel_model_codes():
-    """The codes above by name (each kernel module's ``model_codes()``)."""
-    return {"CONSTANT": MODEL_CONSTANT, "LINEAR": MODEL_LINEAR, "EXP": MODEL_EXP,
-            "POW": MODEL_POW, "PIECEWISE": MODEL_PIECEWISE, "RPOWER": MODEL_RPOWER,
-            "REXP": MODEL_REXP}
-
-ctypedef struct Dev:
-    double* w
-    const double* dw_up
-    const double* dw_dn
-    const double* bmin
-    const double* bmax
-    const double* pu
-    const double* pd
-    const double* nodes_up
-    const double* nodes_dn
-    int n_up
-    int n_dn
-    const double* table      # interleaved (node, slope) pairs: one cache line per draw
-    int tshift               # 64 − log2(cells): the top bits of a word pick the cell
-    int64_t* counter
-    uint8_t* touched
-    int code
-    int lumped
-    double sigma, sadd, sslope, A_up, A_dn, g_up, g_dn, eb
-
-
-cdef inline uint64_t mix64(uint64_t x) noexcept nogil:
-    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL
-    x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL
-    return x ^ (x >> 31)
-
-
-cdef inline uint64_t rand64(uint64_t key, uint64_t ctr) noexcept nogil:
-    return mix64(key + (ctr + 1) * 0x9E3779B97F4A7C15ULL)   # φ
-
-
-cdef inline int popcount64(uint64_t x) noexcept nogil:
-    x = x - ((x >> 1) & 0x5555555555555555ULL)
-    x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL)
-    x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0FULL
-    return <int>((x * 0x0101010101010101ULL) >> 56)
-
-
-cdef extern from *:
-    """
-    static inline int hwsim_ctz64(unsigned long long x) { return __builtin_ctzll(x); }
-    """
-    int hwsim_ctz64(unsigned long long x) noexcept nogil
-
-
-cdef inline double normal(const Dev* dv, uint64_t h) noexcept nogil:
-    cdef Py_ssize_t k = <Py_ssize_t>(h >> dv.tshift)
-    cdef double f = <double>((h >> 20) & 0xFFFFFFFFULL) * (1.0 / 4294967296.0)
-    return dv.table[2 * k] + f * dv.table[2 * k + 1]
-
-
-cdef inline double interp(const double* nodes, int n, double u) noexcept nogil:
-    if u < 0.0:
-        u = 0.0
-    if u > 1.0:
-        u = 1.0
-    cdef double pos = u * (n - 1)
-    cdef int k = <int>pos
-    if k > n - 2:
-        k = n - 2
-    cdef double f = pos - k
-    return nodes[k] + f * (nodes[k + 1] - nodes[k])
-
-
-cdef inline double q_step(const Dev* dv, bint up, double w, Py_ssize_t idx) noexcept nogil:
-    cdef double q, z, v
-    cdef int code = dv.code
-    if code == MODEL_CONSTANT:
-        return 1.0
-    if code == MODEL_LINEAR:
-        q = 1.0 - (dv.pu[idx] if up else dv.pd[idx]) * w
-    elif code == MODEL_EXP:
-        z = dv.pu[idx] * w + dv.eb
-        if up:
-            q = 1.0 - dv.A_up * exp(dv.g_up * z)
-        else:
-            q = 1.0 - dv.A_dn * exp(-dv.g_dn * z)
-    elif code == MODEL_POW:
-        v = (dv.bmax[idx] - w) * dv.pu[idx] if up else (w - dv.bmin[idx]) * dv.pu[idx]
-        if v < 0.0:
-            v = 0.0
-        return pow(v, dv.pd[idx])
-    elif code == MODEL_PIECEWISE:
-        v = (w - dv.bmin[idx]) * dv.pu[idx]
-        if up:
-            return interp(dv.nodes_up, dv.n_up, v)
-        return interp(dv.nodes_dn, dv.n_dn, v)
-    elif code == MODEL_RPOWER:
-        v = 1.0 - dv.pu[idx] * w if up else 1.0 + dv.pu[idx] * w
-        if v < 0.0:
-            v = 0.0
-        return pow(v, dv.pd[idx])
-    else:                                   # MODEL_REXP
-        v = 1.0 - dv.pu[idx] * w if up else 1.0 + dv.pu[idx] * w
-        q = (exp(dv.pd[idx] * v) - 1.0) / (exp(dv.pd[idx]) - 1.0)
-    if q < 0.0:
-        q = 0.0
-    return q
-
-
-cdef inline void finish(Dev* dv, Py_ssize_t idx, bint up, double w, double base, double std,
-                        uint64_t key, uint64_t ctr) noexcept nogil:
-    cdef double lo = dv.bmin[idx], hi = dv.bmax[idx]
-    if std > 0.0:
-        base = base + std * normal(dv, rand64(key, ctr))
-    # w - base == w + (-1.0)*base exactly: branch-free direction
-    w = w + (1.0 if up else -1.0) * base
-    w = lo if w < lo else w
-    dv.w[idx] = hi if w > hi else w
-
-
-cdef inline void one_pulse(Dev* dv, Py_ssize_t idx, bint up, uint64_t key,
-                           uint64_t ctr) noexcept nogil:
-    cdef double w = dv.w[idx]
-    cdef double dev = dv.dw_up[idx] if up else dv.dw_dn[idx]
-    cdef double base = dev * q_step(dv, up, w, idx)
-    cdef double std = dv.sigma * base + dev * (dv.sadd + dv.sslope * fabs(w))
-    finish(dv, idx, up, w, base, std, key, ctr)
-
-
-cdef inline void n_pulses(Dev* dv, Py_ssize_t idx, bint up, int64_t n, uint64_t key,
-                          uint64_t ctr0) noexcept nogil:
-    """n pulses in a row (counters ctr0 + k) or one lumped ConstantStep step."""
-    cdef double w, dev, std
-    cdef int64_t k
-    if dv.lumped:
-        w = dv.w[idx]
-        dev = dv.dw_up[idx] if up else dv.dw_dn[idx]
-        std = (dv.sigma * dev + dev * (dv.sadd + dv.sslope * fabs(w))) * sqrt(<double>n)
-        finish(dv, idx, up, w, dev * <double>n, std, key, ctr0)
-    else:
-        for k in range(n):
-            one_pulse(dv, idx, up, key, ctr0 + <uint64_t>k)
-    if dv.counter != NULL:
-        dv.counter[idx] += n
-    if dv.touched != NULL:
-        dv.touched[idx] = 1
-
-
-cdef inline void make_dev(Dev* dv, double[:, ::1] w, const double[:, ::1] dw_up,
-                   const double[:, ::1] dw_dn, const double[:, ::1] bmin,
-                   const double[:, ::1] bmax, const double[:, ::1] pu, const double[:, ::1] pd,
-                   const double[::1] scalars, const double[::1] nodes_up,
-                   const double[::1] nodes_dn, const double[::1] table,
-                   int64_t[:, ::1] counter, uint8_t[:, ::1] touched,
-                   int code, int lumped) noexcept:
-    dv.w = &w[0, 0]
-    dv.dw_up = &dw_up[0, 0]
-    dv.dw_dn = &dw_dn[0, 0]
-    dv.bmin = &bmin[0, 0]
-    dv.bmax = &bmax[0, 0]
-    dv.pu = &pu[0, 0]
-    dv.pd = &pd[0, 0]
-    dv.nodes_up = &nodes_up[0]
-    dv.nodes_dn = &nodes_dn[0]
-    dv.n_up = <int>nodes_up.shape[0]
-    dv.n_dn = <int>nodes_dn.shape[0]
-    dv.table = &table[0]
-    cdef Py_ssize_t cells = table.shape[0] // 2
-    dv.tshift = 64
-    while cells > 1:
-        cells >>= 1
-        dv.tshift -= 1
-    dv.counter = &counter[0, 0] if counter.shape[0] > 0 else NULL
-    dv.touched = &touched[0, 0] if touched.shape[0] > 0 else NULL
-    dv.code = code
-    dv.lumped = lumped
-    dv.sigma, dv.sadd, dv.sslope = scalars[0], scalars[1], scalars[2]
-    dv.A_up, dv.A_dn, dv.g_up, dv.g_dn, dv.eb = scalars[3], scalars[4], scalars[5], \
-        scalars[6], scalars[7]
+include "pulse_device.pxi"

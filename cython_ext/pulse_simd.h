@@ -1,6 +1,6 @@
 /* AVX-512 loops of the pulsed update, used by cython_ext/pulsed_update.pyx (see there for
    the update equations): packing of the stochastic trains (every model; 8 lines per step)
-   and the pulses of the LINEAR device family (MODEL_LINEAR of pulse_device.pxd: soft bounds,
+   and the pulses of the LINEAR device family (MODEL_LINEAR of pulse_device.pxi: soft bounds,
    linear step and the linear response families;
    8 devices per step); each step is hw_pulse8, the same IEEE
    operations in the same order as one_pulse/finish, with explicit-rounding intrinsics
@@ -19,6 +19,14 @@
     const double* pd, const double* lo, const double* hi, int64_t* cnt, \
     const int64_t* idx, const int64_t* counts, int64_t len, uint64_t key, double sigma, \
     double sadd, double sslope, const double* table, int tshift
+#define HW_LIN_ARGS_F32 float* w, const float* dw, const float* p, const float* lo, \
+    const float* hi, int64_t* cnt, const int32_t* cols, int64_t k0, int64_t k1, \
+    float sgn, float sigma, float sadd, float sslope, uint64_t c0, uint64_t step, \
+    const double* table, int tshift
+#define HW_CNT_ARGS_F32 float* w, const float* dw_up, const float* dw_dn, const float* pu, \
+    const float* pd, const float* lo, const float* hi, int64_t* cnt, \
+    const int64_t* idx, const int64_t* counts, int64_t len, uint64_t key, float sigma, \
+    float sadd, float sslope, const double* table, int tshift
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 #define HW_RN (_MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
@@ -152,11 +160,100 @@ HW_AVX512 static void hwsim_counts_linear_avx512(HW_CNT_ARGS) {
             _mm512_mask_i64gather_epi64(izero, m, j, cnt, 8), mag), 8);
     }
 }
+/* ---- float32 device state (pulse_device32.pxd): the same loops on 8 lanes of float in
+   a __m256 (the 64-bit words and gather indices stay 8 lanes of a __m512i).  The normal
+   variate is formed in double from the double table, as in the scalar code, and
+   rounded once to float; every other operation is one float operation (the build has
+   -ffp-contract=off, so mul + add are never fused). */
+#define HW_GATHER_F32(msk, j, ptr) _mm512_mask_i64gather_ps(_mm256_setzero_ps(), msk, j, ptr, 4)
+
+HW_AVX512 static inline __attribute__((always_inline)) __m256 hw_pulse8_f32(
+        __m256 wv, __m256 dev, __m256 pv, __m256 l, __m256 u, __m256 sgn, __m512i x,
+        __mmask8 a, float sigma, float sadd, float sslope, const double* table,
+        __m128i sh) {
+    const __m256 zero = _mm256_setzero_ps();
+    __m256 q = _mm256_sub_ps(_mm256_set1_ps(1.0f), _mm256_mul_ps(pv, wv));
+    q = _mm256_mask_blend_ps(_mm256_cmp_ps_mask(q, zero, _CMP_LT_OQ), q, zero);
+    __m256 base = _mm256_mul_ps(dev, q);
+    __m256 absw = _mm256_castsi256_ps(_mm256_and_si256(_mm256_castps_si256(wv),
+                                                       _mm256_set1_epi32(0x7FFFFFFF)));
+    __m256 sd = _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(sigma), base),
+                              _mm256_mul_ps(dev, _mm256_add_ps(_mm256_set1_ps(sadd),
+                                            _mm256_mul_ps(_mm256_set1_ps(sslope), absw))));
+    __m512i h = _mm512_mullo_epi64(_mm512_xor_si512(x, _mm512_srli_epi64(x, 30)),
+                                   HW_SET(0xBF58476D1CE4E5B9ULL));
+    h = _mm512_mullo_epi64(_mm512_xor_si512(h, _mm512_srli_epi64(h, 27)),
+                           HW_SET(0x94D049BB133111EBULL));
+    h = _mm512_xor_si512(h, _mm512_srli_epi64(h, 31));
+    __m512i cell = _mm512_slli_epi64(_mm512_srl_epi64(h, sh), 1);
+    __m512d f = HW_MUL(_mm512_cvtepu64_pd(_mm512_and_si512(_mm512_srli_epi64(h, 20),
+                                                           HW_SET(0xFFFFFFFFULL))),
+                       _mm512_set1_pd(1.0 / 4294967296.0));
+    __mmask8 noisy = _mm256_mask_cmp_ps_mask(a, sd, zero, _CMP_GT_OQ);
+    __m256 xi = _mm512_cvt_roundpd_ps(HW_ADD(HW_GATHER(noisy, cell, table),
+                                             HW_MUL(f, HW_GATHER(noisy, cell, table + 1))),
+                                      HW_RN);
+    base = _mm256_mask_add_ps(base, noisy, base, _mm256_mul_ps(sd, xi));
+    __m256 nw = _mm256_add_ps(wv, _mm256_mul_ps(sgn, base));
+    nw = _mm256_mask_blend_ps(_mm256_cmp_ps_mask(nw, l, _CMP_LT_OQ), nw, l);
+    return _mm256_mask_blend_ps(_mm256_cmp_ps_mask(nw, u, _CMP_GT_OQ), nw, u);
+}
+
+HW_AVX512 static void hwsim_linear_avx512_f32(HW_LIN_ARGS_F32) {
+    const __m512i vc0 = HW_SET(c0), vstep = HW_SET(step), ones = HW_SET(1);
+    const __m256 vsgn = _mm256_set1_ps(sgn);
+    const __m128i sh = _mm_cvtsi32_si128(tshift);
+    for (int64_t k = k0; k < k1; k += 8) {
+        __mmask8 m = (k1 - k >= 8) ? (__mmask8)0xFF : (__mmask8)((1u << (k1 - k)) - 1u);
+        __m512i j = _mm512_cvtepi32_epi64(_mm256_maskz_loadu_epi32(m, cols + k));
+        __m256 wv = hw_pulse8_f32(HW_GATHER_F32(m, j, w), HW_GATHER_F32(m, j, dw),
+                                  HW_GATHER_F32(m, j, p), HW_GATHER_F32(m, j, lo),
+                                  HW_GATHER_F32(m, j, hi), vsgn,
+                                  _mm512_add_epi64(vc0, _mm512_mullo_epi64(j, vstep)), m,
+                                  sigma, sadd, sslope, table, sh);
+        _mm512_mask_i64scatter_ps(w, m, j, wv, 4);
+        if (cnt) _mm512_mask_i64scatter_epi64(cnt, m, j, _mm512_add_epi64(
+            _mm512_mask_i64gather_epi64(ones, m, j, cnt, 8), ones), 8);
+    }
+}
+
+HW_AVX512 static void hwsim_counts_linear_avx512_f32(HW_CNT_ARGS_F32) {
+    const __m512i vphi = HW_SET(HW_PHI), vkey = HW_SET(key), ones = HW_SET(1),
+        izero = _mm512_setzero_si512();
+    const __m128i sh = _mm_cvtsi32_si128(tshift);
+    for (int64_t t = 0; t < len; t += 8) {
+        __mmask8 m = (len - t >= 8) ? (__mmask8)0xFF : (__mmask8)((1u << (len - t)) - 1u);
+        __m512i n = _mm512_maskz_loadu_epi64(m, counts + t);
+        __m512i j = _mm512_maskz_loadu_epi64(m, idx + t);
+        __mmask8 up = _mm512_mask_cmpgt_epi64_mask(m, n, izero);
+        __m512i mag = _mm512_abs_epi64(n);
+        __m256 wv = HW_GATHER_F32(m, j, w);
+        __m256 dev = _mm256_mask_blend_ps(up, HW_GATHER_F32(m, j, dw_dn),
+                                          HW_GATHER_F32(m, j, dw_up));
+        __m256 pv = _mm256_mask_blend_ps(up, HW_GATHER_F32(m, j, pd), HW_GATHER_F32(m, j, pu));
+        __m256 l = HW_GATHER_F32(m, j, lo), u = HW_GATHER_F32(m, j, hi);
+        __m256 sgn = _mm256_mask_blend_ps(up, _mm256_set1_ps(-1.0f), _mm256_set1_ps(1.0f));
+        __m512i x = _mm512_add_epi64(vkey, _mm512_mullo_epi64(
+            _mm512_add_epi64(_mm512_slli_epi64(j, 32), ones), vphi));
+        int64_t kmax = _mm512_mask_reduce_max_epi64(m, mag);
+        for (int64_t k = 0; k < kmax; k++) {
+            __mmask8 a = _mm512_mask_cmpgt_epi64_mask(m, mag, HW_SET(k));
+            wv = _mm256_mask_blend_ps(a, wv, hw_pulse8_f32(wv, dev, pv, l, u, sgn, x, a,
+                                                           sigma, sadd, sslope, table, sh));
+            x = _mm512_add_epi64(x, vphi);
+        }
+        _mm512_mask_i64scatter_ps(w, m, j, wv, 4);
+        if (cnt) _mm512_mask_i64scatter_epi64(cnt, m, j, _mm512_add_epi64(
+            _mm512_mask_i64gather_epi64(izero, m, j, cnt, 8), mag), 8);
+    }
+}
 #else
 static int hwsim_has_avx512(void) { return 0; }
 static __attribute__((unused)) void hwsim_linear_avx512(HW_LIN_ARGS) {}  /* never called */
 static __attribute__((unused)) void hwsim_counts_linear_avx512(HW_CNT_ARGS) {}  /* never called */
 static __attribute__((unused)) void hwsim_pack_avx512(HW_PACK_ARGS) {}  /* never called */
+static __attribute__((unused)) void hwsim_linear_avx512_f32(HW_LIN_ARGS_F32) {}  /* never called */
+static __attribute__((unused)) void hwsim_counts_linear_avx512_f32(HW_CNT_ARGS_F32) {}  /* never called */
 #endif
 
 #endif

@@ -56,8 +56,10 @@ def least_squares_task(n_in: int, n_out: int, target_range: float, noise: float,
 
 
 def analog_array(shape, seed: int, device: str = "reram_softbounds",
-                 accelerator: str = "analog_tile.yaml", **device_changes):
-    """An :class:`AnalogArray` (role W) on a NullHardware context."""
+                 accelerator: str = "analog_tile.yaml", precision: str | None = None,
+                 **device_changes):
+    """An :class:`AnalogArray` (role W) on a NullHardware context (``precision``: the
+    device state's, run.precision; default float32)."""
     from hwsim.config.accelerator import load_accelerator
     from hwsim.devices import load_device
     from hwsim.config.params import replace
@@ -69,6 +71,8 @@ def analog_array(shape, seed: int, device: str = "reram_softbounds",
     if device_changes:
         dev = replace(dev, **device_changes)
     ctx = Context(accelerator=acc, device=dev, seed=seed, backend="cython")
+    if precision:
+        ctx.precision = precision
     return AnalogArray(ctx, "ls", "W", shape, init_w=np.zeros(shape))
 
 
@@ -77,8 +81,10 @@ def response_functions(array, w):
     from hwsim.physics import device_models as dm
     a = array
     args = (a.p_up, a.p_down, a.b_min, a.b_max, a.scalars)
-    q_up = a.dw_up / a.cfg.dw_min * dm.q_step(a.model_code, True, w, *args, a.nodes_up)
-    q_dn = a.dw_down / a.cfg.dw_min * dm.q_step(a.model_code, False, w, *args, a.nodes_down)
+    # in float64 whatever the state precision (float32 state is widened exactly)
+    up, dn = a.dw_up.astype(np.float64), a.dw_down.astype(np.float64)
+    q_up = up / a.cfg.dw_min * dm.q_step(a.model_code, True, w, *args, a.nodes_up)
+    q_dn = dn / a.cfg.dw_min * dm.q_step(a.model_code, False, w, *args, a.nodes_down)
     return 0.5 * (q_dn + q_up), 0.5 * (q_dn - q_up)
 
 

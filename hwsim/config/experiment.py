@@ -50,6 +50,11 @@ class RunConfig:
     seed: int = param(0, desc="the one seed that drives every random draw", lo=0)
     out: str = param("runs/out", desc="output directory (report, checkpoints)")
     backend: str = param("cython", desc="kernel backend", choices=("cython", "numpy"))
+    precision: str = param("float32", desc="floating-point format of the device state, step "
+                           "sizes and pulsed-update arithmetic (float32 as IBM aihwkit's "
+                           "tiles; float64 for reference runs: the results before issue 17)",
+                           choices=("float32", "float64"),
+                           cite="issue 17; aihwkit 1.1.0 tiles are float unless double is asked for")
     progress: bool = param(True, desc="show a progress bar")
     timing: bool = param(True, desc="simulate latency and energy alongside the numerics")
     checkpoint: bool = param(True, desc="write a checkpoint after every epoch")

@@ -13,7 +13,7 @@ model_param("<name>")``, its parameters, ``q`` and, where it has per-device para
 ``device_params``), and its import line below.  Without ``kernel`` it runs on the numpy
 backend only (the cython backend refuses it with a BackendError); a compiled step also
 needs a :class:`KernelCode` member and the same ``MODEL_<NAME>`` code and ``q_step``
-branch in ``cython_ext/pulse_device.pxd`` (checked against each other at import).
+branch in ``cython_ext/pulse_device.pxi`` (checked against each other at import).
 """
 from __future__ import annotations
 

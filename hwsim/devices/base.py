@@ -7,7 +7,7 @@ A device model is one module of this package holding one frozen section, a subcl
 * its own parameters (the shared ones — step, spreads, bounds, non-idealities — are
   declared here once);
 * ``kernel``: its :class:`KernelCode` in the compiled pulse kernel
-  (``cython_ext/pulse_device.pxd``), or ``None`` for a NumPy-only model (then only
+  (``cython_ext/pulse_device.pxi``), or ``None`` for a NumPy-only model (then only
   ``backend: numpy`` runs it; the cython backend refuses it with a
   :class:`~hwsim.errors.BackendError`);
 * :meth:`DeviceConfig.q`: the NumPy reference step q±(w) of one pulse, the oracle the
@@ -42,7 +42,7 @@ _IDLE_NODES = (1.0, 1.0)
 
 
 class KernelCode(enum.IntEnum):
-    """Step functions of the compiled kernel (``cython_ext/pulse_device.pxd``, enum
+    """Step functions of the compiled kernel (``cython_ext/pulse_device.pxi``, enum
     ``MODEL_<NAME>``); :func:`check_kernel_codes` compares both at import."""
     CONSTANT = 0
     LINEAR = 1
@@ -66,15 +66,26 @@ _exp = np.frompyfunc(math.exp, 1, 1)
 _pow = np.frompyfunc(math.pow, 2, 1)
 
 
+def real(w) -> np.ndarray:
+    """``w`` as a floating array of its own precision (float32 device state stays
+    float32: the oracle computes in the kernel's precision); other input as float64."""
+    a = np.asarray(w)
+    return a if a.dtype in (np.float32, np.float64) else a.astype(np.float64)
+
+
 def libm_exp(x) -> np.ndarray:
     """exp through the C library, as the kernel computes it (NumPy's SIMD exp may differ
-    from libm in the last place)."""
-    return np.asarray(_exp(np.asarray(x, dtype=np.float64)), dtype=np.float64)
+    from libm in the last place): in float64, rounded once to the precision of ``x``
+    (the kernel's ``<real>exp(<double>x)``)."""
+    a = real(x)
+    return np.asarray(_exp(a.astype(np.float64)), dtype=np.float64).astype(a.dtype, copy=False)
 
 
 def libm_pow(x, y) -> np.ndarray:
-    return np.asarray(_pow(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)),
-                      dtype=np.float64)
+    """pow through the C library in float64, rounded once to the precision of ``x``."""
+    a = real(x)
+    return np.asarray(_pow(a.astype(np.float64), np.asarray(y, dtype=np.float64)),
+                      dtype=np.float64).astype(a.dtype, copy=False)
 
 
 # ---- registry --------------------------------------------------------------------------

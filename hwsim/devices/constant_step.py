@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hwsim.devices.base import DeviceConfig, KernelCode, device_model, model_param
+from hwsim.devices.base import DeviceConfig, KernelCode, device_model, model_param, real
 
 
 @device_model
@@ -23,7 +23,7 @@ class ConstantStep(DeviceConfig):
     lumpable = True
 
     def q(self, up, w, p_up, p_dn, b_min, b_max, scalars, nodes):
-        return np.ones_like(np.asarray(w, dtype=np.float64))
+        return np.ones_like(real(w))
 
     def symmetry_point(self, arr):
         """No symmetry point: the steps do not depend on w (NaN)."""

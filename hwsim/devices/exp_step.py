@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 from hwsim.config.params import param
-from hwsim.devices.base import DeviceConfig, KernelCode, device_model, libm_exp, model_param
+from hwsim.devices.base import DeviceConfig, KernelCode, device_model, libm_exp, model_param, real
 
 
 @device_model
@@ -47,7 +47,7 @@ class ExpStep(DeviceConfig):
 
     @staticmethod
     def _q(up, w, p_up, scalars, exp):
-        z = p_up * np.asarray(w, dtype=np.float64) + scalars[4]
+        z = p_up * real(w) + scalars[4]
         if up:
             return np.maximum(1.0 - scalars[0] * exp(scalars[2] * z), 0.0)
         return np.maximum(1.0 - scalars[1] * exp(-scalars[3] * z), 0.0)

@@ -14,7 +14,8 @@ from __future__ import annotations
 import numpy as np
 
 from hwsim.config.params import param
-from hwsim.devices.base import DTOD_FLOOR, DeviceConfig, KernelCode, device_model, model_param
+from hwsim.devices.base import (DTOD_FLOOR, DeviceConfig, KernelCode, device_model, model_param,
+                                real)
 
 
 def linear_symmetry_point(dw_up, dw_dn, p_up, p_dn, b_min, b_max) -> np.ndarray:
@@ -36,7 +37,7 @@ class LinearFamily:
     kernel = KernelCode.LINEAR
 
     def q(self, up, w, p_up, p_dn, b_min, b_max, scalars, nodes):
-        w = np.asarray(w, dtype=np.float64)
+        w = real(w)
         return np.maximum(1.0 - (p_up if up else p_dn) * w, 0.0)
 
     def symmetry_point(self, arr):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from hwsim.config.params import param
-from hwsim.devices.base import DeviceConfig, KernelCode, device_model, model_param
+from hwsim.devices.base import DeviceConfig, KernelCode, device_model, model_param, real
 
 
 @device_model
@@ -39,11 +39,11 @@ class PiecewiseStep(DeviceConfig):
         return self.piecewise_up if up else self.piecewise_down
 
     def q(self, up, w, p_up, p_dn, b_min, b_max, scalars, nodes):
-        w = np.asarray(w, dtype=np.float64)
+        w = real(w)
         u = np.clip((w - b_min) * p_up, 0.0, 1.0)
         pos = u * (len(nodes) - 1)
         k = np.minimum(pos.astype(np.intp), len(nodes) - 2)
-        f = pos - k
+        f = pos - k.astype(pos.dtype)     # (the kernel: pos − <real>k)
         return nodes[k] + f * (nodes[k + 1] - nodes[k])
 
     def granularity(self):

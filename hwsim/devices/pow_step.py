@@ -12,7 +12,7 @@ import numpy as np
 
 from hwsim.config.params import param
 from hwsim.devices.base import (DTOD_FLOOR, DeviceConfig, KernelCode, device_model, libm_pow,
-                                model_param)
+                                model_param, real)
 
 
 @device_model
@@ -30,7 +30,7 @@ class PowStep(DeviceConfig):
 
     @staticmethod
     def _base(up, w, p_up, b_min, b_max):
-        w = np.asarray(w, dtype=np.float64)
+        w = real(w)
         return np.maximum((b_max - w) * p_up if up else (w - b_min) * p_up, 0.0)
 
     def q(self, up, w, p_up, p_dn, b_min, b_max, scalars, nodes):

@@ -15,7 +15,7 @@ import numpy as np
 
 from hwsim.config.params import param
 from hwsim.devices.base import (DeviceConfig, KernelCode, device_model, device_section,
-                                libm_exp, libm_pow, model_param)
+                                libm_exp, libm_pow, model_param, real)
 from hwsim.devices.linear_step import LinearFamily
 
 
@@ -25,7 +25,7 @@ class _Response(DeviceConfig):
     response_tau: float = param(0.6, desc="response scale τ (q± = f(1 ∓ w/τ))", lo=0, lo_open=True)
 
     def _v(self, up, w, p_up):
-        w = np.asarray(w, dtype=np.float64)
+        w = real(w)
         return 1.0 - p_up * w if up else 1.0 + p_up * w
 
 

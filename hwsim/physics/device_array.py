@@ -15,19 +15,32 @@ ref_std ξ subtracted on read; write noise (visible w + write_noise_std·dw_min�
 touched); decay w ← (w − b)(1 − 1/τ_life) + b and diffusion w += ν ξ per mini-batch;
 stuck devices (zero step); an optional int64 pulse counter for endurance.
 The draws happen in a fixed order whatever the knobs, so a seed always gives the same
-array.
+array.  Precision (``run.precision``, issue 17): the draws are float64; the state the
+pulses act on (w, bounds, steps, model parameters, kernel scalars and nodes) is then
+rounded once to float32 (default, as aihwkit's tiles) or kept in float64 (reference
+runs); reference offsets, write noise, decay and diffusion rates stay float64.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from hwsim.config.experiment import RunConfig
 from hwsim.devices import DTOD_FLOOR as _FLOOR
+
+#: run.precision (hwsim.config.experiment.RunConfig, declared there once) → NumPy dtype
+PRECISIONS = {"float32": np.float32, "float64": np.float64}
+DEFAULT_PRECISION = RunConfig.__dataclass_fields__["precision"].default
+#: per-device state of the pulsed update, held in the array's precision
+STATE = ("w", "b_max", "b_min", "dw_up", "dw_down", "p_up", "p_down")
 
 
 class DeviceArray:
-    """Weights ``w`` (float64, C order) and per-device parameters of one array."""
+    """Weights ``w`` (C order, float32 or float64: ``precision``) and per-device parameters
+    of one array."""
 
-    def __init__(self, cfg, shape, rng: np.random.Generator):
+    def __init__(self, cfg, shape, rng: np.random.Generator, precision: str = DEFAULT_PRECISION):
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {tuple(PRECISIONS)}, got {precision!r}")
         if len(shape) != 2 or min(shape) < 1:
             raise ValueError(f"array shape must be (rows, cols) with rows, cols ≥ 1, got {shape}")
         if not cfg.w_min < cfg.w_max or cfg.w_max <= 0:
@@ -65,8 +78,18 @@ class DeviceArray:
         self.w = np.clip(np.full(self.shape, float(cfg.w_init)), self.b_min, self.b_max)
         self.write_noise = np.zeros(self.shape)
         self.pulse_count = np.zeros(self.shape, np.int64) if cfg.count_pulses else None
-        for name in ("b_max", "b_min", "dw_up", "dw_down", "p_up", "p_down", "reference"):
-            setattr(self, name, np.ascontiguousarray(getattr(self, name), dtype=np.float64))
+        self.reference = np.ascontiguousarray(self.reference, dtype=np.float64)
+        dt = PRECISIONS[precision]
+        for name in STATE:
+            setattr(self, name, np.ascontiguousarray(getattr(self, name), dtype=dt))
+        self.scalars = np.asarray(self.scalars, dtype=dt)
+        self.nodes_up = self.nodes_up.astype(dt)
+        self.nodes_down = self.nodes_down.astype(dt)
+
+    @property
+    def precision(self) -> str:
+        """``float32`` or ``float64``: the format of the pulsed state (``w.dtype``)."""
+        return self.w.dtype.name
 
     # ---- reading ------------------------------------------------------------------
     @property
@@ -80,7 +103,7 @@ class DeviceArray:
     def visible_weights(self) -> np.ndarray:
         """What a read sees: w + write noise − reference (PHYSICS.md §1); a fresh array.
         (Write noise is only ever drawn when write_noise_std > 0, else it stays zero.)"""
-        out = self.w - self.reference
+        out = self.w - self.reference        # float64 (the reference is): reads are exact
         if self.cfg.write_noise_std > 0:
             out += self.write_noise
         return out

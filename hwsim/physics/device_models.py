@@ -9,7 +9,7 @@ of the kernel's step function, equal bit for bit) and its code.
 
 At import the codes of the compiled kernels (``model_codes()`` of
 ``hwsim._ext.pulsed_update`` and ``hwsim._ext.pulse_counts``, from the enum in
-``cython_ext/pulse_device.pxd``) are compared with :class:`KernelCode`: a mismatch
+``cython_ext/pulse_device.pxi``) are compared with :class:`KernelCode`: a mismatch
 raises :class:`~hwsim.errors.BackendError`.  Without compiled kernels the NumPy backend
 still runs.
 """
@@ -27,13 +27,15 @@ __all__ = ["KernelCode", "kernel_code", "libm_exp", "libm_pow", "linear_symmetry
 
 CONSTANT, LINEAR, EXP, POW, PIECEWISE, RPOWER, REXP = KernelCode    # names of the codes
 
-try:
+try:                         # float64 and float32 device state (run.precision)
     from hwsim._ext import pulse_counts as _counts_kernel
+    from hwsim._ext import pulse_counts32 as _counts_kernel32
     from hwsim._ext import pulsed_update as _trains_kernel
+    from hwsim._ext import pulsed_update32 as _trains_kernel32
 except ImportError:          # not built: backend "cython" reports it when asked for
     _KERNELS = ()
 else:
-    _KERNELS = (_trains_kernel, _counts_kernel)
+    _KERNELS = (_trains_kernel, _counts_kernel, _trains_kernel32, _counts_kernel32)
 for _k in _KERNELS:
     if not hasattr(_k, "model_codes"):
         raise BackendError(f"compiled kernel {_k.__name__} predates the device model codes: "

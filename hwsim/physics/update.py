@@ -8,7 +8,8 @@
 * :func:`serial_write` — row-by-row write of a target change, n = round(ΔW/ε).
 
 ``backend="cython"`` plans the trains with ``hwsim._ext.pulse_plan`` (one pass over x
-and d, NaN/inf checks included) and runs ``hwsim._ext.pulsed_update``;
+and d, NaN/inf checks included) and runs ``hwsim._ext.pulsed_update`` (float64 device
+state) or ``hwsim._ext.pulsed_update32`` (float32; the array's ``precision``);
 ``backend="numpy"`` runs the NumPy plans of :mod:`hwsim.physics.pulse_trains` and the
 oracle of :mod:`hwsim.physics.update_oracle`.  Both consume the caller's Generator in
 the same way and give bit-identical results.
@@ -102,8 +103,22 @@ def _compiled(name):
     return kernel
 
 
-def _kernel():
-    return _compiled("hwsim._ext.pulsed_update")
+#: the compiled kernel module of each state precision (the same code, pulsed_update.pxi)
+_KERNEL_OF = {np.dtype(np.float64): "hwsim._ext.pulsed_update",
+              np.dtype(np.float32): "hwsim._ext.pulsed_update32"}
+
+
+def _kernel(array=None):
+    """The kernel module for ``array``'s precision (float64 without an array)."""
+    name = _KERNEL_OF[array.w.dtype] if array is not None else _KERNEL_OF[np.dtype(np.float64)]
+    return _compiled(name)
+
+
+def simd(enable=None) -> bool:
+    """The AVX-512 switch of the compiled kernels of both precisions (``simd(False)``
+    forces the scalar loops; benchmarks compare both); returns the setting."""
+    on = [_compiled(name).simd(enable) for name in _KERNEL_OF.values()]
+    return all(on)
 
 
 def _plan_kernel():
@@ -160,7 +175,7 @@ def _touched(array):
 
 
 def _device_args(array, lumped, touched):
-    scalars = np.concatenate((_noise(array), array.scalars), dtype=np.float64)
+    scalars = np.concatenate((_noise(array), array.scalars), dtype=array.w.dtype)
     counter = array.pulse_count if array.pulse_count is not None else _NO_COUNTER
     tch = touched if touched is not None else _NO_TOUCHED
     return (array.w, array.dw_up, array.dw_down, array.b_min, array.b_max, array.p_up,
@@ -238,7 +253,7 @@ def _compiled_update(array, x, d, lr, cfg, rng, lumped, touched, strategy) -> Up
     oracle path.  Stochastic trains: plan and pulses in one compiled call
     (``pulsed_update.planned_update``; the trains never leave C); mean counts: the plan
     of hwsim._ext.pulse_plan, then the kernel."""
-    kernel = _kernel()
+    kernel = _kernel(array)
     (nb, n), m = x.shape, d.shape[1]
     bl_max, eps = int(cfg.bl_max), float(array.granularity)
     args = _device_args(array, lumped, touched)
@@ -322,7 +337,7 @@ def apply_pulses(array: DeviceArray, n, rng: np.random.Generator, backend: str =
     touched = _touched(array) if cols is None else None
     if backend == "cython":
         key_n = _keys(rng, 1)[0]                      # = draw_key(rng), without its overhead
-        total = int(_kernel().count_update(*_device_args(array, lumped, touched), counts, key_n,
+        total = int(_kernel(array).count_update(*_device_args(array, lumped, touched), counts, key_n,
                                            _ALL_COLS if cols is None else cols))
     else:
         key_n = draw_key(rng)

@@ -3,7 +3,9 @@ trains; ``cython_ext/pulse_counts.pyx``: mean and explicit counts).
 
 Same equations, same random words (counter-based, :mod:`hwsim.physics.counter_rng`),
 same floating-point operations in the same order, so the oracle and the kernel agree
-bit for bit.  Per pulse on a device with step Δ± (PHYSICS.md §1):
+bit for bit, in the array's precision (float32 or float64 state: NumPy float32 ops
+round like the kernel's ``float`` ops; exp/pow/sqrt go through float64 and are rounded
+once, and so is the normal variate ξ).  Per pulse on a device with step Δ± (PHYSICS.md §1):
 
     base = Δ±·q±(w),   std = σ·base + Δ±·(σ_add + σ_slope·|w|),
     w ← clip(w ± (base + std·ξ), b_min, b_max)
@@ -26,7 +28,8 @@ class _Devices:
 
     def __init__(self, arr, noise, lumped, touched):
         self.arr = arr
-        self.sigma, self.sadd, self.sslope = (float(v) for v in noise)
+        self.dt = arr.w.dtype.type          # the state precision: every operation in it
+        self.sigma, self.sadd, self.sslope = (self.dt(v) for v in noise)
         self.lumped = lumped
         self.touched = touched
 
@@ -48,12 +51,12 @@ class _Devices:
             base = dev * q
             std = self.sigma * base + dev * (self.sadd + self.sslope * np.abs(w))
         else:
-            nf = n.astype(np.float64)
-            base = dev * nf
-            std = (self.sigma * dev + dev * (self.sadd + self.sslope * np.abs(w))) * np.sqrt(nf)
+            base = dev * n.astype(self.dt)
+            root = np.sqrt(n.astype(np.float64)).astype(self.dt)    # <real>sqrt(<double>n)
+            std = (self.sigma * dev + dev * (self.sadd + self.sslope * np.abs(w))) * root
         noisy = std > 0.0
-        if noisy.any():
-            xi = normal_from_words(rand64(key, ctr[noisy]))
+        if noisy.any():       # the float64 normal, rounded once to the state precision
+            xi = normal_from_words(rand64(key, ctr[noisy])).astype(self.dt)
             base[noisy] = base[noisy] + std[noisy] * xi
         w = np.where(up, w + base, w - base)
         a.w.flat[idx] = np.minimum(np.maximum(w, bmin), bmax)

@@ -24,6 +24,7 @@ from hwsim.config.experiment import ExperimentConfig, resolve_path
 from hwsim.config.params import build_section
 from hwsim.config.validate import check_size, estimate_size, line_in, located
 from hwsim.devices import load_device
+from hwsim.physics.device_array import DEFAULT_PRECISION
 from hwsim.elaborate.graph import build_machine
 from hwsim.elaborate.mapping import map_layers
 from hwsim.energy import TechnologyTable, area_report, estimate
@@ -55,6 +56,7 @@ class Context:
     seed: int
     backend: str
     hw: object = field(default_factory=NullHardware)
+    precision: str = DEFAULT_PRECISION      # run.precision: the device state's format
     rngs: dict = field(default_factory=dict)
 
     def rng(self, name: str) -> np.random.Generator:
@@ -108,7 +110,8 @@ def prepare(cfg: ExperimentConfig, data_dir=None, validate_only: bool = False) -
     params = build_section(cls.Params, cfg.training.params, "training.params")
     _check_blocks(cfg, acc, params)
     seed = cfg.run.seed
-    ctx = Context(accelerator=acc, device=device, seed=seed, backend=cfg.run.backend)
+    ctx = Context(accelerator=acc, device=device, seed=seed, backend=cfg.run.backend,
+                  precision=cfg.run.precision)
     dataset = load_dataset(cfg.workload.dataset, stream(seed, "data-split"), data_dir,
                            key="workload.dataset", file=cfg.file,
                            line=line_in(cfg.file, "workload", "dataset"),

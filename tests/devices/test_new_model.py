@@ -67,7 +67,9 @@ def test_validate_describe_schema(tmp_path):
 
 
 def test_numpy_reference_step_by_hand_and_cython_refuses():
-    arr = DeviceArray(SaturatingStep(sat_k=4.0, **QUIET), (1, 2), np.random.default_rng(0))
+    # float64 state: the hand recurrence below is float64 arithmetic
+    arr = DeviceArray(SaturatingStep(sat_k=4.0, **QUIET), (1, 2), np.random.default_rng(0),
+                      "float64")
     counts = np.array([[3, -2]])
     apply_pulses(arr, counts, np.random.default_rng(1), backend="numpy")
     # hand recurrence w ← w ± Δ/(1 + k|w|), Δ = dw_min 0.001, no noise, no spread

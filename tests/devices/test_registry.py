@@ -37,9 +37,10 @@ def test_shipped_models_in_table_order_each_with_kernel_docs_and_citation():
 
 
 def test_compiled_codes_equal_the_enum_and_a_mismatch_raises():
-    for mod in ("hwsim._ext.pulsed_update", "hwsim._ext.pulse_counts"):
+    for mod in ("hwsim._ext.pulsed_update", "hwsim._ext.pulse_counts",
+                "hwsim._ext.pulsed_update32", "hwsim._ext.pulse_counts32"):
         kernel = pytest.importorskip(mod)
-        # the enum of cython_ext/pulse_device.pxd, written out: CONSTANT 0 … REXP 6
+        # the enum of cython_ext/pulse_device.pxi, written out: CONSTANT 0 … REXP 6
         assert kernel.model_codes() == {"CONSTANT": 0, "LINEAR": 1, "EXP": 2, "POW": 3,
                                         "PIECEWISE": 4, "RPOWER": 5, "REXP": 6}
         check_kernel_codes(kernel.model_codes(), mod)

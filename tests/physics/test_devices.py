@@ -107,7 +107,12 @@ def test_bounds_keep_their_sign_and_draws_are_reproducible():
     b = DeviceArray(cfg, (40, 50), np.random.default_rng(3))
     assert np.all(a.b_min < 0) and np.all(a.b_max > 0)
     assert np.array_equal(a.b_max, b.b_max) and np.array_equal(a.dw_up, b.dw_up)
-    assert a.w.dtype == np.float64 and a.w.flags.c_contiguous and a.w.shape == (40, 50)
+    assert a.w.dtype == np.float32 and a.w.flags.c_contiguous and a.w.shape == (40, 50)
+    # run.precision float64 (reference runs): the same draws, unrounded
+    c = DeviceArray(cfg, (40, 50), np.random.default_rng(3), "float64")
+    assert c.w.dtype == c.b_max.dtype == c.p_up.dtype == np.float64
+    assert np.array_equal(c.b_max.astype(np.float32), a.b_max)
+    assert a.reference.dtype == np.float64          # reads stay float64
 
 
 def test_stuck_devices_have_zero_step():
@@ -120,8 +125,9 @@ def test_stuck_devices_have_zero_step():
 
 # ---- step models ---------------------------------------------------------------------
 def test_soft_bounds_steps_vanish_at_bounds_and_symmetry_point_formula():
+    # closed forms of the model: float64 state (float32 rounds the slope 1/b±)
     arr = DeviceArray(DeviceConfig(model="soft_bounds", up_down=0.05), (20, 30),
-                      np.random.default_rng(2))
+                      np.random.default_rng(2), "float64")
     assert np.allclose(arr.step_sizes(True, arr.b_max), 0.0, atol=1e-18)
     assert np.allclose(arr.step_sizes(False, arr.b_min), 0.0, atol=1e-18)
     dp, dn = arr.dw_up, arr.dw_down
@@ -170,7 +176,8 @@ def test_response_families_match_wu_formulas():
     }
     for model, (qp, qm) in cases.items():
         arr = DeviceArray(quiet(model, response_tau=tau, response_offset=c, response_gamma=gam,
-                                w_max=1.0, w_min=-1.0), (1, 11), np.random.default_rng(0))
+                                w_max=1.0, w_min=-1.0), (1, 11), np.random.default_rng(0),
+                          "float64")    # closed forms to 1e-12: float64 state
         assert np.allclose(arr.step_sizes(True, w[None]) / 0.001, qp, rtol=1e-12), model
         assert np.allclose(arr.step_sizes(False, w[None]) / 0.001, qm, rtol=1e-12), model
 
@@ -178,12 +185,13 @@ def test_response_families_match_wu_formulas():
 def test_exp_and_pow_step_formulas():
     cfg = quiet("exp_step", exp_a=0.7, exp_b=-0.2, exp_A_up=0.1, exp_A_down=0.2,
                 exp_gamma_up=2.0, exp_gamma_down=3.0)
-    arr = DeviceArray(cfg, (1, 5), np.random.default_rng(0))
+    arr = DeviceArray(cfg, (1, 5), np.random.default_rng(0), "float64")   # closed forms
     w = np.linspace(-0.5, 0.5, 5)[None]
     z = 2 * 0.7 * w / 1.2 - 0.2
     assert np.allclose(arr.step_sizes(True, w), 0.001 * np.maximum(0, 1 - 0.1 * np.exp(2 * z)))
     assert np.allclose(arr.step_sizes(False, w), 0.001 * np.maximum(0, 1 - 0.2 * np.exp(-3 * z)))
-    arr = DeviceArray(quiet("pow_step", pow_gamma=1.5), (1, 5), np.random.default_rng(0))
+    arr = DeviceArray(quiet("pow_step", pow_gamma=1.5), (1, 5), np.random.default_rng(0),
+                      "float64")
     assert np.allclose(arr.step_sizes(True, w), 0.001 * ((0.6 - w) / 1.2) ** 1.5)
     assert np.allclose(arr.step_sizes(False, w), 0.001 * ((w + 0.6) / 1.2) ** 1.5)
     # the bitwise oracle path (libm) agrees with the NumPy path

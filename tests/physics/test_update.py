@@ -36,8 +36,27 @@ def quiet(model="constant_step", **kw):
     return device(model, **{**base, **kw})
 
 
+#: the state precision of this module's arrays: every test runs in float32 (the
+#: default, as aihwkit) and float64 (reference runs), kernel = oracle bit for bit in both
+PRECISION = ["float32"]
+
+
+@pytest.fixture(autouse=True, scope="module", params=["float32", "float64"])
+def precision(request):
+    PRECISION[0] = request.param
+    yield request.param
+    PRECISION[0] = "float32"
+
+
+def kern():
+    """The compiled kernel module of this run's precision."""
+    return pytest.importorskip("hwsim._ext.pulsed_update" +
+                               ("32" if PRECISION[0] == "float32" else ""))
+
+
 def twins(cfg, shape=(13, 17), seed=0):
-    a = DeviceArray(cfg, shape, np.random.default_rng(seed))
+    a = DeviceArray(cfg, shape, np.random.default_rng(seed), PRECISION[0])
+    assert a.w.dtype == np.dtype(PRECISION[0])
     a.set_weights(np.random.default_rng(seed + 1).uniform(-0.3, 0.3, shape))
     return a, a.copy()
 
@@ -134,12 +153,12 @@ def test_packing_kernel_matches_oracle(vector, lines):
     thr[1, :5] = np.uint64(2**32)
     thr[4, :] = 0                                      # a sample without activity
     bl = np.array([1, 2, 31, 64, 17, 0, 5], np.int32)
-    had = kernel.simd()
+    had = kern().simd()
     try:
-        kernel.simd(vector)
+        kern().simd(vector)
         masks = kernel.pack_lines(thr, bl, np.uint64(12345))
     finally:
-        kernel.simd(had)
+        kern().simd(had)
     assert np.array_equal(masks, pack_trains(thr, bl, np.uint64(12345)))
     assert np.all(masks[0, :5] == 0) and np.all(masks[1, :5] == 3) and np.all(masks[5] == 0)
     assert np.all(masks[4] == 0) and np.count_nonzero(masks[3]) > lines // 2
@@ -223,12 +242,13 @@ def test_ideal_and_serial_schemes():
                                                             "mean_count"]))
 def test_weights_never_leave_device_bounds(model, seed, lr, pulse_type):
     arr = DeviceArray(device(model, dw_min=0.05, dw_min_std=0.8, dw_min_std_add=0.3),
-                      (5, 6), np.random.default_rng(seed))
+                      (5, 6), np.random.default_rng(seed), PRECISION[0])
     x, d = batch(seed, 4, 5, 6, d_scale=3.0)
     s = pulsed_update(arr, x, d, lr, UpdateConfig(pulse_type=pulse_type),
                       np.random.default_rng(seed))
     assert np.all(arr.w >= arr.b_min) and np.all(arr.w <= arr.b_max)
-    assert arr.w.dtype == np.float64 and arr.w.shape == (5, 6) and arr.w.flags.c_contiguous
+    assert arr.w.dtype == np.dtype(PRECISION[0]) and arr.w.shape == (5, 6) and \
+        arr.w.flags.c_contiguous
     assert s.bl_used.dtype == np.int32 and s.pulses_per_sample.shape == (4,)
     assert s.device_pulses == int(s.pulses_per_sample.sum())
 
@@ -280,8 +300,9 @@ def test_bad_inputs_raise_value_errors():
 
 
 def test_missing_kernel_is_backend_error(monkeypatch):
-    monkeypatch.setitem(sys.modules, "hwsim._ext.pulsed_update", None)
-    arr = DeviceArray(DeviceConfig(), (2, 2), np.random.default_rng(0))
+    suffix = "32" if PRECISION[0] == "float32" else ""
+    monkeypatch.setitem(sys.modules, "hwsim._ext.pulsed_update" + suffix, None)
+    arr = DeviceArray(DeviceConfig(), (2, 2), np.random.default_rng(0), PRECISION[0])
     with pytest.raises(BackendError, match="pip install"):
         pulsed_update(arr, np.ones((1, 2)), np.ones((1, 2)), 0.1, UpdateConfig(),
                       np.random.default_rng(0))
@@ -304,15 +325,15 @@ def test_simd_and_scalar_slot_loops_match_oracle_bitwise(model, shape):
     x[2] = 0.0                                  # a sample without input
     ucfg = UpdateConfig(lumped_noise_threshold=0.0)
     arrays = twins(cfg, shape) + twins(cfg, shape)[:1]
-    had = kernel.simd()
+    had = kern().simd()
     try:
         for arr, backend, vector in zip(arrays, ("cython", "cython", "numpy"),
                                         (True, False, False)):
-            kernel.simd(vector)
+            kern().simd(vector)
             for rep in range(2):                # chained calls: weights near the bounds
                 pulsed_update(arr, x, d, 0.4, ucfg, np.random.default_rng(rep), backend)
     finally:
-        kernel.simd(had)
+        kern().simd(had)
     same(arrays[0], arrays[2])
     same(arrays[1], arrays[2])
     assert arrays[0].pulse_count.sum() > 100
@@ -320,10 +341,10 @@ def test_simd_and_scalar_slot_loops_match_oracle_bitwise(model, shape):
 
 
 def test_simd_switch_reports_cpu_support():
-    had = kernel.simd()
-    assert kernel.simd(False) is False
-    assert kernel.simd(True) == had or not had
-    kernel.simd(had)
+    had = kern().simd()
+    assert kern().simd(False) is False
+    assert kern().simd(True) == had or not had
+    kern().simd(had)
 
 
 # ---- column-restricted count writes (Tiki-Taka transfers) --------------------------------
@@ -385,17 +406,17 @@ def test_simd_and_scalar_count_writes_match_oracle_bitwise(model, cols):
     k = shape[1] if cols is None else len(cols)
     counts = g.integers(-40, 41, (shape[0], k)) * (g.random((shape[0], k)) < 0.6)
     arrays = twins(cfg, shape) + twins(cfg, shape)[:1]
-    had = kernel.simd()
+    had = kern().simd()
     totals = []
     try:
         for arr, backend, vector in zip(arrays, ("cython", "cython", "numpy"),
                                         (True, False, False)):
-            kernel.simd(vector)
+            kern().simd(vector)
             totals.append(apply_pulses(arr, counts, np.random.default_rng(1), backend,
                                        cols=None if cols is None else np.array(cols),
                                        lumped_noise_threshold=0.0))
     finally:
-        kernel.simd(had)
+        kern().simd(had)
     assert totals[0] == totals[1] == totals[2] == np.abs(counts).sum()
     same(arrays[0], arrays[2])
     same(arrays[1], arrays[2])
@@ -416,6 +437,8 @@ def test_train_kernel_on_a_given_plan_equals_the_planned_update(model):
     args_a, args_b = U._device_args(a, False, None), U._device_args(b, False, None)
     plan = plan_stochastic_trains(x, d, 0.3, a.granularity, ucfg)
     st = np.zeros((5, 6), np.int64)
+    kernel = U._kernel(a)
+    assert kernel.__name__.endswith("32") == (PRECISION[0] == "float32")
     tot = kernel.stochastic_update(*args_a, plan.thr_rows, plan.thr_cols, plan.sign_rows,
                                    plan.sign_cols, plan.bl, *keys, 0, st)
     clipped, *tot_b, st_b, bl_b = kernel.planned_update(

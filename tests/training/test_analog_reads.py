@@ -120,12 +120,15 @@ def test_apply_pulses_on_columns_equals_full_matrix():
 def test_in_place_reference_change_is_seen_after_note_write():
     arr = _trained(_ctx())
     x = np.random.default_rng(3).uniform(0, 1, (3, SHAPE[1]))
-    assert arr._read_matrix() is arr.array.w          # no offsets: the live weights are read
+    # no offsets: the live weights are read (float32 state: widened once to float64)
+    live = arr._read_matrix()
+    assert live.dtype == np.float64 and np.array_equal(live, arr.array.w)
+    assert (live is arr.array.w) == (arr.array.w.dtype == np.float64)
     arr.forward(x)
     arr.array.reference += 0.02                       # in place: a static-offset study
     arr.note_write(reference=True)
     w = arr._read_matrix()
-    assert w is not arr.array.w and np.array_equal(w, arr.array.w - 0.02)
+    assert w is not live and np.array_equal(w, arr.array.w.astype(np.float64) - 0.02)
 
 
 @pytest.mark.parametrize("backend", ["cython", "numpy"])

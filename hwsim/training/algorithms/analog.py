@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hwsim.physics.device_array import DeviceArray
+from hwsim.physics.device_array import DEFAULT_PRECISION, DeviceArray
 from hwsim.physics.ir_drop import IRDropCache
 from hwsim.physics.periphery import MVMStats, abs_column_sums, abs_line_sums, mvm
 from hwsim.physics.update import UpdateStats, apply_pulses, apply_pulses_chunks, pulsed_update
@@ -64,7 +64,8 @@ class AnalogArray:
         self.bwd_cfg = tile.mvm_config("backward")
         self.update_cfg = tile.update
         self.device = device if device is not None else ctx.device
-        self.array = DeviceArray(self.device, tuple(shape), self.rng("init"))
+        self.array = DeviceArray(self.device, tuple(shape), self.rng("init"),
+                                 getattr(ctx, "precision", DEFAULT_PRECISION))
         if init_w is not None:
             self.array.set_weights(init_w, self.rng("write"))
         self.granularity = float(self.array.granularity)
@@ -91,17 +92,23 @@ class AnalogArray:
         and only those columns summed again (Σ_i |w_ij| depends on column j alone, and
         is added in the same order: bitwise the full recomputation)."""
         self._writes = getattr(self, "_writes", 0) + 1
-        keep = None
+        keep = w64 = None
         if cols is not None and not reference and self._read_cache is not None:
             keep = self._read_cache[1].get(False)
+            w64 = self._read_cache[1].get("w64")
         self._read_cache = None
         if reference:
             self._ref_zero = None
         for cache in (*self.ir.values(), *self._tile_ir.values()):
             cache.note_update()
-        if keep is not None and self._read_matrix() is self.array.w:
+        if w64 is not None:      # float32 state: widen the written columns only
+            w64.flags.writeable = True
+            w64[:, cols] = self.array.w[:, cols]
+            w64.flags.writeable = False
+            self._cache()["w64"] = w64
+        if keep is not None and self._read_matrix() is (self.array.w if w64 is None else w64):
             keep = keep.copy()
-            keep[cols] = abs_column_sums(self.array.w, cols, self.ctx.backend)
+            keep[cols] = abs_column_sums(self._read_matrix(), cols, self.ctx.backend)
             self._cache()[False] = keep
 
     # ---- bookkeeping ---------------------------------------------------------------
@@ -161,14 +168,22 @@ class AnalogArray:
     def _read_matrix(self) -> np.ndarray:
         """The matrix a read multiplies, valid until the next write: the live device
         weights when a read adds nothing to them (no reference offsets, no write noise;
-        the common case, which saves an M×N copy per write), else :meth:`weights`."""
+        the common case, which saves an M×N copy per write), else :meth:`weights`.
+        Reads are float64: float32 device state is widened (exactly) once per state."""
         a = self.array
         if a.cfg.write_noise_std <= 0:
             ref = a.reference
             if self._ref_zero is None or self._ref_zero[0] is not ref:
                 self._ref_zero = (ref, not ref.any())
             if self._ref_zero[1]:
-                return a.w
+                if a.w.dtype == np.float64:
+                    return a.w
+                cache = self._cache()
+                if "w64" not in cache:
+                    w64 = a.w.astype(np.float64)
+                    w64.flags.writeable = False
+                    cache["w64"] = w64
+                return cache["w64"]
         return self.weights()
 
     def _line_sums(self, transposed: bool) -> np.ndarray:
