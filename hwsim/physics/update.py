@@ -374,7 +374,7 @@ def apply_pulses_chunks(array: DeviceArray, counts, cols, bounds, rng: np.random
         if np.bincount(cols[b0:b1], minlength=1).max(initial=0) > 1:
             raise ValueError("cols of one chunk must be distinct column indices")
     args = _device_args(array, _lumped(array, lumped_noise_threshold), None)
-    kernel = _kernel().count_update
+    kernel = _kernel(array).count_update
     return [int(kernel(*args, np.ascontiguousarray(counts[:, b0:b1]), key, cols[b0:b1]))
             for (b0, b1), key in zip(bounds, _keys(rng, len(bounds)))]
 
