@@ -349,6 +349,36 @@ def apply_pulses(array: DeviceArray, n, rng: np.random.Generator, backend: str =
     return total
 
 
+def apply_pulses_chunks(array: DeviceArray, counts, cols, bounds, rng: np.random.Generator,
+                        backend: str = "cython", *, lumped_noise_threshold: float = 0.5) -> list:
+    """:func:`apply_pulses` of ``counts[:, b0:b1]`` on the columns ``cols[b0:b1]`` for
+    every ``(b0, b1)`` of ``bounds``, in that order: the same writes and the same
+    Generator use, so the same bits.  Without write noise nothing but the stream keys
+    is drawn between the writes, so the keys are drawn at once (a 64-bit bit generator
+    hands out the same words in one call as in many) and the compiled kernel is called
+    per chunk without re-validating the device; otherwise :func:`apply_pulses` per
+    chunk.  ``counts`` (M, len(cols)) int64.  Returns each chunk's pulses."""
+    _check_common(array, rng, backend)
+    counts = np.asarray(counts)
+    cols = np.ascontiguousarray(cols, dtype=np.int64)
+    if counts.shape != (array.rows, cols.size) or counts.dtype != np.int64:
+        raise ValueError(f"pulse counts must be int64 of shape ({array.rows}, {cols.size})")
+    if backend != "cython" or array.cfg.write_noise_std > 0 or \
+            type(rng.bit_generator) not in _RAW64:
+        return [apply_pulses(array, counts[:, b0:b1], rng, backend, cols=cols[b0:b1],
+                             lumped_noise_threshold=lumped_noise_threshold)
+                for b0, b1 in bounds]
+    if cols.size and (cols.min() < 0 or cols.max() >= array.cols):
+        raise ValueError(f"cols must be within [0, {array.cols})")
+    for b0, b1 in bounds:
+        if np.bincount(cols[b0:b1], minlength=1).max(initial=0) > 1:
+            raise ValueError("cols of one chunk must be distinct column indices")
+    args = _device_args(array, _lumped(array, lumped_noise_threshold), None)
+    kernel = _kernel(array).count_update
+    return [int(kernel(*args, np.ascontiguousarray(counts[:, b0:b1]), key, cols[b0:b1]))
+            for (b0, b1), key in zip(bounds, _keys(rng, len(bounds)))]
+
+
 def _redraw_columns(array, counts, cols, rng) -> None:
     """DeviceArray.redraw_write_noise on the devices with a non-zero count in ``cols``:
     new write noise write_noise_std·dw_min·ξ, drawn in flat (row-major) device order."""

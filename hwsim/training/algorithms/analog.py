@@ -36,7 +36,7 @@ import numpy as np
 from hwsim.physics.device_array import DEFAULT_PRECISION, DeviceArray
 from hwsim.physics.ir_drop import IRDropCache
 from hwsim.physics.periphery import MVMStats, abs_column_sums, abs_line_sums, mvm
-from hwsim.physics.update import UpdateStats, apply_pulses, pulsed_update
+from hwsim.physics.update import UpdateStats, apply_pulses, apply_pulses_chunks, pulsed_update
 from hwsim.training.algorithms import tiles
 
 
@@ -460,6 +460,30 @@ class AnalogArray:
         self.note_write(cols=None if cols is None
                         else np.asarray(cols, dtype=np.int64) % self.shape[1])
         return total
+
+    def program_chunks(self, counts, cols, bounds) -> list:
+        """:meth:`program` of ``counts[:, b0:b1]`` on ``cols[b0:b1]`` for each ``(b0, b1)``
+        of ``bounds`` in order (:func:`hwsim.physics.update.apply_pulses_chunks`: the
+        same bits); returns each chunk's pulses.  No op: the caller issues them."""
+        if not bounds:
+            return []
+        totals = apply_pulses_chunks(self.array, counts, cols, bounds, self.rng("write"),
+                                     self.ctx.backend,
+                                     lumped_noise_threshold=self.update_cfg.lumped_noise_threshold)
+        self.pulses += sum(totals)
+        touched = np.unique(np.concatenate([cols[b0:b1] for b0, b1 in bounds]))
+        # the column sums of every written column from the final weights: what one
+        # note_write per chunk leaves (a column's sum depends on that column alone)
+        self.note_write(cols=touched % self.shape[1])
+        self._writes += len(bounds) - 1
+        return totals
+
+    def issue_pulses(self, counts, total: int, phase: str = "transfer") -> None:
+        """The ``update`` op :meth:`apply_pulses` issues for a write of ``total`` pulses."""
+        if total:
+            slots, row_slots, col_slots = self._train_of(counts)
+            self.hw.update(self.layer, slots, self.role, phase, pulses=total,
+                           row_slots=row_slots, col_slots=col_slots, rng_draws=0)
 
     @staticmethod
     def _train_of(counts) -> tuple[int, int, int]:

@@ -40,7 +40,10 @@ S_ref states — every noisy preset — are unchanged.
 
 By default the transfers due in a mini-batch run after its pulsed update (one kernel
 call per batch); ``interleave: true`` splits the batch at every transfer point
-(exact ordering, more kernel calls).
+(exact ordering, more kernel calls).  On one column of tiles the buffered variants run
+the digital chain of all of a batch's transfers (steps 3–5) in one compiled call
+(:mod:`hwsim.training.transfer_chain`) and C's writes in one pass, issuing the same
+ops in the same order as transfer by transfer (``TransferEngine.BATCHED``).
 
 The variants differ by class attributes of their algorithm (:class:`TransferAlgorithm`):
 ``BUFFERED`` (H instead of direct C updates), ``REFERENCED`` (array R), ``CHOPPED``
@@ -57,11 +60,17 @@ from hwsim.physics.quantize import check_backend, row_abs_max
 from hwsim.training.algorithms.analog import AnalogWeights
 from hwsim.training.algorithms.symbolic import Expect
 from hwsim.training.algorithms.tt_checks import check_transfer_settings, scaled_counts
+from hwsim.training import transfer_chain
 from hwsim.training.digital_accumulator import transfer_accumulate
 
 
 class TransferEngine:
     """A, C, (R, H, choppers, AGAD mean/reference) of one layer and its transfer cycle."""
+
+    #: buffered transfers of one column of tiles run their digital chain for the whole
+    #: mini-batch in one compiled call (:meth:`_batched_transfers`); False: transfer by
+    #: transfer (the same numbers and ops, bit for bit; tests compare the two)
+    BATCHED = True
 
     def __init__(self, algo, name, shape, init_w):
         self.algo, self.name = algo, name
@@ -180,6 +189,9 @@ class TransferEngine:
         n = self.A.shape[1]
         cols = (self.k + np.arange(count * self.n_reads)) % n
         self.stats["transfers"] += count
+        if self.BATCHED and self.buffered and not self.algo.symbolic and len(cols):
+            self._batched_transfers(cols)
+            return
         for start in range(0, len(cols), n):        # chunks of distinct columns
             chunk = cols[start:start + n]
             self._read_and_transfer(chunk)
@@ -248,6 +260,69 @@ class TransferEngine:
         self.k = int((cols[-1] + 1) % n)
         if wrapped:
             self._end_sweep()
+
+    def _batched_transfers(self, cols) -> None:
+        """The transfers of ``cols`` (chunks of distinct columns, as
+        :meth:`_read_and_transfer` takes them) in three passes: the reads of A (which
+        no transfer changes), the digital chain of all chunks in one compiled call
+        (:mod:`hwsim.training.transfer_chain`: H, AGAD's m and p, thresholds, choppers,
+        sweeps), the C writes of the chunks in order (:meth:`AnalogArray.program_chunks`),
+        then every chunk's ops, in the order the per-transfer code issued them.  Every stream (A's reads, the chopper, C's writes) is drawn
+        in the same order, so the numbers and the ops are those of the per-transfer
+        code, bit for bit."""
+        p, hw, name, A, R = self.p, self.algo.hw, self.name, self.A, self.R
+        m, n = A.shape
+        bounds = list(range(0, len(cols), n)) + [len(cols)]
+        reads = [A._read(cols[b0:b1], R) for b0, b1 in zip(bounds[:-1], bounds[1:])]
+        v = np.concatenate([r[0] for r in reads]) if len(reads) > 1 else reads[0][0]
+        in_mode = transfer_chain.IN_NONE
+        if self.chopped and self.in_chop_prob > 0:
+            in_mode = transfer_chain.IN_RANDOM if p.in_chop_random else transfer_chain.IN_REGULAR
+        out_on = self.chopped and self.out_chop_prob > 0
+        bounds = np.asarray(bounds, np.int64)
+        need = transfer_chain.uniforms_needed(cols, bounds, n, m, in_mode, out_on)
+        u = self.algo.ctx.rng(f"{name}/chopper").random(need) if need else None
+        agad = self.agad
+        ch = transfer_chain.chain(
+            self.H, v, cols, bounds, scale=self._scale(None), c_in=self.c_in,
+            c_out=self.c_out, chopped=self.chopped, momentum=p.momentum,
+            max_pulses=p.max_pulses, agad=agad, m_mean=getattr(self, "m_mean", None),
+            p_ref=getattr(self, "p_ref", None),
+            rho=min(p.tail_weightening / self.half_period, 1.0) if agad else 0.0,
+            sweeps=self.sweeps, half_period=self.half_period, in_mode=in_mode,
+            p_in=self.in_chop_prob, reads_col=self.reads_col, out_on=out_on,
+            p_out=self.out_chop_prob, u=u, backend=self.algo.ctx.backend)
+        stats = self.stats
+        spans = list(zip(bounds[:-1].tolist(), bounds[1:].tolist()))
+        written = [s for s, w in zip(spans, ch.writes.tolist()) if w]
+        pulses = dict(zip(written, self.C.program_chunks(ch.counts, cols, written)))
+        for c, (b0, b1) in enumerate(spans):
+            cc = cols[b0:b1]
+            size = cc.size * m
+            A._issue_read(None, cc.size, reads[c][1], cc, R, "transfer")
+            stats["reads"] += cc.size
+            if agad:
+                hw.digital("add", size, layer=name, phase="transfer")
+                hw.digital("mult", size, layer=name, phase="transfer")
+                hw.digital("mac", size, layer=name, phase="transfer")
+            writes = int(ch.writes[c])
+            hw.accumulate(name, size, "H", "transfer", compares=size, writes=writes)
+            if writes:
+                total = pulses[(b0, b1)]
+                stats["C_pulses"] += total
+                self.C.issue_pulses(ch.counts[:, b0:b1], total)
+            if in_mode != transfer_chain.IN_NONE:
+                flip = cc[ch.flipped[b0:b1]]
+                if flip.size:
+                    stats["flips"] += int(flip.size)
+                    for sel in A.column_groups(flip):       # each tile its own lines
+                        hw.flip(name, int(flip[sel].size), "A", "transfer",
+                                col=int(flip[sel][0]))
+            if ch.out_flips[c]:
+                stats["flips"] += int(ch.out_flips[c])
+                hw.flip(name, int(ch.out_flips[c]), "A", "transfer", side="out")
+        self.sweeps = ch.sweeps
+        self.k = int((cols[-1] + 1) % n)
 
     def _accumulate(self, cols, vt, enabled):
         """H ← H + s·v for the read columns; (counts (M, k), writes).  On several columns
