@@ -39,17 +39,22 @@ run: {{seed: 0, out: {out}, progress: false, checkpoint: false}}
 KINDS = ("matmul", "softmax", "layernorm")
 
 
-@pytest.mark.parametrize("algorithm", sorted(ALGORITHMS))
+@pytest.mark.parametrize("algorithm", sorted(ALGORITHMS) + ["c-ttv2+per-sample", "agad+per-sample"])
 def test_transformer_generated_equals_recorded(tmp_path, algorithm):
+    params = None
+    if algorithm.endswith("+per-sample"):          # chop_per_sample: p ÷ V in both paths
+        algorithm = algorithm.split("+")[0]
+        params = dict(PARAMS.get(algorithm, {}), chop_per_sample=True)
     acc = ROOT / "configs" / "accelerators" / "cttv2_tile_32.yaml"     # 32 tiles: 8 layers × 3
     exp = tmp_path / "exp.yaml"
     exp.write_text(EXPERIMENT.format(acc=acc, net=NET.replace("  - ", "    - "), alg=algorithm,
                                      samples=BATCH * STEPS, batch=BATCH,
-                                     params=PARAMS.get(algorithm, {}), out=tmp_path / "run"))
+                                     params=params or PARAMS.get(algorithm, {}),
+                                     out=tmp_path / "run"))
     run_experiment(load_experiment(str(exp)), trace_path=str(tmp_path / "rec.jsonl.gz"))
     (tmp_path / "net.yaml").write_text("name: vit\ninput_shape: [1, 8, 8]\nnetwork:\n" + NET)
     gen_path = generate_trace(tmp_path / "net.yaml", BATCH, STEPS, algorithm,
-                              out=tmp_path / "gen.jsonl.gz", **PARAMS.get(algorithm, {}))
+                              out=tmp_path / "gen.jsonl.gz", **(params or PARAMS.get(algorithm, {})))
     rec, gen = _ops(tmp_path / "rec.jsonl.gz"), _ops(gen_path)
 
     def seq(ops):

@@ -25,6 +25,12 @@ class ChoppedParams(BufferedParams):
                                  desc="random flips with p_in (else regular half-periods)")
     out_chop_prob: float = param(0.0, lo=0, hi=1, cite=_RASCH,
                                  desc="p_out: flip probability of each c_out_i after a sweep")
+    chop_per_sample: bool = param(False,
+                                  desc="p_in and p_out are per read of a one-vector-per-sample "
+                                       "layer: a layer of V vectors per sample (per-token linear, "
+                                       "conv patches) flips with p/V, so its chopper period is as "
+                                       "many samples as a dense layer's (else the same p per read: "
+                                       "V times shorter in samples)")
 
 
 @section("c-ttv2", "c-TTv2: chopped TTv2 with a reference array R")

@@ -25,6 +25,9 @@ array R and a digital buffer H (M × N).  Forward/backward run on ``W̄ = C + γ
 4. **choppers** (c-TTv2/AGAD): ``c_in_k`` flips after its read with probability
    p_in (random) or every ``max(ceil(1/p_in), 2)`` reads of column k (regular);
    ``c_out`` flips after a full sweep with p_out.  Every flip is a ``flip`` op.
+   ``chop_per_sample``: on a layer of V vectors per sample (per-token linear, conv
+   patches) p_in, p_out ÷ V, so the chopper period is as many samples as on a dense
+   layer of the same width (else V times fewer: the graph networks' failure, issue 18).
 5. **AGAD** (Rasch et al. 2024): running mean ``m ← (1−ρ)m + ρv``,
    ``ρ = min(tail_weightening/n_s, 1)``, reference ``p ← m`` at each flip of c_in_k;
    no writes to C during the first n_s sweeps (n_s = reads per chopper half-period).
@@ -118,13 +121,29 @@ class TransferEngine:
             self.p_ref = np.zeros(shape)
         # choppers per read and per sweep: f× the reads, 1/f the probability (same period
         # in vector updates)
-        rf = self.n_reads / p.n_reads
+        self.chop_vectors = 1                        # V of chop_per_sample (set_chop_vectors)
+        self._set_chop_probs(1)
+        self.stats = {"A_pulses": 0, "C_pulses": 0, "reads": 0, "flips": 0, "transfers": 0}
+        self.backend = AnalogWeights([(self.C, 1.0), (self.A, p.gamma)], scale=p.weight_scale)
+
+    def _set_chop_probs(self, vectors: int) -> None:
+        """p_in, p_out per read (÷ the read factor f, ÷ V of chop_per_sample) and the
+        half-period in reads."""
+        p = self.p
+        rf = self.n_reads / p.n_reads * vectors
         self.in_chop_prob = getattr(p, "in_chop_prob", 0.0) / rf
         self.out_chop_prob = getattr(p, "out_chop_prob", 0.0) / rf
         self.half_period = max(math.ceil(1.0 / self.in_chop_prob), 2) if self.chopped and \
             self.in_chop_prob > 0 else 2
-        self.stats = {"A_pulses": 0, "C_pulses": 0, "reads": 0, "flips": 0, "transfers": 0}
-        self.backend = AnalogWeights([(self.C, 1.0), (self.A, p.gamma)], scale=p.weight_scale)
+
+    def set_chop_vectors(self, vectors: int) -> None:
+        """``chop_per_sample``: the layer applies V = ``vectors`` vectors per sample (T
+        tokens, P patches), so each column is read V times as often per sample as on a
+        one-vector layer of its width; p_in, p_out ÷ V keep the chopper period (and AGAD's
+        n_s, warm-up and ρ) the same number of samples.  Before the first update only."""
+        if vectors != self.chop_vectors:
+            self.chop_vectors = int(vectors)
+            self._set_chop_probs(self.chop_vectors)
 
     def __setstate__(self, state):
         """A checkpoint from before the counts were scaled with the device: as given."""
@@ -132,6 +151,7 @@ class TransferEngine:
         state.setdefault("fast_lr_pulses", state["p"].fast_lr)
         state.setdefault("in_chop_prob", getattr(state["p"], "in_chop_prob", 0.0))
         state.setdefault("out_chop_prob", getattr(state["p"], "out_chop_prob", 0.0))
+        state.setdefault("chop_vectors", 1)
         self.__dict__.update(state)
 
     # ---- 1. gradient onto A --------------------------------------------------------
@@ -436,8 +456,12 @@ class TransferAlgorithm:
         return eng.backend
 
     def update(self, network, batch_size):
+        per_sample = getattr(self.params, "chop_per_sample", False)
         for layer in network.analog_layers():
-            self.engines[layer.name].step(layer.last_input, layer.last_delta)
+            eng = self.engines[layer.name]
+            if per_sample:
+                eng.set_chop_vectors(getattr(layer, "vectors_per_sample", 1))
+            eng.step(layer.last_input, layer.last_delta)
 
     def stats(self):
         return {name: dict(e.stats) for name, e in self.engines.items()}
