@@ -6,7 +6,7 @@ gradient g ~ N(0, 0.3²) on half of the elements (sparse-ish, like ReLU/sigmoid 
 coefficient −0.01 (≈ 30 % of the elements cross ε per call; printed).  χ carries
 over between calls.  The time covers the wrapper (validation included), not ``dᵀx``.
 
-    /work/venv/bin/python benchmarks/bench_mixed_precision.py [--repeats 50]
+    python benchmarks/bench_mixed_precision.py [--repeats 50]
 """
 from __future__ import annotations
 

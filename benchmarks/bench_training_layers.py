@@ -40,7 +40,7 @@ t_back = median_time(lambda: conv.backward(g))
 print(f"conv1 (B=32, 1x28x28 -> 6x28x28, k5 p2) forward im2col {t_im2col*1e3:.2f} ms, "
       f"per-pixel loop {t_loop*1e3:.2f} ms, ratio {t_loop/t_im2col:.1f}x; backward {t_back*1e3:.2f} ms")
 
-mn = load_dataset({"name": "mnist", "path": "/work/shared/data/mnist", "flatten": False})
+mn = load_dataset({"name": "mnist", "path": str(__import__("pathlib").Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"), "flatten": False})
 lenet = [{"conv": {"out": 6, "kernel": 5, "padding": 2}, "activation": "tanh"},
          {"pool": {"kind": "max", "size": 2}}, {"conv": {"out": 16, "kernel": 5}, "activation": "tanh"},
          {"pool": {"kind": "max", "size": 2}}, {"flatten": True},

@@ -6,7 +6,7 @@ errors d ~ N(0, s²) with s = 0.01 (typical back-propagated errors: k ≈ 1, BL 
 trains) and s = 0.1 (k ≈ 10, dense: ~0.6 pulses per device and sample).  η = 0.01 and
 η = 1 (BL saturated at 31; the pulse count then no longer depends on s).  Single thread.
 
-    /work/venv/bin/python benchmarks/bench_update.py [--repeats 5]
+    python benchmarks/bench_update.py [--repeats 5]
 
 Targets: ≤ 30 ms/batch and ≥ 20× the oracle at η = 0.01; ≤ 300 ms at η = 1.
 """

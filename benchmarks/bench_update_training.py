@@ -16,7 +16,7 @@ column assignment + ``apply_pulses``) against the column-restricted
 ``apply_pulses(..., cols=)``; and the packing of the trains of 10 samples × 1 040 lines at
 BL 31 (40 % of the lines silent), AVX-512 against the scalar loop.
 
-    /work/venv/bin/python benchmarks/bench_update_training.py [--repeats 200] [--cold]
+    python benchmarks/bench_update_training.py [--repeats 200] [--cold]
 """
 from __future__ import annotations
 
