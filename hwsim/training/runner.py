@@ -209,7 +209,10 @@ def single_threaded_blas():
 
 def train_epoch(prep: Prepared, hw, rng_data, progress=None) -> tuple[float, int]:
     """One epoch of mini-batches; returns (mean training loss, samples)."""
-    with single_threaded_blas():
+    # overflow/invalid in NumPy is not printed: a step that goes non-finite is caught
+    # below and reported as one line (a diverging run), not as a screen of RuntimeWarnings
+    with single_threaded_blas(), np.errstate(over="ignore", invalid="ignore",
+                                             divide="ignore"):
         try:
             return _train_epoch(prep, hw, rng_data, progress)
         except _Diverged as exc:
