@@ -24,34 +24,22 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from hwsim.components.lanes import LanedComponent, payload_bytes
+from hwsim.components.lanes import ByteStore, payload_bytes
 from hwsim.config.blocks import DRAMParams
-from hwsim.core import StatSpec, inp, out, register
-from hwsim.core.ops import field
+from hwsim.core import inp, out, register
 from hwsim.errors import SimulationError
 
 
 @register
-class DRAM(LanedComponent):
+class DRAM(ByteStore):
     KIND = "DRAM"
     Params = DRAMParams
     PORTS = (inp("in", "digital_vector", "words written to DRAM", multi=True, optional=True),
              out("out", "digital_vector", "words read from DRAM", multi=True, optional=True))
     ACTIONS = {"read_bit": "one bit read from DRAM",
                "write_bit": "one bit written to DRAM"}
-    OPS = ("dram",)
-    STRUCTURAL_ACCOUNTING = True      # bits = 8 × bytes
-    STATS = (StatSpec("bytes_read", "B", "bytes read"),
-             StatSpec("bytes_written", "B", "bytes written"))
-
-    def access(self, txn) -> str:
-        if txn.op != "dram":
-            raise SimulationError(f"{self.path}: DRAM cannot perform '{txn.op}' (ops: dram)")
-        acc = field(txn, "access", "read")
-        if acc not in ("read", "write"):
-            raise SimulationError(f"{self.path}: dram access must be 'read' or 'write', "
-                                  f"got {acc!r}")
-        return acc
+    OP = "dram"
+    OPS = (OP,)
 
     def timing(self, txn):
         self.access(txn)
@@ -65,14 +53,6 @@ class DRAM(LanedComponent):
 
     def work(self, txn):
         return payload_bytes(self.path, txn), self.bytes_per_cycle()
-
-    def actions(self, txn):
-        action = "read_bit" if self.access(txn) == "read" else "write_bit"
-        yield action, 8 * payload_bytes(self.path, txn), {"technology": self.params.technology}
-
-    def on_operation(self, txn) -> None:
-        self.stats.add("bytes_read" if self.access(txn) == "read" else "bytes_written",
-                       payload_bytes(self.path, txn))
 
     def area_attrs(self) -> dict:
         return {"technology": self.params.technology}

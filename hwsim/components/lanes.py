@@ -44,7 +44,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from hwsim.core import Component
+from hwsim.core import Component, StatSpec
 from hwsim.core.ops import field
 from hwsim.errors import SimulationError
 
@@ -229,3 +229,32 @@ class LanedComponent(Component):
             return up.time(j)
         span = txn.t_last - txn.t_first
         return txn.t_first + -(-(j - txn.item) * span // (b - 1 - txn.item))
+
+
+class ByteStore(LanedComponent):
+    """A laned block that only reads or writes bytes (DRAM, the line buffer): its one op
+    ``OP`` carries ``access`` read|write; it records ``read_bit``/``write_bit`` × 8·bytes
+    (attr ``technology``) and counts ``bytes_read``/``bytes_written``.  Subclasses set
+    ``KIND``, ``Params``, ``PORTS``, ``ACTIONS``, ``OP``, timing and work."""
+    OP = ""
+    STRUCTURAL_ACCOUNTING = True      # bits = 8 × bytes
+    STATS = (StatSpec("bytes_read", "B", "bytes read"),
+             StatSpec("bytes_written", "B", "bytes written"))
+
+    def access(self, txn) -> str:
+        if txn.op != self.OP:
+            raise SimulationError(f"{self.path}: {self.KIND} cannot perform '{txn.op}' "
+                                  f"(ops: {self.OP})")
+        acc = field(txn, "access", "read")
+        if acc not in ("read", "write"):
+            raise SimulationError(f"{self.path}: {self.OP} access must be 'read' or "
+                                  f"'write', got {acc!r}")
+        return acc
+
+    def actions(self, txn):
+        action = "read_bit" if self.access(txn) == "read" else "write_bit"
+        yield action, 8 * payload_bytes(self.path, txn), {"technology": self.params.technology}
+
+    def on_operation(self, txn) -> None:
+        self.stats.add("bytes_read" if self.access(txn) == "read" else "bytes_written",
+                       payload_bytes(self.path, txn))

@@ -17,15 +17,13 @@ and static power are priced per bit of capacity (area attributes ``technology``,
 """
 from __future__ import annotations
 
-from hwsim.components.lanes import LanedComponent, as_rate, payload_bytes
+from hwsim.components.lanes import ByteStore, as_rate, payload_bytes
 from hwsim.config.blocks import LineBufferParams
-from hwsim.core import StatSpec, inp, out, register
-from hwsim.core.ops import field
-from hwsim.errors import SimulationError
+from hwsim.core import inp, out, register
 
 
 @register
-class LineBuffer(LanedComponent):
+class LineBuffer(ByteStore):
     KIND = "LineBuffer"
     Params = LineBufferParams
     PORTS = (inp("in", "digital_vector", "input-map words written into the line buffer",
@@ -34,20 +32,8 @@ class LineBuffer(LanedComponent):
                  optional=True))
     ACTIONS = {"read_bit": "one bit read from the line buffer",
                "write_bit": "one bit written into the line buffer"}
-    OPS = ("line",)
-    STRUCTURAL_ACCOUNTING = True      # bits = 8 × bytes
-    STATS = (StatSpec("bytes_read", "B", "bytes read"),
-             StatSpec("bytes_written", "B", "bytes written"))
-
-    def access(self, txn) -> str:
-        if txn.op != "line":
-            raise SimulationError(f"{self.path}: LineBuffer cannot perform '{txn.op}' "
-                                  f"(ops: line)")
-        acc = field(txn, "access", "read")
-        if acc not in ("read", "write"):
-            raise SimulationError(f"{self.path}: line access must be 'read' or 'write', "
-                                  f"got {acc!r}")
-        return acc
+    OP = "line"
+    OPS = (OP,)
 
     def timing(self, txn):
         self.access(txn)
@@ -55,14 +41,6 @@ class LineBuffer(LanedComponent):
 
     def work(self, txn):
         return payload_bytes(self.path, txn), as_rate(self.params.bandwidth)
-
-    def actions(self, txn):
-        action = "read_bit" if self.access(txn) == "read" else "write_bit"
-        yield action, 8 * payload_bytes(self.path, txn), {"technology": self.params.technology}
-
-    def on_operation(self, txn) -> None:
-        self.stats.add("bytes_read" if self.access(txn) == "read" else "bytes_written",
-                       payload_bytes(self.path, txn))
 
     def area_attrs(self) -> dict:
         return {"technology": self.params.technology, "capacity": self.params.capacity,
