@@ -81,3 +81,9 @@ def warn(message: str, *, file: str | None = None, line: int | None = None,
     """Issue a :class:`ConfigWarning` (Python's ``warnings`` machinery: filters apply)."""
     import warnings
     warnings.warn(ConfigWarning(message, file=file, line=line, key=key), stacklevel=2)
+
+
+class NonFiniteError(ValueError):
+    """A NaN or inf reached the numbers path (an operand check of the physics or an
+    algorithm).  A ValueError for library callers; the runner reports it, during
+    training, as a diverging run (one line naming training.lr)."""

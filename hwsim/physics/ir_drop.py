@@ -40,6 +40,7 @@ lines sensed at their driver end) is the same circuit rotated by 180°:
 from __future__ import annotations
 
 import numpy as np
+from hwsim.errors import NonFiniteError
 
 #: exact nodal solves are dense: at most this many devices (e.g. 32×32)
 MAX_EXACT_DEVICES = 1024
@@ -50,7 +51,7 @@ def _check_weights(w, name="w") -> np.ndarray:
     if w.ndim != 2 or w.size == 0:
         raise ValueError(f"{name} must be a non-empty 2-D array, got shape {w.shape}")
     if not np.all(np.isfinite(w)):
-        raise ValueError(f"{name} contains NaN or inf")
+        raise NonFiniteError(f"{name} contains NaN or inf")
     return w
 
 
@@ -138,7 +139,7 @@ def nodal_solve(w, ratio: float, x, *, transposed: bool = False) -> np.ndarray:
         raise ValueError(f"inputs must have {k} columns for a {'transposed' if transposed else 'forward'} "
                          f"read of a {w.shape} array, got shape {x.shape}")
     if not np.all(np.isfinite(x2)):
-        raise ValueError("inputs contain NaN or inf")
+        raise NonFiniteError("inputs contain NaN or inf")
     if r == 0.0:
         return x2 @ (w if transposed else w.T)
     xin = x2[:, ::-1] if transposed else x2

@@ -35,6 +35,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from hwsim.errors import NonFiniteError
 from hwsim.physics import quantize as qz
 from hwsim.physics.ir_drop import effective_matrix
 
@@ -59,7 +60,7 @@ def _finite(arr: np.ndarray, name: str) -> None:
     # a finite sum proves every element finite (NaN/inf propagate); only then is the
     # full elementwise test skipped
     if not np.isfinite(arr.sum()) and not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or inf")
+        raise NonFiniteError(f"{name} contains NaN or inf")
 
 
 def _matrix(a, name: str, check_finite: bool = True) -> np.ndarray:
@@ -147,13 +148,13 @@ class _Reader:
                                rng if cfg.out_noise > 0 else None, cfg.out_bound,
                                self.out_delta, self.out_inv, self.sq_sums)
             if res is None:
-                raise ValueError("inputs contains NaN or inf")
+                raise NonFiniteError("inputs contains NaN or inf")
             return res
         v, active, in_scale, out_scale = qz.dac_front(
             x, abs_max, cfg.inp_bound, out_gain, self.in_delta, self.in_inv, cfg.inp_noise,
             rng if cfg.inp_noise > 0 else None, self.sq_sums)
         if active < 0:
-            raise ValueError("inputs contains NaN or inf")
+            raise NonFiniteError("inputs contains NaN or inf")
         return self._convert(v, out_scale, active) + (in_scale, out_scale)
 
     def _convert(self, v, out_scale, active):

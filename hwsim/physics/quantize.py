@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hwsim.errors import BackendError
+from hwsim.errors import BackendError, NonFiniteError
 from hwsim.physics.ziggurat import normals
 
 try:  # compiled kernels; absence is reported when the cython backend is asked for
@@ -85,7 +85,7 @@ def as_batch(x, name: str) -> np.ndarray:
     if arr.ndim != 2:
         raise ValueError(f"{name} must be a 1-D or 2-D array, got shape {arr.shape}")
     if not np.isfinite(arr.sum()) and not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or inf")  # (a finite sum proves all finite)
+        raise NonFiniteError(f"{name} contains NaN or inf")  # (a finite sum proves all finite)
     return np.ascontiguousarray(arr)
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from hwsim.errors import BackendError
+from hwsim.errors import BackendError, NonFiniteError
 from hwsim.physics import device_models as dm
 from hwsim.physics import update_oracle as oracle
 from hwsim.physics.counter_rng import NORMAL_NODES, NORMAL_SLOPES, draw_key
@@ -151,7 +151,7 @@ def _as_batch(v, name, width, what, check_finite=True):
         raise ValueError(f"{name} must be a real array of shape (batch, {width}) ({what}), "
                          f"got shape {a.shape} dtype {a.dtype}")
     if check_finite and not np.all(np.isfinite(a)):
-        raise ValueError(f"{name} contains NaN or inf")
+        raise NonFiniteError(f"{name} contains NaN or inf")
     if a.dtype != np.float64 or not a.flags.c_contiguous:
         a = np.ascontiguousarray(a, dtype=np.float64)
     return a

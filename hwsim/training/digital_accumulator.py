@@ -31,7 +31,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from hwsim.errors import BackendError
+from hwsim.errors import BackendError, NonFiniteError
 
 try:  # compiled kernel; its absence is reported when the cython backend is asked for
     from hwsim._ext import digital_accumulator as _ext
@@ -90,7 +90,7 @@ def _check(chi, grad, accumulated, written, coef, eps, chi_bits, chi_frac_bits, 
     if grad.shape != chi.shape:
         raise ValueError(f"grad has shape {grad.shape}, expected {chi.shape} (the χ array)")
     if not np.isfinite(grad.sum()) and not np.all(np.isfinite(grad)):
-        raise ValueError("grad contains NaN or inf")   # (a finite sum proves all finite)
+        raise NonFiniteError("grad contains NaN or inf")   # (a finite sum proves all finite)
     if not np.isfinite(coef):
         raise ValueError(f"coef must be finite, got {coef!r}")
     if not (np.isfinite(eps) and eps > 0):

@@ -28,7 +28,7 @@ from hwsim.physics.device_array import DEFAULT_PRECISION
 from hwsim.elaborate.graph import build_machine
 from hwsim.elaborate.mapping import map_layers
 from hwsim.energy import TechnologyTable, area_report, estimate
-from hwsim.errors import BuildError, ConfigError, HwsimError, SimulationError
+from hwsim.errors import BuildError, ConfigError, HwsimError, NonFiniteError, SimulationError
 from hwsim.onnx.reference import network_spec
 from hwsim.sim.hardware import Hardware
 from hwsim.training.algorithms import algorithm_class
@@ -219,9 +219,7 @@ def train_epoch(prep: Prepared, hw, rng_data, progress=None) -> tuple[float, int
             raise SimulationError(f"training diverged {exc}: lower training.lr (or the "
                                   f"algorithm's learning rates); the epochs before it are "
                                   f"kept in the run directory", key="training.lr") from None
-        except ValueError as exc:      # a NaN/inf reached the array physics
-            if "NaN or inf" not in str(exc):
-                raise
+        except NonFiniteError as exc:  # a NaN/inf reached the array physics
             raise SimulationError(f"training diverged (the arrays saw {exc}): lower "
                                   f"training.lr (or the algorithm's learning rates); the "
                                   f"epochs before it are kept in the run directory",

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from hwsim.errors import NonFiniteError
 from hwsim.config.params import param, section
 from hwsim.training.algorithms.analog import AnalogWeights
 from hwsim.training.algorithms.base import Algorithm
@@ -123,7 +124,7 @@ class StreamingPCA:
             raise ValueError(f"SBPCA: X {x.shape} and D {d.shape} do not fit a "
                              f"{self.m_out}×{self.n_in} layer")
         if not (np.all(np.isfinite(x)) and np.all(np.isfinite(d))):
-            raise ValueError("SBPCA: X or D contains NaN or inf")
+            raise NonFiniteError("SBPCA: X or D contains NaN or inf")
         macs = {"pca": 0, "init": 0}
         if self.x_hat is None:
             macs["init"] = self._init(x[:self.sub_batch], d[:self.sub_batch])
